@@ -1,0 +1,88 @@
+"""litert_sdk: run LiteRT (TensorFlow Lite) models from Python on Google's official LiteRT runtime.
+
+Quick start::
+
+    import numpy as np
+    import litert_sdk
+
+    interpreter = litert_sdk.Interpreter(model_path="model.tflite")   # drop-in for tflite_runtime's Interpreter
+    interpreter.allocate_tensors()
+
+    model = litert_sdk.CompiledModel.from_file("model.tflite")        # the LiteRT CompiledModel API
+    outputs = model.run([np.zeros((1, 128, 128, 3), np.float32)])
+
+Submodules are imported lazily, so ``import litert_sdk`` is cheap and loads the native runtime on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> submodule that defines it
+_EXPORTS: dict[str, str] = {
+    "Interpreter": "interpreter",
+    "SignatureRunner": "interpreter",
+    "CompiledModel": "compiled_model",
+    "Model": "model",
+    "TensorSpec": "model",
+    "SignatureSpec": "model",
+    "Quantization": "model",
+    "Options": "options",
+    "CpuOptions": "options",
+    "Accelerator": "options",
+    "XNNPackFlags": "options",
+    "default_num_threads": "options",
+    "Environment": "_runtime",
+    "default_environment": "_runtime",
+    "runtime_version": "_runtime",
+    "ElementType": "_types",
+    "LiteRtError": "errors",
+    "InvalidArgumentError": "errors",
+    "NotFoundError": "errors",
+    "ModelError": "errors",
+    "UnsupportedError": "errors",
+    "RuntimeFailure": "errors",
+    "CompilationError": "errors",
+    "ClosedError": "errors",
+    "CustomOpError": "errors",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__", "errors", "utils"]
+
+if TYPE_CHECKING:  # pragma: no cover - static view of the lazy exports
+    from . import errors, utils
+    from ._runtime import Environment, default_environment, runtime_version
+    from ._types import ElementType
+    from .compiled_model import CompiledModel
+    from .errors import (
+        ClosedError,
+        CompilationError,
+        CustomOpError,
+        InvalidArgumentError,
+        LiteRtError,
+        ModelError,
+        NotFoundError,
+        RuntimeFailure,
+        UnsupportedError,
+    )
+    from .interpreter import Interpreter, SignatureRunner
+    from .model import Model, Quantization, SignatureSpec, TensorSpec
+    from .options import Accelerator, CpuOptions, Options, XNNPackFlags, default_num_threads
+
+
+def __getattr__(name: str) -> Any:
+    mod = _EXPORTS.get(name)
+    if mod is not None:
+        value = getattr(importlib.import_module(f".{mod}", __name__), name)
+        globals()[name] = value
+        return value
+    if name in ("errors", "utils"):
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'litert_sdk' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,98 @@
+"""Loading of the native core and the process-wide default environment."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from . import _native as native_module
+
+__all__ = ["native", "package_dir", "default_environment", "Environment", "runtime_version"]
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_native_mod: Any = None
+_lock = threading.RLock()
+
+
+def package_dir() -> Path:
+    """The installed litert_sdk package directory (holds the runtime libraries)."""
+    return _PACKAGE_DIR
+
+
+def native() -> "native_module":  # type: ignore[valid-type]
+    """Import (once) and return the native extension module."""
+    global _native_mod
+    if _native_mod is None:
+        with _lock:
+            if _native_mod is None:
+                if sys.platform == "win32":  # libLiteRt.dll sits next to the extension
+                    os.add_dll_directory(str(_PACKAGE_DIR))
+                from . import _native as mod
+
+                _native_mod = mod
+    return _native_mod
+
+
+def runtime_version() -> str:
+    """Version of the official LiteRT runtime bundled with this package (e.g. ``"2.3.0"``)."""
+    return str(native().abi_info()["runtime_version"])
+
+
+class Environment:
+    """A LiteRT environment: accelerator registry and process-level runtime options.
+
+    Most programs never create one: models use :func:`default_environment`. Create your own to point the runtime at
+    another accelerator library directory, change the runtime's log level or set a compiler cache directory.
+
+    Args:
+        runtime_library_dir: where accelerator libraries (WebGPU/Metal) are looked up. Defaults to this package's
+            directory, where the bundled ones are installed.
+        log_severity: the runtime logger's minimum severity: "debug", "verbose", "info", "warning", "error" or
+            "silent" (default).
+        compiler_cache_dir: directory for NPU/GPU compilation caches.
+    """
+
+    _SEVERITIES = {"debug": -1, "verbose": 0, "info": 1, "warning": 2, "error": 3, "silent": 4}
+
+    def __init__(
+        self,
+        runtime_library_dir: str | os.PathLike[str] | None = None,
+        log_severity: str = "silent",
+        compiler_cache_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        from .errors import InvalidArgumentError
+
+        if log_severity not in self._SEVERITIES:
+            raise InvalidArgumentError(
+                f"log_severity must be one of {sorted(self._SEVERITIES)}, got {log_severity!r}"
+            )
+        lib_dir = os.fspath(runtime_library_dir) if runtime_library_dir is not None else str(_PACKAGE_DIR)
+        cache = os.fspath(compiler_cache_dir) if compiler_cache_dir is not None else None
+        self.runtime_library_dir = lib_dir
+        self.log_severity = log_severity
+        self.compiler_cache_dir = cache
+        self._native = native().Environment(lib_dir, self._SEVERITIES[log_severity], cache)
+
+    def accelerators(self) -> list[tuple[str, int]]:
+        """(name, hardware mask) of each accelerator the runtime registered (CPU=1, GPU=2, NPU=4)."""
+        return [(str(n), int(hw)) for n, hw in self._native.accelerators()]
+
+    def __repr__(self) -> str:
+        return f"Environment(runtime_library_dir={self.runtime_library_dir!r}, log_severity={self.log_severity!r})"
+
+
+_default_env: Environment | None = None
+
+
+def default_environment() -> Environment:
+    """The shared environment used when none is given (created on first use)."""
+    global _default_env
+    if _default_env is None:
+        with _lock:
+            if _default_env is None:
+                _default_env = Environment()
+    return _default_env

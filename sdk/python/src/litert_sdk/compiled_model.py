@@ -1,0 +1,222 @@
+"""The LiteRT CompiledModel API: a model compiled for chosen accelerators, run with numpy arrays."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, overload
+
+import numpy as np
+
+from . import _runtime
+from .errors import InvalidArgumentError
+from .model import Model, SignatureSpec, TensorSpec
+from .options import Options
+
+__all__ = ["CompiledModel"]
+
+ArrayLike = Any
+Inputs = Mapping[str, ArrayLike] | Sequence[ArrayLike] | np.ndarray
+
+
+class CompiledModel:
+    """A model compiled by the runtime (LiteRtCompiledModel), ready to run.
+
+    Create it with :meth:`from_file` / :meth:`from_buffer` (or from a loaded :class:`~litert_sdk.Model`). Inputs and
+    outputs are bound by name; the runtime's input order is not the order of the original function's arguments.
+
+    Thread safety: one CompiledModel may be shared between threads; calls are serialised (the GIL is released
+    while the runtime works). Use a pool of compiled models for parallel throughput.
+
+    Example::
+
+        cm = CompiledModel.from_file("model.tflite")
+        out = cm.run({"input": x})            # dict in -> dict out, by name
+        y, = cm.run([x])                      # list in (signature order) -> list out
+    """
+
+    def __init__(self, model: Model, options: Options | None = None) -> None:
+        self.model = model
+        self.options = options or Options()
+        self._native = _runtime.native().CompiledModel(model._native, self.options.to_native())
+        self.last_run_duration_us: float = 0.0
+
+    @classmethod
+    def from_file(
+        cls,
+        path: str | os.PathLike[str],
+        options: Options | None = None,
+        *,
+        environment: _runtime.Environment | None = None,
+    ) -> "CompiledModel":
+        """Load and compile a ``.tflite`` file."""
+        return cls(Model.from_file(path, environment), options)
+
+    @classmethod
+    def from_buffer(
+        cls,
+        data: bytes | bytearray | memoryview,
+        options: Options | None = None,
+        *,
+        environment: _runtime.Environment | None = None,
+    ) -> "CompiledModel":
+        """Load and compile a model held in memory."""
+        return cls(Model.from_buffer(data, environment), options)
+
+    # -- signatures --------------------------------------------------------------------------------------------
+    @property
+    def signatures(self) -> tuple[SignatureSpec, ...]:
+        return self.model.signatures
+
+    @property
+    def signature_keys(self) -> list[str]:
+        return self.model.signature_keys
+
+    def signature(self, signature: str | int | None = None) -> SignatureSpec:
+        return self.model.signature(signature)
+
+    def input_names(self, signature: str | int | None = None) -> list[str]:
+        return self.signature(signature).input_names
+
+    def output_names(self, signature: str | int | None = None) -> list[str]:
+        return self.signature(signature).output_names
+
+    def _io_index(self, spec: SignatureSpec, key: str | int, output: bool) -> int:
+        n = len(spec.outputs if output else spec.inputs)
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            if not 0 <= int(key) < n:
+                what = "output" if output else "input"
+                raise InvalidArgumentError(f"{what} index {key} out of range ({n} {what}s)")
+            return int(key)
+        return spec.output_index(str(key)) if output else spec.input_index(str(key))
+
+    # -- shapes --------------------------------------------------------------------------------------------------
+    def input_shape(self, name: str | int = 0, signature: str | int | None = None) -> tuple[int, ...]:
+        """Current shape of an input (after any resize)."""
+        spec = self.signature(signature)
+        return tuple(self._native.input_shape(spec.index, self._io_index(spec, name, False)))
+
+    def output_shape(self, name: str | int = 0, signature: str | int | None = None) -> tuple[int, ...]:
+        """Current shape of an output (recomputed after a resize)."""
+        spec = self.signature(signature)
+        return tuple(self._native.output_shape(spec.index, self._io_index(spec, name, True)))
+
+    def resize_input(
+        self, name: str | int, shape: Sequence[int], signature: str | int | None = None, *, strict: bool = True
+    ) -> None:
+        """Resize an input. With ``strict`` only dimensions that are dynamic (-1) in the model may change."""
+        spec = self.signature(signature)
+        dims = _as_shape(shape)
+        self._native.resize_input(spec.index, self._io_index(spec, name, False), dims, strict)
+
+    # -- running -----------------------------------------------------------------------------------------------
+    @overload
+    def run(self, inputs: Mapping[str, ArrayLike], signature: str | int | None = None) -> dict[str, np.ndarray]: ...
+    @overload
+    def run(self, inputs: Sequence[ArrayLike] | np.ndarray, signature: str | int | None = None) -> list[np.ndarray]: ...
+
+    def run(self, inputs: Inputs, signature: str | int | None = None) -> dict[str, np.ndarray] | list[np.ndarray]:
+        """Run a signature.
+
+        ``inputs`` is a dict by input name (returns a dict by output name), or a list in the signature's input order
+        / a single array for single-input signatures (returns a list in output order). Arrays must have the input's
+        dtype; a different shape resizes the input when the model allows it.
+        """
+        spec = self.signature(signature)
+        as_dict = isinstance(inputs, Mapping)
+        ordered = _order_inputs(spec, inputs)
+        t0 = time.perf_counter()
+        outs = self._native.run(spec.index, ordered, True)
+        self.last_run_duration_us = (time.perf_counter() - t0) * 1e6
+        if as_dict:
+            return dict(zip(spec.output_names, outs))
+        return list(outs)
+
+    def __call__(self, signature: str | int | None = None, **inputs: ArrayLike) -> dict[str, np.ndarray]:
+        """``cm(x=..., y=...)`` runs the (first) signature with named inputs and returns named outputs."""
+        return self.run(inputs, signature)  # type: ignore[return-value]
+
+    # -- buffers (zero-copy access to the runtime's own I/O memory) ---------------------------------------------
+    def input_buffer(self, name: str | int = 0, signature: str | int | None = None) -> np.ndarray:
+        """A writable numpy view of an input's 64-byte aligned buffer; fill it, then :meth:`run_buffers`."""
+        spec = self.signature(signature)
+        return self._native.input_view(spec.index, self._io_index(spec, name, False))
+
+    def output_buffer(self, name: str | int = 0, signature: str | int | None = None) -> np.ndarray:
+        """A numpy view of an output's buffer; its contents change on every run."""
+        spec = self.signature(signature)
+        return self._native.output_view(spec.index, self._io_index(spec, name, True))
+
+    def run_buffers(self, signature: str | int | None = None) -> None:
+        """Run a signature on the current contents of its input buffers (no copies)."""
+        spec = self.signature(signature)
+        t0 = time.perf_counter()
+        self._native.invoke(spec.index)
+        self.last_run_duration_us = (time.perf_counter() - t0) * 1e6
+
+    # -- state ---------------------------------------------------------------------------------------------------
+    def is_fully_accelerated(self) -> bool:
+        """True when every op runs on the requested accelerators (no fallback to other kernels)."""
+        return bool(self._native.is_fully_accelerated())
+
+    def close(self) -> None:
+        """Release the runtime's compiled model; further use raises :class:`~litert_sdk.ClosedError`."""
+        self._native.close()
+
+    @property
+    def closed(self) -> bool:
+        return bool(self._native.closed)
+
+    def __enter__(self) -> "CompiledModel":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else f"accelerators={self.options.accelerators!r}"
+        return f"CompiledModel({self.model!r}, {state})"
+
+
+def _as_shape(shape: Sequence[int]) -> list[int]:
+    try:
+        dims = [int(d) for d in shape]
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"shape must be a sequence of ints, got {shape!r}") from None
+    if any(d < 0 for d in dims):
+        raise InvalidArgumentError(f"shape must not contain negative dimensions, got {dims}")
+    return dims
+
+
+def _order_inputs(spec: SignatureSpec, inputs: Inputs) -> list[Any]:
+    names = spec.input_names
+    if isinstance(inputs, Mapping):
+        unknown = [k for k in inputs if k not in names]
+        if unknown:
+            raise InvalidArgumentError(f"unknown input(s) {unknown} for signature {spec.key!r}; inputs: {names}")
+        missing = [n for n in names if n not in inputs]
+        if missing:
+            raise InvalidArgumentError(f"missing input(s) {missing} for signature {spec.key!r}")
+        return [_as_array(inputs[n], n, t) for n, (_, t) in zip(names, spec.inputs)]
+    if isinstance(inputs, np.ndarray):
+        seq: Sequence[Any] = [inputs]
+    elif isinstance(inputs, (list, tuple)):
+        seq = inputs
+    else:
+        raise InvalidArgumentError(f"inputs must be a dict, list/tuple or numpy array, got {type(inputs).__name__}")
+    if len(seq) != len(names):
+        raise InvalidArgumentError(f"signature {spec.key!r} takes {len(names)} input(s) {names}, got {len(seq)}")
+    return [_as_array(x, n, t) for x, (n, t) in zip(seq, spec.inputs)]
+
+
+def _as_array(x: Any, name: str, spec: TensorSpec) -> np.ndarray:
+    """numpy arrays pass as they are (their dtype must match); other values are converted to the input's dtype."""
+    if isinstance(x, np.ndarray):
+        return x
+    if x is None:
+        raise InvalidArgumentError(f"input {name!r} is None")
+    try:
+        return np.asarray(x, dtype=spec.dtype)
+    except Exception as e:  # noqa: BLE001 - report any conversion failure as a typed error
+        raise InvalidArgumentError(f"input {name!r} cannot be converted to an array: {e}") from None

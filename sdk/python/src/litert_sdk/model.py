@@ -1,0 +1,253 @@
+"""Loaded models and their static description (signatures, tensors, ops)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import _runtime
+from ._flatbuffer import read_model_bytes, shape_signatures
+from ._types import element_type_name, numpy_dtype
+from .errors import ModelError, NotFoundError
+
+__all__ = ["Model", "TensorSpec", "SignatureSpec", "OpSpec", "SubgraphSpec", "Quantization"]
+
+# Placeholder key the runtime gives the signature it synthesises for models that define none.
+DEFAULT_SIGNATURE_KEY = "<placeholder signature>"
+
+
+@dataclass(frozen=True)
+class Quantization:
+    """Affine quantization parameters: real = scale * (q - zero_point), per tensor or along ``quantized_dimension``."""
+
+    scales: np.ndarray
+    zero_points: np.ndarray
+    quantized_dimension: int = 0
+
+    @property
+    def per_tensor(self) -> tuple[float, int]:
+        """(scale, zero_point) of a per-tensor quantization, ``(0.0, 0)`` when per-channel (tflite convention)."""
+        if self.scales.size == 1:
+            return float(self.scales[0]), int(self.zero_points[0])
+        return 0.0, 0
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """Static description of a tensor in the model graph.
+
+    ``shape`` is the shape signature from the model, with ``-1`` for dynamic dimensions (None when unranked).
+    """
+
+    name: str
+    index: int
+    element_type: int
+    shape: tuple[int, ...] | None
+    quantization: Quantization | None = None
+
+    @property
+    def dtype(self) -> np.dtype | None:
+        t = numpy_dtype(self.element_type)
+        return None if t is None else np.dtype(t)
+
+    @property
+    def type_name(self) -> str:
+        return element_type_name(self.element_type)
+
+    @property
+    def is_dynamic(self) -> bool:
+        return self.shape is None or any(d < 0 for d in self.shape)
+
+    @staticmethod
+    def _from_native(d: dict[str, Any]) -> "TensorSpec":
+        q = d.get("quantization")
+        quant = None
+        if q is not None:
+            scales, zps, dim = q
+            quant = Quantization(np.asarray(scales, np.float32), np.asarray(zps, np.int64), int(dim))
+        shape = None if d["shape"] is None else tuple(int(x) for x in d["shape"])
+        return TensorSpec(str(d["name"]), int(d["index"]), int(d["element_type"]), shape, quant)
+
+
+@dataclass(frozen=True)
+class SignatureSpec:
+    """A model signature: named inputs and outputs (in the runtime's order) of one subgraph."""
+
+    key: str
+    index: int
+    subgraph: int
+    inputs: tuple[tuple[str, TensorSpec], ...]
+    outputs: tuple[tuple[str, TensorSpec], ...]
+
+    @property
+    def input_names(self) -> list[str]:
+        return [n for n, _ in self.inputs]
+
+    @property
+    def output_names(self) -> list[str]:
+        return [n for n, _ in self.outputs]
+
+    @property
+    def is_default(self) -> bool:
+        """True for the signature the runtime synthesises for models that define none."""
+        return self.key == DEFAULT_SIGNATURE_KEY
+
+    def input_index(self, name: str) -> int:
+        for i, (n, _) in enumerate(self.inputs):
+            if n == name:
+                return i
+        raise NotFoundError(f"signature {self.key!r} has no input {name!r}; inputs: {self.input_names}")
+
+    def output_index(self, name: str) -> int:
+        for i, (n, _) in enumerate(self.outputs):
+            if n == name:
+                return i
+        raise NotFoundError(f"signature {self.key!r} has no output {name!r}; outputs: {self.output_names}")
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    opcode: int
+    custom_code: str | None
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    custom_options: bytes | None = None
+
+
+@dataclass(frozen=True)
+class SubgraphSpec:
+    index: int
+    name: str
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    ops: tuple[OpSpec, ...]
+    tensors: dict[int, TensorSpec] = field(repr=False)
+
+
+class Model:
+    """A TFLite model loaded by the runtime, with its signatures, subgraphs and metadata.
+
+    Create with :meth:`from_file` or :meth:`from_buffer`; compile it with :class:`litert_sdk.CompiledModel`.
+    """
+
+    def __init__(
+        self, native_model: Any, environment: _runtime.Environment, path: str | None, content: bytes | None = None
+    ) -> None:
+        self._native = native_model
+        self.environment = environment
+        self.path = path
+        if content is None and path is not None:
+            content = read_model_bytes(path)
+        self.size = len(content) if content is not None else 0
+        # The runtime reports a tensor's static shape where the model stores a separate shape signature
+        # (dynamic dims as -1); take the signatures from the flatbuffer itself.
+        self._shape_signatures = shape_signatures(content) if content is not None else []
+        d = native_model.describe()
+        self.subgraphs: tuple[SubgraphSpec, ...] = tuple(
+            SubgraphSpec(
+                i,
+                str(sg["name"]),
+                tuple(int(t) for t in sg["inputs"]),
+                tuple(int(t) for t in sg["outputs"]),
+                tuple(
+                    OpSpec(
+                        int(op["opcode"]),
+                        None if op["custom_code"] is None else str(op["custom_code"]),
+                        tuple(int(t) for t in op["inputs"]),
+                        tuple(int(t) for t in op["outputs"]),
+                        None if op["custom_options"] is None else bytes(op["custom_options"]),
+                    )
+                    for op in sg["ops"]
+                ),
+                {int(k): self._spec(v, i) for k, v in sg["tensors"].items()},
+            )
+            for i, sg in enumerate(d["subgraphs"])
+        )
+        self.main_subgraph = int(d["main_subgraph"])
+        self.signatures: tuple[SignatureSpec, ...] = tuple(
+            SignatureSpec(
+                str(s["key"]),
+                i,
+                int(s["subgraph"]),
+                tuple((str(n), self._spec(t, int(s["subgraph"]))) for n, t in s["inputs"]),
+                tuple((str(n), self._spec(t, int(s["subgraph"]))) for n, t in s["outputs"]),
+            )
+            for i, s in enumerate(d["signatures"])
+        )
+
+    def _spec(self, d: dict[str, Any], subgraph: int) -> TensorSpec:
+        spec = TensorSpec._from_native(d)
+        if 0 <= subgraph < len(self._shape_signatures):
+            sig = self._shape_signatures[subgraph].get(spec.index)
+            if sig is not None and spec.shape is not None and len(sig) == len(spec.shape):
+                spec = replace(spec, shape=sig)
+        return spec
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], environment: _runtime.Environment | None = None) -> "Model":
+        env = environment or _runtime.default_environment()
+        p = Path(os.fspath(path))
+        if not p.is_file():
+            raise ModelError(f"model file not found: {os.fspath(path)!r}")
+        return cls(_runtime.native().Model.from_file(env._native, str(p)), env, str(p))
+
+    @classmethod
+    def from_buffer(cls, data: bytes | bytearray | memoryview, environment: _runtime.Environment | None = None) -> "Model":
+        env = environment or _runtime.default_environment()
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise ModelError(f"model content must be bytes-like, got {type(data).__name__}")
+        raw = bytes(data)
+        if len(raw) < 8:
+            raise ModelError(f"model content is too short to be a TFLite model ({len(raw)} bytes)")
+        return cls(_runtime.native().Model.from_buffer(env._native, raw), env, None, raw)
+
+    # -- signatures -------------------------------------------------------------------------------------------
+    @property
+    def signature_keys(self) -> list[str]:
+        return [s.key for s in self.signatures]
+
+    def signature(self, key: str | int | None = None) -> SignatureSpec:
+        """A signature by key or index; None gives the first one."""
+        if not self.signatures:
+            raise NotFoundError("the model has no signatures")
+        if key is None:
+            return self.signatures[0]
+        if isinstance(key, int):
+            if not 0 <= key < len(self.signatures):
+                raise NotFoundError(f"signature index {key} out of range (model has {len(self.signatures)})")
+            return self.signatures[key]
+        for s in self.signatures:
+            if s.key == key:
+                return s
+        raise NotFoundError(f"no signature {key!r}; available: {self.signature_keys}")
+
+    # -- graph ---------------------------------------------------------------------------------------------------
+    def custom_op_codes(self) -> list[str]:
+        """Custom op codes used anywhere in the model (sorted, unique)."""
+        return sorted({op.custom_code for sg in self.subgraphs for op in sg.ops if op.custom_code is not None})
+
+    def metadata(self, key: str) -> bytes | None:
+        """Metadata buffer stored in the model under ``key`` (e.g. ``"TFLITE_METADATA"``), or None."""
+        out = self._native.metadata(key)
+        return None if out is None else bytes(out)
+
+    def constant(self, tensor_index: int, subgraph: int = 0) -> np.ndarray | None:
+        """Constant data of a tensor as a numpy array, or None if it has none."""
+        spec = self.subgraphs[subgraph].tensors.get(tensor_index)
+        if spec is None or spec.dtype is None or spec.shape is None:
+            return None
+        raw = self._native.constant_bytes(subgraph, tensor_index)
+        if raw is None:
+            return None
+        arr = np.frombuffer(raw, dtype=spec.dtype)
+        if arr.size != int(np.prod(spec.shape, dtype=np.int64)):
+            return None  # e.g. sparse or packed storage
+        return arr.reshape(spec.shape).copy()
+
+    def __repr__(self) -> str:
+        where = self.path or f"<{self.size} bytes>"
+        return f"Model({where!r}, signatures={self.signature_keys})"

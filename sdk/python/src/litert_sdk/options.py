@@ -1,0 +1,150 @@
+"""Compilation options: accelerators, CPU (XNNPACK) settings and runtime settings.
+
+The runtime takes CPU and runtime options as opaque TOML payloads ("xnnpack" and "runtime_options_string"); these
+classes build them. Unknown keys are ignored by the runtime, so values are validated here.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from . import _runtime
+from .errors import InvalidArgumentError
+
+__all__ = ["Accelerator", "CpuOptions", "Options", "XNNPackFlags", "default_num_threads"]
+
+
+class Accelerator(enum.IntFlag):
+    """Hardware accelerators a model may be compiled for (a bit set)."""
+
+    NONE = 0
+    CPU = 1
+    GPU = 2
+    NPU = 4
+
+
+class XNNPackFlags(enum.IntFlag):
+    """XNNPACK delegate flags (CPU option ``flags``)."""
+
+    NONE = 0
+    QS8 = 0x1
+    QU8 = 0x2
+    FORCE_FP16 = 0x4
+    DYNAMIC_FULLY_CONNECTED = 0x8
+    VARIABLE_OPERATORS = 0x10
+    TRANSIENT_INDIRECTION_BUFFER = 0x20
+    ENABLE_LATEST_OPERATORS = 0x40
+    ENABLE_SUBGRAPH_RESHAPING = 0x80
+    SLOW_CONSISTENT_ARITHMETIC = 0x200
+    DISABLE_SUBGRAPH_RESHAPING = 0x400
+
+
+def default_num_threads() -> int:
+    """The SDK's default CPU thread count: the usable cores, at most 4 (the runtime's own default is 1)."""
+    try:
+        n = len(os.sched_getaffinity(0))  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    return max(1, min(4, n))
+
+
+KernelMode = Literal["xnnpack", "builtin", "reference"]
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(int(v))
+    return json.dumps(str(v))  # a TOML basic string
+
+
+@dataclass(frozen=True)
+class CpuOptions:
+    """CPU execution settings.
+
+    Args:
+        num_threads: worker threads; None uses :func:`default_num_threads`.
+        kernel_mode: "xnnpack" (default: XNNPACK delegate), "builtin" (TFLite's optimised kernels) or "reference".
+        xnnpack_flags: XNNPACK flags. They **replace** the runtime's defaults; use
+            ``extra_xnnpack_flags`` to add flags instead.
+        weight_cache_path: file for XNNPACK's packed-weight cache (written on first compile, reused after).
+    """
+
+    num_threads: int | None = None
+    kernel_mode: KernelMode | None = None
+    xnnpack_flags: int | None = None
+    weight_cache_path: str | os.PathLike[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.num_threads is not None and (not isinstance(self.num_threads, int) or isinstance(self.num_threads, bool)
+                                             or self.num_threads < 1 and self.num_threads != -1):
+            raise InvalidArgumentError(f"num_threads must be a positive int (or None), got {self.num_threads!r}")
+        if self.kernel_mode is not None and self.kernel_mode not in ("xnnpack", "builtin", "reference"):
+            raise InvalidArgumentError(
+                f"kernel_mode must be 'xnnpack', 'builtin' or 'reference', got {self.kernel_mode!r}"
+            )
+        if self.xnnpack_flags is not None and int(self.xnnpack_flags) < 0:
+            raise InvalidArgumentError(f"xnnpack_flags must be non-negative, got {self.xnnpack_flags!r}")
+
+    @property
+    def effective_num_threads(self) -> int:
+        if self.num_threads is None or self.num_threads == -1:
+            return default_num_threads()
+        return self.num_threads
+
+    def to_toml(self) -> str:
+        lines = [f"num_threads = {self.effective_num_threads}"]
+        if self.kernel_mode is not None:
+            lines.append(f"kernel_mode = {_toml_value(self.kernel_mode)}")
+        if self.xnnpack_flags is not None:
+            lines.append(f"flags = {int(self.xnnpack_flags)}")
+        if self.weight_cache_path is not None:
+            lines.append(f"weight_cache_file_path = {_toml_value(os.fspath(self.weight_cache_path))}")
+        return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything :class:`litert_sdk.CompiledModel` needs to compile a model.
+
+    Args:
+        accelerators: which hardware to compile for (``Accelerator.CPU`` by default).
+        cpu: CPU settings.
+        enable_profiling: turn on the runtime's profiler.
+        extra: additional opaque options ``{identifier: toml_text}`` passed through unchanged.
+    """
+
+    accelerators: Accelerator = Accelerator.CPU
+    cpu: CpuOptions = field(default_factory=CpuOptions)
+    enable_profiling: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        acc = Accelerator(int(self.accelerators))
+        if acc == Accelerator.NONE:
+            raise InvalidArgumentError("at least one accelerator must be selected")
+        object.__setattr__(self, "accelerators", acc)
+
+    def with_cpu(self, **changes: Any) -> "Options":
+        return replace(self, cpu=replace(self.cpu, **changes))
+
+    def runtime_toml(self) -> str:
+        # error_reporter_mode = 2 keeps the runtime's error text in a buffer the SDK reads into exceptions.
+        lines = ["error_reporter_mode = 2"]
+        if self.enable_profiling:
+            lines.append("enable_profiling = true")
+        return "\n".join(lines) + "\n"
+
+    def to_native(self) -> Any:
+        o = _runtime.native().Options()
+        o.hardware_accelerators = int(self.accelerators)
+        o.set_opaque("xnnpack", self.cpu.to_toml())
+        o.set_opaque("runtime_options_string", self.runtime_toml())
+        for ident, toml in self.extra.items():
+            o.set_opaque(str(ident), str(toml))
+        return o

@@ -1,0 +1,366 @@
+// Error translation, dtype mapping, aligned storage and stderr capture.
+#include "common.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+#if defined(_WIN32)
+#include <fcntl.h>
+#include <io.h>
+#define LITERT_SDK_DUP _dup
+#define LITERT_SDK_DUP2 _dup2
+#define LITERT_SDK_CLOSE _close
+#define LITERT_SDK_READ _read
+#else
+#include <fcntl.h>
+#include <unistd.h>
+#define LITERT_SDK_DUP dup
+#define LITERT_SDK_DUP2 dup2
+#define LITERT_SDK_CLOSE close
+#define LITERT_SDK_READ read
+#endif
+
+namespace litert_sdk {
+
+ErrorKind kind_for_status(LiteRtStatus status) {
+  switch (status) {
+    case kLiteRtStatusErrorInvalidArgument:
+    case kLiteRtStatusErrorMissingInputTensor:
+    case kLiteRtStatusErrorIndexOOB:
+      return ErrorKind::kInvalidArgument;
+    case kLiteRtStatusErrorUnsupported:
+    case kLiteRtStatusErrorUnsupportedRuntimeVersion:
+    case kLiteRtStatusErrorUnsupportedCompilerVersion:
+    case kLiteRtStatusErrorUnsupportedOpShapeInferer:
+      return ErrorKind::kUnsupported;
+    case kLiteRtStatusErrorNotFound:
+      return ErrorKind::kNotFound;
+    case kLiteRtStatusErrorFileIO:
+    case kLiteRtStatusErrorInvalidFlatbuffer:
+    case kLiteRtStatusErrorIncompatibleByteCodeVersion:
+      return ErrorKind::kModel;
+    case kLiteRtStatusErrorCompilation:
+      return ErrorKind::kCompilation;
+    default:
+      return ErrorKind::kRuntime;
+  }
+}
+
+static const char* kind_name(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kInvalidArgument: return "InvalidArgument";
+    case ErrorKind::kUnsupported: return "Unsupported";
+    case ErrorKind::kNotFound: return "NotFound";
+    case ErrorKind::kModel: return "Model";
+    case ErrorKind::kCompilation: return "Compilation";
+    case ErrorKind::kClosed: return "Closed";
+    case ErrorKind::kCustomOp: return "CustomOp";
+    case ErrorKind::kRuntime: break;
+  }
+  return "Runtime";
+}
+
+void register_error_translator(nb::module_& m) {
+  (void)m;
+  nb::register_exception_translator(
+      [](const std::exception_ptr& p, void*) {
+        try {
+          std::rethrow_exception(p);
+        } catch (const Error& e) {
+          // litert_sdk.errors._from_native(kind, status, message) -> exception instance
+          nb::object factory = nb::module_::import_("litert_sdk.errors").attr("_from_native");
+          nb::object exc = factory(kind_name(e.kind), e.status, e.message);
+          PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr())), exc.ptr());
+        }
+      },
+      nullptr);
+}
+
+// ---- element types ----------------------------------------------------------------------------------------
+size_t element_size(LiteRtElementType type) {
+  switch (type) {
+    case kLiteRtElementTypeBool:
+    case kLiteRtElementTypeInt8:
+    case kLiteRtElementTypeUInt8: return 1;
+    case kLiteRtElementTypeInt16:
+    case kLiteRtElementTypeUInt16:
+    case kLiteRtElementTypeFloat16: return 2;
+    case kLiteRtElementTypeInt32:
+    case kLiteRtElementTypeUInt32:
+    case kLiteRtElementTypeFloat32: return 4;
+    case kLiteRtElementTypeInt64:
+    case kLiteRtElementTypeUInt64:
+    case kLiteRtElementTypeFloat64:
+    case kLiteRtElementTypeComplex64: return 8;
+    case kLiteRtElementTypeComplex128: return 16;
+    default: return 0;
+  }
+}
+
+const char* element_type_name(LiteRtElementType type) {
+  switch (type) {
+    case kLiteRtElementTypeNone: return "none";
+    case kLiteRtElementTypeFloat32: return "float32";
+    case kLiteRtElementTypeInt32: return "int32";
+    case kLiteRtElementTypeUInt8: return "uint8";
+    case kLiteRtElementTypeInt64: return "int64";
+    case kLiteRtElementTypeTfString: return "string";
+    case kLiteRtElementTypeBool: return "bool";
+    case kLiteRtElementTypeInt16: return "int16";
+    case kLiteRtElementTypeComplex64: return "complex64";
+    case kLiteRtElementTypeInt8: return "int8";
+    case kLiteRtElementTypeFloat16: return "float16";
+    case kLiteRtElementTypeFloat64: return "float64";
+    case kLiteRtElementTypeComplex128: return "complex128";
+    case kLiteRtElementTypeUInt64: return "uint64";
+    case kLiteRtElementTypeTfResource: return "resource";
+    case kLiteRtElementTypeTfVariant: return "variant";
+    case kLiteRtElementTypeUInt32: return "uint32";
+    case kLiteRtElementTypeUInt16: return "uint16";
+    case kLiteRtElementTypeInt4: return "int4";
+    case kLiteRtElementTypeBFloat16: return "bfloat16";
+    case kLiteRtElementTypeInt2: return "int2";
+  }
+  return "unknown";
+}
+
+nb::dlpack::dtype element_dlpack_dtype(LiteRtElementType type) {
+  using nb::dlpack::dtype_code;
+  nb::dlpack::dtype dt{};
+  dt.lanes = 1;
+  dt.bits = static_cast<uint8_t>(element_size(type) * 8);
+  switch (type) {
+    case kLiteRtElementTypeFloat16:
+    case kLiteRtElementTypeFloat32:
+    case kLiteRtElementTypeFloat64: dt.code = (uint8_t)dtype_code::Float; break;
+    case kLiteRtElementTypeInt8:
+    case kLiteRtElementTypeInt16:
+    case kLiteRtElementTypeInt32:
+    case kLiteRtElementTypeInt64: dt.code = (uint8_t)dtype_code::Int; break;
+    case kLiteRtElementTypeUInt8:
+    case kLiteRtElementTypeUInt16:
+    case kLiteRtElementTypeUInt32:
+    case kLiteRtElementTypeUInt64: dt.code = (uint8_t)dtype_code::UInt; break;
+    case kLiteRtElementTypeBool: dt.code = (uint8_t)dtype_code::Bool; break;
+    case kLiteRtElementTypeComplex64:
+    case kLiteRtElementTypeComplex128: dt.code = (uint8_t)dtype_code::Complex; break;
+    default:
+      raise(ErrorKind::kUnsupported, std::string("tensors of element type ") + element_type_name(type) +
+                                         " cannot be exchanged as numpy arrays");
+  }
+  return dt;
+}
+
+bool dtype_matches(LiteRtElementType type, const nb::dlpack::dtype& dt) {
+  if (element_size(type) == 0) return false;
+  nb::dlpack::dtype want = element_dlpack_dtype(type);
+  return want.code == dt.code && want.bits == dt.bits && dt.lanes == 1;
+}
+
+std::string dlpack_dtype_name(const nb::dlpack::dtype& dt) {
+  using nb::dlpack::dtype_code;
+  const char* base = "?";
+  switch ((dtype_code)dt.code) {
+    case dtype_code::Int: base = "int"; break;
+    case dtype_code::UInt: base = "uint"; break;
+    case dtype_code::Float: base = "float"; break;
+    case dtype_code::Bool: return "bool";
+    case dtype_code::Complex: base = "complex"; break;
+    default: break;
+  }
+  return std::string(base) + std::to_string(dt.bits);
+}
+
+// ---- layouts -----------------------------------------------------------------------------------------------
+std::vector<int64_t> layout_dims(const LiteRtLayout& layout) {
+  std::vector<int64_t> dims;
+  unsigned rank = layout.rank;
+  if (rank > LITERT_SDK_TENSOR_MAX_RANK) rank = LITERT_SDK_TENSOR_MAX_RANK;
+  dims.reserve(rank);
+  for (unsigned i = 0; i < rank; ++i) dims.push_back(layout.dimensions[i]);
+  return dims;
+}
+
+LiteRtLayout make_layout(const std::vector<int64_t>& dims) {
+  if (dims.size() > LITERT_SDK_TENSOR_MAX_RANK)
+    raise(ErrorKind::kInvalidArgument, "tensor rank " + std::to_string(dims.size()) + " exceeds the runtime's maximum of " +
+                                           std::to_string(LITERT_SDK_TENSOR_MAX_RANK));
+  LiteRtLayout layout;
+  std::memset(&layout, 0, sizeof(layout));
+  layout.rank = static_cast<unsigned>(dims.size());
+  layout.has_strides = false;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (dims[i] < 0 || dims[i] > std::numeric_limits<int32_t>::max())
+      raise(ErrorKind::kInvalidArgument, "invalid dimension " + std::to_string(dims[i]) + " in shape " + dims_to_string(dims));
+    layout.dimensions[i] = static_cast<int32_t>(dims[i]);
+  }
+  return layout;
+}
+
+size_t layout_num_elements(const LiteRtLayout& layout, const char* what) {
+  size_t n = 1;
+  for (unsigned i = 0; i < layout.rank && i < LITERT_SDK_TENSOR_MAX_RANK; ++i) {
+    int32_t d = layout.dimensions[i];
+    if (d < 0)
+      raise(ErrorKind::kInvalidArgument, std::string(what) + " has a dynamic shape " + dims_to_string(layout_dims(layout)) +
+                                             "; resize it to a concrete shape first");
+    if (d != 0 && n > std::numeric_limits<size_t>::max() / static_cast<size_t>(d))
+      raise(ErrorKind::kInvalidArgument, std::string(what) + ": shape too large");
+    n *= static_cast<size_t>(d);
+  }
+  return n;
+}
+
+std::string dims_to_string(const std::vector<int64_t>& dims) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (i) s += ", ";
+    s += std::to_string(dims[i]);
+  }
+  return s + "]";
+}
+
+// ---- aligned storage ------------------------------------------------------------------------------------
+AlignedBlock::AlignedBlock(size_t bytes) : size(bytes) {
+  size_t rounded = (bytes + LITERT_SDK_HOST_MEMORY_ALIGNMENT - 1) / LITERT_SDK_HOST_MEMORY_ALIGNMENT * LITERT_SDK_HOST_MEMORY_ALIGNMENT;
+  if (rounded == 0) rounded = LITERT_SDK_HOST_MEMORY_ALIGNMENT;
+#if defined(_WIN32)
+  data = _aligned_malloc(rounded, LITERT_SDK_HOST_MEMORY_ALIGNMENT);
+#else
+  data = std::aligned_alloc(LITERT_SDK_HOST_MEMORY_ALIGNMENT, rounded);
+#endif
+  if (!data) throw std::bad_alloc();
+  std::memset(data, 0, rounded);
+}
+
+AlignedBlock::~AlignedBlock() {
+#if defined(_WIN32)
+  _aligned_free(data);
+#else
+  std::free(data);
+#endif
+}
+
+static nb::object make_array(void* data, nb::handle owner, LiteRtElementType type, const std::vector<int64_t>& dims,
+                              bool readonly) {
+  std::vector<size_t> shape(dims.begin(), dims.end());
+  nb::dlpack::dtype dt = element_dlpack_dtype(type);
+  if (readonly) {
+    nb::ndarray<nb::numpy, nb::ro> arr(data, shape.size(), shape.data(), owner, nullptr, dt);
+    return nb::cast(arr);
+  }
+  nb::ndarray<nb::numpy> arr(data, shape.size(), shape.data(), owner, nullptr, dt);
+  return nb::cast(arr);
+}
+
+nb::object numpy_view(const BlockPtr& block, LiteRtElementType type, const std::vector<int64_t>& dims, bool readonly) {
+  auto* holder = new BlockPtr(block);
+  nb::capsule owner(holder, [](void* p) noexcept { delete static_cast<BlockPtr*>(p); });
+  return make_array(block->data, owner, type, dims, readonly);
+}
+
+nb::object numpy_copy(const void* src, LiteRtElementType type, const std::vector<int64_t>& dims) {
+  size_t n = 1;
+  for (int64_t d : dims) n *= static_cast<size_t>(d);
+  size_t bytes = n * element_size(type);
+  auto block = std::make_shared<AlignedBlock>(bytes);
+  if (bytes) std::memcpy(block->data, src, bytes);
+  return numpy_view(block, type, dims, false);
+}
+
+void copy_ndarray_to(const nb::ndarray<nb::ro>& array, void* dst, size_t bytes) {
+  const size_t ndim = array.ndim();
+  const size_t item = array.itemsize();
+  const auto* src = static_cast<const uint8_t*>(array.data());
+  // Contiguous fast path.
+  bool contiguous = true;
+  int64_t expect = 1;
+  for (size_t i = ndim; i-- > 0;) {
+    if (array.shape(i) != 1 && array.stride(i) != expect) {
+      contiguous = false;
+      break;
+    }
+    expect *= static_cast<int64_t>(array.shape(i));
+  }
+  if (contiguous) {
+    if (bytes) std::memcpy(dst, src, bytes);
+    return;
+  }
+  // Generic strided copy (strides are in elements).
+  auto* out = static_cast<uint8_t*>(dst);
+  std::vector<size_t> idx(ndim, 0);
+  size_t total = bytes / (item ? item : 1);
+  for (size_t k = 0; k < total; ++k) {
+    int64_t off = 0;
+    for (size_t d = 0; d < ndim; ++d) off += static_cast<int64_t>(idx[d]) * array.stride(d);
+    std::memcpy(out + k * item, src + off * static_cast<int64_t>(item), item);
+    for (size_t d = ndim; d-- > 0;) {
+      if (++idx[d] < array.shape(d)) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+// ---- stderr capture --------------------------------------------------------------------------------------
+static std::atomic<bool> g_quiet{true};
+static std::mutex g_capture_mutex;
+
+void set_quiet(bool q) { g_quiet.store(q); }
+bool quiet() { return g_quiet.load(); }
+
+StderrCapture::StderrCapture() {
+  if (!quiet()) return;
+  lock_ = std::unique_lock<std::mutex>(g_capture_mutex);
+  std::fflush(stderr);
+  FILE* tmp = std::tmpfile();
+  if (!tmp) return;
+  int tmp_fd = LITERT_SDK_DUP(fileno(tmp));
+  std::fclose(tmp);
+  if (tmp_fd < 0) return;
+  saved_fd_ = LITERT_SDK_DUP(2);
+  if (saved_fd_ < 0 || LITERT_SDK_DUP2(tmp_fd, 2) < 0) {
+    if (saved_fd_ >= 0) LITERT_SDK_CLOSE(saved_fd_);
+    LITERT_SDK_CLOSE(tmp_fd);
+    saved_fd_ = -1;
+    return;
+  }
+  read_fd_ = tmp_fd;
+  active_ = true;
+}
+
+std::string StderrCapture::finish() {
+  if (!active_) return text_;
+  active_ = false;
+  std::fflush(stderr);
+  LITERT_SDK_DUP2(saved_fd_, 2);
+  LITERT_SDK_CLOSE(saved_fd_);
+#if defined(_WIN32)
+  _lseek(read_fd_, 0, SEEK_SET);
+#else
+  lseek(read_fd_, 0, SEEK_SET);
+#endif
+  char buf[4096];
+  for (;;) {
+    auto n = LITERT_SDK_READ(read_fd_, buf, sizeof(buf));
+    if (n <= 0) break;
+    if (text_.size() < (1u << 20)) text_.append(buf, static_cast<size_t>(n));
+  }
+  LITERT_SDK_CLOSE(read_fd_);
+  if (lock_.owns_lock()) lock_.unlock();
+  return text_;
+}
+
+StderrCapture::~StderrCapture() { finish(); }
+
+void forward_runtime_log(const std::string& text) {
+  if (text.empty()) return;
+  try {
+    nb::module_::import_("litert_sdk._logging").attr("forward_runtime_output")(text);
+  } catch (...) {
+    PyErr_Clear();
+  }
+}
+
+}  // namespace litert_sdk

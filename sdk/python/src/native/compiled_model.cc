@@ -1,0 +1,450 @@
+// Binding: litert_sdk._native.CompiledModel (LiteRtCompiledModel: compile, buffers, resize, run).
+//
+// Every input and output of a signature has a Slot: a 64-byte aligned host block wrapped once as a
+// LiteRtTensorBuffer. Inputs are copied into their slot (numpy memory is rarely 64-byte aligned), the run binds the
+// slots, and outputs are copied out into fresh numpy arrays (or read through views). Output sizes always come from
+// the compiled model's current layouts: the runtime's buffer-requirement sizes are stale after a resize.
+// A mutex serialises all use of one compiled model; the GIL is released while waiting for it and while the runtime
+// compiles or runs.
+#include "compiled_model.h"
+
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+
+#include <cstdlib>
+#include <cstring>
+
+namespace litert_sdk {
+
+void Slot::release() {
+  if (buffer) LiteRtDestroyTensorBuffer(buffer);
+  buffer = nullptr;
+  block.reset();
+  bytes = 0;
+}
+
+static std::vector<int64_t> array_dims(const nb::ndarray<nb::ro>& a) {
+  std::vector<int64_t> d(a.ndim());
+  for (size_t i = 0; i < a.ndim(); ++i) d[i] = static_cast<int64_t>(a.shape(i));
+  return d;
+}
+
+CompiledModel::CompiledModel(const Model& model, const Options& options) : model_(model.handle()) {
+  LiteRtModel m = model_->model;
+  // Element types and names per signature, from the model (the compiled model only knows layouts).
+  LiteRtParamIndex num_sigs = 0;
+  check(LiteRtGetNumModelSignatures(m, &num_sigs), "LiteRtGetNumModelSignatures");
+  in_types_.resize(num_sigs);
+  out_types_.resize(num_sigs);
+  in_names_.resize(num_sigs);
+  out_names_.resize(num_sigs);
+  for (LiteRtParamIndex s = 0; s < num_sigs; ++s) {
+    LiteRtSignature sig = nullptr;
+    check(LiteRtGetModelSignature(m, s, &sig), "LiteRtGetModelSignature");
+    for (int pass = 0; pass < 2; ++pass) {
+      const bool in = pass == 0;
+      LiteRtParamIndex n = 0;
+      check(in ? LiteRtGetNumSignatureInputs(sig, &n) : LiteRtGetNumSignatureOutputs(sig, &n), "signature arity");
+      for (LiteRtParamIndex i = 0; i < n; ++i) {
+        const char* name = nullptr;
+        LiteRtTensor t = nullptr;
+        check(in ? LiteRtGetSignatureInputName(sig, i, &name) : LiteRtGetSignatureOutputName(sig, i, &name),
+              "signature tensor name");
+        check(in ? LiteRtGetSignatureInputTensorByIndex(sig, i, &t) : LiteRtGetSignatureOutputTensorByIndex(sig, i, &t),
+              "signature tensor");
+        LiteRtTensorTypeId tid;
+        check(LiteRtGetTensorTypeId(t, &tid), "LiteRtGetTensorTypeId");
+        LiteRtElementType et = kLiteRtElementTypeNone;
+        if (tid == kLiteRtRankedTensorType) {
+          LiteRtRankedTensorType rt;
+          std::memset(&rt, 0, sizeof(rt));
+          check(LiteRtGetRankedTensorType(t, &rt), "LiteRtGetRankedTensorType");
+          et = rt.element_type;
+        } else {
+          LiteRtUnrankedTensorType ut{};
+          check(LiteRtGetUnrankedTensorType(t, &ut), "LiteRtGetUnrankedTensorType");
+          et = ut.element_type;
+        }
+        (in ? in_types_ : out_types_)[s].push_back(et);
+        (in ? in_names_ : out_names_)[s].push_back(name ? name : "");
+      }
+    }
+  }
+  sigs_.resize(num_sigs);
+
+  Options::Built built;
+  options.build(built);
+  LiteRtStatus status;
+  std::string captured;
+  {
+    nb::gil_scoped_release release;
+    StderrCapture capture;
+    status = LiteRtCreateCompiledModel(model_->env->env, m, built.options, &cm_);
+    captured = capture.finish();
+  }
+  if (status != kLiteRtStatusOk) {
+    cm_ = nullptr;
+    std::string detail = captured;
+    while (!detail.empty() && (detail.back() == '\n' || detail.back() == '\r')) detail.pop_back();
+    check(status, "LiteRtCreateCompiledModel", detail);
+  }
+  forward_runtime_log(captured);
+}
+
+CompiledModel::~CompiledModel() {
+  for (auto& st : sigs_) {
+    for (auto& s : st.inputs) s.release();
+    for (auto& s : st.outputs) s.release();
+  }
+  if (cm_) LiteRtDestroyCompiledModel(cm_);
+}
+
+void CompiledModel::close() {
+  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+  lock(lk);
+  if (cm_) LiteRtDestroyCompiledModel(cm_);
+  cm_ = nullptr;
+  for (auto& st : sigs_) {
+    for (auto& s : st.inputs) s.release();
+    for (auto& s : st.outputs) s.release();
+    st.ready = false;
+  }
+}
+
+void CompiledModel::lock(std::unique_lock<std::mutex>& lk) {
+  if (lk.try_lock()) return;
+  nb::gil_scoped_release release;
+  lk.lock();
+}
+
+void CompiledModel::ensure_open() const {
+  if (!cm_) raise(ErrorKind::kClosed, "the compiled model is closed");
+}
+
+SignatureState& CompiledModel::state(size_t sig) {
+  ensure_open();
+  if (sig >= sigs_.size())
+    raise(ErrorKind::kInvalidArgument, "signature index " + std::to_string(sig) + " out of range (model has " +
+                                           std::to_string(sigs_.size()) + ")");
+  if (!sigs_[sig].ready) allocate_locked(sig);
+  return sigs_[sig];
+}
+
+static void make_slot(Slot& slot, LiteRtElementType type, const LiteRtLayout& layout) {
+  slot.release();
+  slot.type = type;
+  slot.dims = layout_dims(layout);
+  for (int64_t d : slot.dims)
+    if (d < 0) return;  // dynamic: allocated once the input is resized
+  size_t esize = element_size(type);
+  if (esize == 0) return;  // not representable in numpy: reported on use
+  slot.bytes = layout_num_elements(layout, slot.name.c_str()) * esize;
+  slot.block = std::make_shared<AlignedBlock>(slot.bytes);
+  LiteRtRankedTensorType rtt;
+  std::memset(&rtt, 0, sizeof(rtt));
+  rtt.element_type = type;
+  rtt.layout = layout;
+  rtt.layout.has_strides = false;
+  check(LiteRtCreateTensorBufferFromHostMemory(&rtt, slot.block->data, slot.bytes, nullptr, &slot.buffer),
+        "LiteRtCreateTensorBufferFromHostMemory");
+}
+
+void CompiledModel::allocate_locked(size_t sig) {
+  SignatureState& st = sigs_[sig];
+  st.ready = false;
+  const size_t n_in = in_types_[sig].size(), n_out = out_types_[sig].size();
+  st.inputs.resize(n_in);
+  st.outputs.resize(n_out);
+  for (size_t i = 0; i < n_in; ++i) {
+    LiteRtLayout layout;
+    std::memset(&layout, 0, sizeof(layout));
+    check(LiteRtGetCompiledModelInputTensorLayout(cm_, sig, i, &layout), "LiteRtGetCompiledModelInputTensorLayout");
+    st.inputs[i].name = in_names_[sig][i];
+    make_slot(st.inputs[i], in_types_[sig][i], layout);
+  }
+  if (n_out) {
+    std::vector<LiteRtLayout> layouts(n_out);
+    std::memset(layouts.data(), 0, sizeof(LiteRtLayout) * n_out);
+    LiteRtStatus status = LiteRtGetCompiledModelOutputTensorLayouts(cm_, sig, n_out, layouts.data(), true);
+    st.allocation_error.clear();
+    for (size_t i = 0; i < n_out; ++i) {
+      st.outputs[i].name = out_names_[sig][i];
+      if (status == kLiteRtStatusOk) {
+        make_slot(st.outputs[i], out_types_[sig][i], layouts[i]);
+      } else {
+        st.outputs[i].release();
+        st.outputs[i].type = out_types_[sig][i];
+      }
+    }
+    if (status != kLiteRtStatusOk) {
+      // Some models cannot be prepared at their default input shapes (e.g. a dynamic [-1,-1] input stored as
+      // [1,1]); they work once resized. Keep the reason and report it if the signature is run as it is.
+      std::string errors = take_errors_locked();
+      st.allocation_error = std::string(litert_sdk_status_name(status)) + (errors.empty() ? "" : ": " + errors);
+    }
+  }
+  st.ready = true;
+}
+
+std::string CompiledModel::take_errors_locked() {
+  if (!cm_) return {};
+  char* msgs = nullptr;
+  std::string out;
+  if (LiteRtCompiledModelGetErrorMessages(cm_, &msgs) == kLiteRtStatusOk && msgs) {
+    out = msgs;
+    std::free(msgs);
+  }
+  LiteRtCompiledModelClearErrors(cm_);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+static void check_index(size_t index, size_t n, const char* what) {
+  if (index >= n)
+    raise(ErrorKind::kInvalidArgument, std::string(what) + " index " + std::to_string(index) + " out of range (" +
+                                           std::to_string(n) + " available)");
+}
+
+std::vector<int64_t> CompiledModel::input_shape(size_t sig, size_t index) {
+  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+  lock(lk);
+  SignatureState& st = state(sig);
+  check_index(index, st.inputs.size(), "input");
+  return st.inputs[index].dims;
+}
+
+std::vector<int64_t> CompiledModel::output_shape(size_t sig, size_t index) {
+  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+  lock(lk);
+  SignatureState& st = state(sig);
+  check_index(index, st.outputs.size(), "output");
+  return st.outputs[index].dims;
+}
+
+void CompiledModel::resize_locked(size_t sig, size_t index, const std::vector<int64_t>& dims, bool strict) {
+  SignatureState& st = state(sig);
+  check_index(index, st.inputs.size(), "input");
+  if (dims.size() > LITERT_SDK_TENSOR_MAX_RANK)
+    raise(ErrorKind::kInvalidArgument, "shape " + dims_to_string(dims) + " has more than 8 dimensions");
+  std::vector<int> d32;
+  for (int64_t v : dims) {
+    if (v < 0 || v > (1ll << 31) - 1)
+      raise(ErrorKind::kInvalidArgument, "cannot resize input '" + st.inputs[index].name + "' to " +
+                                             dims_to_string(dims) + ": dimensions must be non-negative");
+    d32.push_back(static_cast<int>(v));
+  }
+  LiteRtStatus status;
+  {
+    nb::gil_scoped_release release;
+    status = strict ? LiteRtCompiledModelResizeInputTensor(cm_, sig, index, d32.data(), d32.size())
+                    : LiteRtCompiledModelResizeInputTensorNonStrict(cm_, sig, index, d32.data(), d32.size());
+  }
+  if (status != kLiteRtStatusOk) {
+    std::string errors = take_errors_locked();
+    std::string msg = "cannot resize input '" + st.inputs[index].name + "' from " + dims_to_string(st.inputs[index].dims) +
+                      " to " + dims_to_string(dims);
+    if (strict) msg += " (only dimensions that are dynamic in the model's shape signature can change)";
+    if (!errors.empty()) msg += ": " + errors;
+    throw Error(ErrorKind::kInvalidArgument, static_cast<int>(status), msg);
+  }
+  try {
+    allocate_locked(sig);
+  } catch (const Error& e) {
+    throw Error(ErrorKind::kInvalidArgument, e.status,
+                "resizing input '" + st.inputs[index].name + "' to " + dims_to_string(dims) + " failed: " + e.message);
+  }
+}
+
+void CompiledModel::resize_input(size_t sig, size_t index, const std::vector<int64_t>& dims, bool strict) {
+  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+  lock(lk);
+  resize_locked(sig, index, dims, strict);
+}
+
+// Checks dtype (and shape, resizing when allowed) of `array` for input `index`. Does not copy.
+static void check_input_dtype(const Slot& slot, size_t index, const nb::ndarray<nb::ro>& array) {
+  if (element_size(slot.type) == 0)
+    raise(ErrorKind::kUnsupported, "input '" + slot.name + "' has element type " + element_type_name(slot.type) +
+                                       ", which cannot be passed as a numpy array");
+  if (!dtype_matches(slot.type, array.dtype()))
+    raise(ErrorKind::kInvalidArgument, "input '" + slot.name + "' (index " + std::to_string(index) + ") expects " +
+                                           element_type_name(slot.type) + ", got " + dlpack_dtype_name(array.dtype()));
+}
+
+void CompiledModel::copy_in_locked(size_t sig, size_t index, const nb::ndarray<nb::ro>& array, bool auto_resize) {
+  SignatureState& st = state(sig);
+  check_index(index, st.inputs.size(), "input");
+  check_input_dtype(st.inputs[index], index, array);
+  std::vector<int64_t> dims = array_dims(array);
+  if (dims != st.inputs[index].dims) {
+    if (!auto_resize)
+      raise(ErrorKind::kInvalidArgument, "input '" + st.inputs[index].name + "' expects shape " +
+                                             dims_to_string(st.inputs[index].dims) + ", got " + dims_to_string(dims) +
+                                             "; resize the input first");
+    resize_locked(sig, index, dims, true);
+  }
+  Slot& slot = sigs_[sig].inputs[index];
+  if (!slot.buffer)
+    raise(ErrorKind::kInvalidArgument, "input '" + slot.name + "' has no concrete shape; resize it first");
+  copy_ndarray_to(array, slot.block->data, slot.bytes);
+}
+
+void CompiledModel::set_input(size_t sig, size_t index, const nb::ndarray<nb::ro>& array) {
+  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+  lock(lk);
+  copy_in_locked(sig, index, array, false);
+}
+
+nb::object CompiledModel::input_view(size_t sig, size_t index) {
+  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+  lock(lk);
+  SignatureState& st = state(sig);
+  check_index(index, st.inputs.size(), "input");
+  Slot& s = st.inputs[index];
+  if (!s.block) raise(ErrorKind::kInvalidArgument, "input '" + s.name + "' has no concrete shape; resize it first");
+  return numpy_view(s.block, s.type, s.dims, false);
+}
+
+nb::object CompiledModel::output_view(size_t sig, size_t index) {
+  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+  lock(lk);
+  SignatureState& st = state(sig);
+  check_index(index, st.outputs.size(), "output");
+  Slot& s = st.outputs[index];
+  if (!s.block) raise(ErrorKind::kUnsupported, "output '" + s.name + "' has no concrete shape or element type");
+  return numpy_view(s.block, s.type, s.dims, false);
+}
+
+nb::object CompiledModel::get_output(size_t sig, size_t index) {
+  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+  lock(lk);
+  SignatureState& st = state(sig);
+  check_index(index, st.outputs.size(), "output");
+  Slot& s = st.outputs[index];
+  if (!s.block) raise(ErrorKind::kUnsupported, "output '" + s.name + "' has no concrete shape or element type");
+  return numpy_copy(s.block->data, s.type, s.dims);
+}
+
+nb::object CompiledModel::get_input(size_t sig, size_t index) {
+  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+  lock(lk);
+  SignatureState& st = state(sig);
+  check_index(index, st.inputs.size(), "input");
+  Slot& s = st.inputs[index];
+  if (!s.block) raise(ErrorKind::kInvalidArgument, "input '" + s.name + "' has no concrete shape; resize it first");
+  return numpy_copy(s.block->data, s.type, s.dims);
+}
+
+void CompiledModel::run_locked(size_t sig) {
+  SignatureState& st = state(sig);
+  std::vector<LiteRtTensorBuffer> ins(st.inputs.size()), outs(st.outputs.size());
+  for (size_t i = 0; i < ins.size(); ++i) {
+    if (!st.inputs[i].buffer)
+      raise(ErrorKind::kInvalidArgument, "input '" + st.inputs[i].name + "' has no concrete shape (" +
+                                             dims_to_string(st.inputs[i].dims) + "); resize it before running");
+    ins[i] = st.inputs[i].buffer;
+  }
+  if (!st.allocation_error.empty())
+    raise(ErrorKind::kRuntime, "the model cannot be prepared with its current input shapes (resize the inputs to "
+                               "the shapes you will feed): " + st.allocation_error);
+  for (size_t i = 0; i < outs.size(); ++i) {
+    if (!st.outputs[i].buffer)
+      raise(ErrorKind::kUnsupported, "output '" + st.outputs[i].name + "' has no static shape (" +
+                                         dims_to_string(st.outputs[i].dims) + ") or no numpy element type (" +
+                                         element_type_name(st.outputs[i].type) + ")");
+    outs[i] = st.outputs[i].buffer;
+  }
+  LiteRtStatus status;
+  {
+    nb::gil_scoped_release release;
+    status = LiteRtRunCompiledModel(cm_, sig, ins.size(), ins.data(), outs.size(), outs.data());
+  }
+  if (status != kLiteRtStatusOk) check(status, "LiteRtRunCompiledModel", take_errors_locked());
+}
+
+void CompiledModel::prepare(size_t sig) {
+  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+  lock(lk);
+  state(sig);
+}
+
+void CompiledModel::invoke(size_t sig) {
+  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+  lock(lk);
+  run_locked(sig);
+}
+
+nb::list CompiledModel::run(size_t sig, nb::list inputs, bool auto_resize) {
+  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+  lock(lk);
+  SignatureState& st = state(sig);
+  const size_t n_in = st.inputs.size();
+  if (inputs.size() != n_in)
+    raise(ErrorKind::kInvalidArgument, "signature expects " + std::to_string(n_in) + " inputs, got " +
+                                           std::to_string(inputs.size()));
+  std::vector<nb::ndarray<nb::ro>> arrays;
+  arrays.reserve(n_in);
+  for (size_t i = 0; i < n_in; ++i) {
+    nb::ndarray<nb::ro> a;
+    if (!nb::try_cast(inputs[i], a, false))
+      raise(ErrorKind::kInvalidArgument, "input '" + st.inputs[i].name + "' must be an array, got " +
+                                             std::string(nb::type_name(inputs[i].type()).c_str()));
+    arrays.push_back(a);
+  }
+  // First settle every shape (a resize re-creates all slots of the signature), then copy.
+  for (size_t i = 0; i < n_in; ++i) {
+    check_input_dtype(sigs_[sig].inputs[i], i, arrays[i]);
+    std::vector<int64_t> dims = array_dims(arrays[i]);
+    if (dims != sigs_[sig].inputs[i].dims) {
+      if (!auto_resize)
+        raise(ErrorKind::kInvalidArgument, "input '" + sigs_[sig].inputs[i].name + "' expects shape " +
+                                               dims_to_string(sigs_[sig].inputs[i].dims) + ", got " + dims_to_string(dims));
+      resize_locked(sig, i, dims, true);
+    }
+  }
+  for (size_t i = 0; i < n_in; ++i) copy_in_locked(sig, i, arrays[i], false);
+  run_locked(sig);
+  nb::list out;
+  for (auto& s : sigs_[sig].outputs) out.append(numpy_copy(s.block->data, s.type, s.dims));
+  return out;
+}
+
+bool CompiledModel::is_fully_accelerated() {
+  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+  lock(lk);
+  ensure_open();
+  bool full = false;
+  check(LiteRtCompiledModelIsFullyAccelerated(cm_, &full), "LiteRtCompiledModelIsFullyAccelerated");
+  return full;
+}
+
+std::string CompiledModel::error_messages() {
+  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+  lock(lk);
+  ensure_open();
+  return take_errors_locked();
+}
+
+void bind_compiled_model(nb::module_& m) {
+  nb::class_<CompiledModel>(m, "CompiledModel", "A model compiled for the chosen accelerators (LiteRtCompiledModel).")
+      .def(nb::init<const Model&, const Options&>(), nb::arg("model"), nb::arg("options"))
+      .def("close", &CompiledModel::close)
+      .def_prop_ro("closed", &CompiledModel::closed)
+      .def_prop_ro("num_signatures", &CompiledModel::num_signatures)
+      .def("input_shape", &CompiledModel::input_shape, nb::arg("signature"), nb::arg("index"))
+      .def("output_shape", &CompiledModel::output_shape, nb::arg("signature"), nb::arg("index"))
+      .def("resize_input", &CompiledModel::resize_input, nb::arg("signature"), nb::arg("index"), nb::arg("shape"),
+           nb::arg("strict") = true)
+      .def("set_input", &CompiledModel::set_input, nb::arg("signature"), nb::arg("index"), nb::arg("array"))
+      .def("get_input", &CompiledModel::get_input, nb::arg("signature"), nb::arg("index"))
+      .def("input_view", &CompiledModel::input_view, nb::arg("signature"), nb::arg("index"))
+      .def("output_view", &CompiledModel::output_view, nb::arg("signature"), nb::arg("index"))
+      .def("get_output", &CompiledModel::get_output, nb::arg("signature"), nb::arg("index"))
+      .def("invoke", &CompiledModel::invoke, nb::arg("signature"))
+      .def("prepare", &CompiledModel::prepare, nb::arg("signature"), "Allocate the signature's buffers now.")
+      .def("run", &CompiledModel::run, nb::arg("signature"), nb::arg("inputs"), nb::arg("auto_resize") = true)
+      .def("is_fully_accelerated", &CompiledModel::is_fully_accelerated)
+      .def("error_messages", &CompiledModel::error_messages);
+}
+
+}  // namespace litert_sdk

@@ -1,0 +1,78 @@
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "model.h"
+#include "options.h"
+
+namespace litert_sdk {
+
+// One input or output of a signature: its element type, current shape and a reusable 64-byte aligned host buffer
+// registered with the runtime.
+struct Slot {
+  std::string name;
+  LiteRtElementType type = kLiteRtElementTypeNone;
+  std::vector<int64_t> dims;
+  size_t bytes = 0;
+  BlockPtr block;
+  LiteRtTensorBuffer buffer = nullptr;
+  void release();
+};
+
+struct SignatureState {
+  bool ready = false;
+  std::string allocation_error;  // why the outputs could not be laid out for the current input shapes
+  std::vector<Slot> inputs;
+  std::vector<Slot> outputs;
+};
+
+class CompiledModel {
+ public:
+  CompiledModel(const Model& model, const Options& options);
+  ~CompiledModel();
+  CompiledModel(const CompiledModel&) = delete;
+  CompiledModel& operator=(const CompiledModel&) = delete;
+
+  void close();
+  bool closed() const { return cm_ == nullptr; }
+  size_t num_signatures() const { return sigs_.size(); }
+
+  std::vector<int64_t> input_shape(size_t sig, size_t index);
+  std::vector<int64_t> output_shape(size_t sig, size_t index);
+  void resize_input(size_t sig, size_t index, const std::vector<int64_t>& dims, bool strict);
+
+  void set_input(size_t sig, size_t index, const nb::ndarray<nb::ro>& array);
+  nb::object input_view(size_t sig, size_t index);
+  nb::object output_view(size_t sig, size_t index);
+  nb::object get_output(size_t sig, size_t index);
+  nb::object get_input(size_t sig, size_t index);
+  void invoke(size_t sig);
+  void prepare(size_t sig);
+  nb::list run(size_t sig, nb::list inputs, bool auto_resize);
+
+  bool is_fully_accelerated();
+  std::string error_messages();
+
+ private:
+  void lock(std::unique_lock<std::mutex>& lk);
+  void ensure_open() const;
+  SignatureState& state(size_t sig);  // validates `sig`, allocates slots on first use
+  void allocate_locked(size_t sig);
+  void resize_locked(size_t sig, size_t index, const std::vector<int64_t>& dims, bool strict);
+  void copy_in_locked(size_t sig, size_t index, const nb::ndarray<nb::ro>& array, bool auto_resize);
+  void run_locked(size_t sig);
+  std::string take_errors_locked();
+
+  ModelPtr model_;
+  LiteRtCompiledModel cm_ = nullptr;
+  std::mutex mu_;
+  std::vector<SignatureState> sigs_;
+  std::vector<std::vector<LiteRtElementType>> in_types_, out_types_;
+  std::vector<std::vector<std::string>> in_names_, out_names_;
+};
+
+void bind_compiled_model(nb::module_& m);
+
+}  // namespace litert_sdk

@@ -1,0 +1,44 @@
+// litert_sdk._native: nanobind bindings over libLiteRt's C API. One file per concern:
+//   common.cc (errors, dtypes, storage, log capture), environment.cc, model.cc, options.cc, compiled_model.cc.
+#include <nanobind/stl/string.h>
+
+#include "compiled_model.h"
+#include "environment.h"
+#include "model.h"
+#include "options.h"
+
+namespace litert_sdk {
+
+static nb::dict abi_info() {
+  nb::dict d;
+  d["runtime_version"] = LITERT_SDK_RUNTIME_VERSION;
+  d["host_memory_alignment"] = LITERT_SDK_HOST_MEMORY_ALIGNMENT;
+  d["max_rank"] = LITERT_SDK_TENSOR_MAX_RANK;
+  nb::dict sizes;
+  sizes["LiteRtLayout"] = sizeof(LiteRtLayout);
+  sizes["LiteRtRankedTensorType"] = sizeof(LiteRtRankedTensorType);
+  sizes["LiteRtEnvOption"] = sizeof(LiteRtEnvOption);
+  sizes["LiteRtCustomOpKernel"] = sizeof(LiteRtCustomOpKernel);
+  d["sizes"] = sizes;
+  nb::dict statuses;
+  for (int s : litert_sdk_all_statuses) statuses[nb::int_(s)] = litert_sdk_status_name(s);
+  d["statuses"] = statuses;
+  return d;
+}
+
+}  // namespace litert_sdk
+
+NB_MODULE(_native, m) {
+  using namespace litert_sdk;
+  m.doc() = "Native core of litert_sdk: bindings over the official LiteRT C API (libLiteRt).";
+  register_error_translator(m);
+  bind_environment(m);
+  bind_model(m);
+  bind_options(m);
+  bind_compiled_model(m);
+  m.def("abi_info", &abi_info, "Runtime version, ABI constants, struct sizes and the status-name table.");
+  m.def("status_name", [](int s) { return std::string(litert_sdk_status_name(s)); }, nb::arg("status"));
+  m.def("set_quiet", &set_quiet, nb::arg("quiet"),
+        "Capture the runtime's direct stderr output during compile (forwarded to logging) when True.");
+  m.def("quiet", &quiet);
+}
