@@ -38,6 +38,27 @@ _EXPORTS: dict[str, str] = {
     "Environment": "_runtime",
     "default_environment": "_runtime",
     "runtime_version": "_runtime",
+    "list_accelerators": "_runtime",
+    "DEFAULT_XNNPACK_FLAGS": "options",
+    "VerificationReport": "compiled_model",
+    "verify_compiled_model": "compiled_model",
+    "PerformanceConfig": "performance",
+    "PerformanceMode": "performance",
+    "InterpreterFactory": "performance",
+    "InterpreterOptions": "delegates",
+    "XNNPackDelegate": "delegates",
+    "XNNPackDelegateOptions": "delegates",
+    "GpuDelegate": "delegates",
+    "GpuDelegateOptions": "delegates",
+    "GpuDelegateV2": "delegates",
+    "GpuDelegateOptionsV2": "delegates",
+    "CoreMlDelegate": "delegates",
+    "CoreMlDelegateOptions": "delegates",
+    "FlexDelegate": "delegates",
+    "AsyncInterpreter": "concurrency",
+    "IsolateInterpreter": "concurrency",
+    "InterpreterPool": "concurrency",
+    "CompiledModelPool": "concurrency",
     "ElementType": "_types",
     "LiteRtError": "errors",
     "InvalidArgumentError": "errors",
@@ -50,13 +71,28 @@ _EXPORTS: dict[str, str] = {
     "CustomOpError": "errors",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__", "errors", "utils"]
+__all__ = sorted(_EXPORTS) + ["__version__", "errors", "utils", "delegates"]
 
 if TYPE_CHECKING:  # pragma: no cover - static view of the lazy exports
     from . import errors, utils
-    from ._runtime import Environment, default_environment, runtime_version
+    from . import delegates
+    from ._runtime import Environment, default_environment, list_accelerators, runtime_version
     from ._types import ElementType
-    from .compiled_model import CompiledModel
+    from .compiled_model import CompiledModel, VerificationReport, verify_compiled_model
+    from .concurrency import AsyncInterpreter, CompiledModelPool, InterpreterPool, IsolateInterpreter
+    from .delegates import (
+        CoreMlDelegate,
+        CoreMlDelegateOptions,
+        FlexDelegate,
+        GpuDelegate,
+        GpuDelegateOptions,
+        GpuDelegateOptionsV2,
+        GpuDelegateV2,
+        InterpreterOptions,
+        XNNPackDelegate,
+        XNNPackDelegateOptions,
+    )
+    from .performance import InterpreterFactory, PerformanceConfig, PerformanceMode
     from .errors import (
         ClosedError,
         CompilationError,
@@ -70,7 +106,7 @@ if TYPE_CHECKING:  # pragma: no cover - static view of the lazy exports
     )
     from .interpreter import Interpreter, SignatureRunner
     from .model import Model, Quantization, SignatureSpec, TensorSpec
-    from .options import Accelerator, CpuOptions, Options, XNNPackFlags, default_num_threads
+    from .options import DEFAULT_XNNPACK_FLAGS, Accelerator, CpuOptions, Options, XNNPackFlags, default_num_threads
 
 
 def __getattr__(name: str) -> Any:
@@ -79,7 +115,7 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(f".{mod}", __name__), name)
         globals()[name] = value
         return value
-    if name in ("errors", "utils"):
+    if name in ("errors", "utils", "delegates"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'litert_sdk' has no attribute {name!r}")
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from . import _native as native_module
 
-__all__ = ["native", "package_dir", "default_environment", "Environment", "runtime_version"]
+__all__ = ["native", "package_dir", "default_environment", "Environment", "runtime_version", "list_accelerators"]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _native_mod: Any = None
@@ -96,3 +96,9 @@ def default_environment() -> Environment:
             if _default_env is None:
                 _default_env = Environment()
     return _default_env
+
+
+def list_accelerators(environment: Environment | None = None) -> list[tuple[str, int]]:
+    """(name, hardware mask) of the accelerators the runtime registered, e.g. ``[("GPU WebGPU", 2),
+    ("CpuAccelerator", 1)]``. A listed GPU accelerator can still fail to compile a model (no adapter)."""
+    return (environment or default_environment()).accelerators()

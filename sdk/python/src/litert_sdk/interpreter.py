@@ -22,8 +22,9 @@ import numpy as np
 
 from . import _runtime
 from ._types import detail_dtype
-from .compiled_model import _as_shape
-from .errors import InvalidArgumentError, NotFoundError, UnsupportedError
+from .compiled_model import _as_shape, _compile
+from .delegates import InterpreterOptions
+from .errors import ClosedError, InvalidArgumentError, NotFoundError, UnsupportedError
 from .model import Model, SignatureSpec, TensorSpec
 from .options import CpuOptions, Options
 
@@ -103,7 +104,8 @@ class Interpreter:
         num_threads: CPU threads; None uses :func:`litert_sdk.default_num_threads` (not the runtime's single thread).
         experimental_op_resolver_type: :class:`OpResolverType`; BUILTIN_REF and BUILTIN_WITHOUT_DEFAULT_DELEGATES
             select the reference / builtin kernels instead of XNNPACK.
-        options: full :class:`~litert_sdk.Options` (overrides ``num_threads`` and the resolver type).
+        options: full :class:`~litert_sdk.Options`, or flutter_litert-style
+            :class:`~litert_sdk.delegates.InterpreterOptions` (overrides ``num_threads`` and the resolver type).
         environment: the :class:`~litert_sdk.Environment` to use (default: the shared one).
 
     Other ``experimental_*`` keyword arguments of tflite_runtime are accepted and ignored where the runtime has no
@@ -119,7 +121,7 @@ class Interpreter:
         experimental_op_resolver_type: OpResolverType = OpResolverType.AUTO,
         experimental_preserve_all_tensors: bool = False,
         *,
-        options: Options | None = None,
+        options: Options | InterpreterOptions | None = None,
         environment: _runtime.Environment | None = None,
         **experimental: Any,
     ) -> None:
@@ -139,6 +141,8 @@ class Interpreter:
             self._model = Model.from_file(model_path, environment)
         else:
             self._model = Model.from_buffer(model_content, environment)  # type: ignore[arg-type]
+        if isinstance(options, InterpreterOptions):
+            options = options.to_options()
         if options is None:
             if not isinstance(experimental_op_resolver_type, OpResolverType):
                 raise InvalidArgumentError(
@@ -155,6 +159,8 @@ class Interpreter:
                 )
             options = apply(options)
         self._options = options
+        self._effective_options = options
+        self.fallback_reason: str | None = None
         self._cm: Any = None
         self._resized: dict[tuple[int, int], list[int]] = {}
         self._last_duration_us = 0.0
@@ -189,10 +195,18 @@ class Interpreter:
     # -- compilation ---------------------------------------------------------------------------------------------
     def _compiled(self) -> Any:
         if self._cm is None:
-            self._cm = _runtime.native().CompiledModel(self._model._native, self._options.to_native())
+            if getattr(self, "_closed", False):
+                raise ClosedError("the interpreter is closed")
+            self._cm, self._effective_options, self.fallback_reason = _compile(self._model, self._options)
             for (sig, slot), shape in self._resized.items():
                 self._cm.resize_input(sig, slot, shape, False)
         return self._cm
+
+    @property
+    def did_fallback(self) -> bool:
+        """True when the requested GPU delegate could not compile the model and the CPU is used instead."""
+        self._compiled()
+        return self.fallback_reason is not None
 
     def _primary_sig(self) -> SignatureSpec:
         if self._primary is None:

@@ -15,7 +15,14 @@ from typing import Any, Literal
 from . import _runtime
 from .errors import InvalidArgumentError
 
-__all__ = ["Accelerator", "CpuOptions", "Options", "XNNPackFlags", "default_num_threads"]
+__all__ = [
+    "Accelerator",
+    "CpuOptions",
+    "Options",
+    "XNNPackFlags",
+    "DEFAULT_XNNPACK_FLAGS",
+    "default_num_threads",
+]
 
 
 class Accelerator(enum.IntFlag):
@@ -41,6 +48,11 @@ class XNNPackFlags(enum.IntFlag):
     ENABLE_SUBGRAPH_RESHAPING = 0x80
     SLOW_CONSISTENT_ARITHMETIC = 0x200
     DISABLE_SUBGRAPH_RESHAPING = 0x400
+
+
+# The XNNPACK delegate's own default flag set (TfLiteXNNPackDelegateOptionsDefault: quantized inference on).
+# A `flags` value in the CPU options replaces the runtime's set, so additions are OR'ed into this one.
+DEFAULT_XNNPACK_FLAGS = XNNPackFlags.QS8 | XNNPackFlags.QU8
 
 
 def default_num_threads() -> int:
@@ -70,14 +82,16 @@ class CpuOptions:
     Args:
         num_threads: worker threads; None uses :func:`default_num_threads`.
         kernel_mode: "xnnpack" (default: XNNPACK delegate), "builtin" (TFLite's optimised kernels) or "reference".
-        xnnpack_flags: XNNPACK flags. They **replace** the runtime's defaults; use
-            ``extra_xnnpack_flags`` to add flags instead.
+        xnnpack_flags: XNNPACK flags that **replace** the defaults (:data:`DEFAULT_XNNPACK_FLAGS`).
+        extra_xnnpack_flags: XNNPACK flags OR'ed into the defaults (or into ``xnnpack_flags`` when given), e.g.
+            ``XNNPackFlags.FORCE_FP16``.
         weight_cache_path: file for XNNPACK's packed-weight cache (written on first compile, reused after).
     """
 
     num_threads: int | None = None
     kernel_mode: KernelMode | None = None
     xnnpack_flags: int | None = None
+    extra_xnnpack_flags: int = 0
     weight_cache_path: str | os.PathLike[str] | None = None
 
     def __post_init__(self) -> None:
@@ -90,6 +104,16 @@ class CpuOptions:
             )
         if self.xnnpack_flags is not None and int(self.xnnpack_flags) < 0:
             raise InvalidArgumentError(f"xnnpack_flags must be non-negative, got {self.xnnpack_flags!r}")
+        if int(self.extra_xnnpack_flags) < 0:
+            raise InvalidArgumentError(f"extra_xnnpack_flags must be non-negative, got {self.extra_xnnpack_flags!r}")
+
+    @property
+    def effective_xnnpack_flags(self) -> int | None:
+        """The flags passed to the runtime, or None to leave the runtime's defaults untouched."""
+        if self.xnnpack_flags is None and not self.extra_xnnpack_flags:
+            return None
+        base = DEFAULT_XNNPACK_FLAGS if self.xnnpack_flags is None else int(self.xnnpack_flags)
+        return int(base) | int(self.extra_xnnpack_flags)
 
     @property
     def effective_num_threads(self) -> int:
@@ -101,8 +125,9 @@ class CpuOptions:
         lines = [f"num_threads = {self.effective_num_threads}"]
         if self.kernel_mode is not None:
             lines.append(f"kernel_mode = {_toml_value(self.kernel_mode)}")
-        if self.xnnpack_flags is not None:
-            lines.append(f"flags = {int(self.xnnpack_flags)}")
+        flags = self.effective_xnnpack_flags
+        if flags is not None:
+            lines.append(f"flags = {flags}")
         if self.weight_cache_path is not None:
             lines.append(f"weight_cache_file_path = {_toml_value(os.fspath(self.weight_cache_path))}")
         return "\n".join(lines) + "\n"
@@ -115,12 +140,15 @@ class Options:
     Args:
         accelerators: which hardware to compile for (``Accelerator.CPU`` by default).
         cpu: CPU settings.
+        gpu_fallback: when the GPU (or NPU) compile fails, compile again for the CPU instead of raising (the runtime
+            itself fails rather than falling back). The compiled model reports ``did_fallback`` and the reason.
         enable_profiling: turn on the runtime's profiler.
         extra: additional opaque options ``{identifier: toml_text}`` passed through unchanged.
     """
 
     accelerators: Accelerator = Accelerator.CPU
     cpu: CpuOptions = field(default_factory=CpuOptions)
+    gpu_fallback: bool = True
     enable_profiling: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -129,6 +157,16 @@ class Options:
         if acc == Accelerator.NONE:
             raise InvalidArgumentError("at least one accelerator must be selected")
         object.__setattr__(self, "accelerators", acc)
+
+    @classmethod
+    def cpu_only(cls, num_threads: int | None = None, **cpu: Any) -> "Options":
+        return cls(cpu=CpuOptions(num_threads=num_threads, **cpu))
+
+    @classmethod
+    def gpu(cls, num_threads: int | None = None, fallback: bool = True) -> "Options":
+        """GPU first (WebGPU on Linux/Windows, Metal on macOS), CPU for unsupported ops and as fallback."""
+        return cls(accelerators=Accelerator.GPU | Accelerator.CPU, cpu=CpuOptions(num_threads=num_threads),
+                   gpu_fallback=fallback)
 
     def with_cpu(self, **changes: Any) -> "Options":
         return replace(self, cpu=replace(self.cpu, **changes))

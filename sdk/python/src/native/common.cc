@@ -1,6 +1,8 @@
 // Error translation, dtype mapping, aligned storage and stderr capture.
 #include "common.h"
 
+#include <nanobind/stl/string.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>

@@ -62,7 +62,7 @@ class CompiledModel {
   void allocate_locked(size_t sig);
   void resize_locked(size_t sig, size_t index, const std::vector<int64_t>& dims, bool strict);
   void copy_in_locked(size_t sig, size_t index, const nb::ndarray<nb::ro>& array, bool auto_resize);
-  void run_locked(size_t sig);
+  void run_locked(size_t sig, const std::vector<LiteRtTensorBuffer>* input_override = nullptr);
   std::string take_errors_locked();
 
   ModelPtr model_;

@@ -8,17 +8,27 @@
 
 namespace litert_sdk {
 
+// Captured runtime text appended to an error message (" (runtime: ...)"), or nothing.
+static std::string detail_of(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  return text.empty() ? std::string() : " (runtime: " + text + ")";
+}
+
 Model Model::from_file(const Environment& env, const std::string& path) {
   auto h = std::make_shared<ModelHandle>();
   h->env = env.handle();
   h->path = path;
   LiteRtStatus status;
+  std::string captured;
   {
     nb::gil_scoped_release release;
+    StderrCapture capture;
     status = LiteRtCreateModelFromFile(h->env->env, path.c_str(), &h->model);
+    captured = capture.finish();
   }
   if (status != kLiteRtStatusOk) h->model = nullptr;
-  check(status, "LiteRtCreateModelFromFile", "could not load a TFLite model from '" + path + "'");
+  check(status, "LiteRtCreateModelFromFile", "could not load a TFLite model from '" + path + "'" + detail_of(captured));
+  forward_runtime_log(captured);
   return Model(h);
 }
 
@@ -29,12 +39,16 @@ Model Model::from_buffer(const Environment& env, nb::bytes data) {
   h->buffer = std::make_shared<AlignedBlock>(data.size());
   std::memcpy(h->buffer->data, data.c_str(), data.size());
   LiteRtStatus status;
+  std::string captured;
   {
     nb::gil_scoped_release release;
+    StderrCapture capture;
     status = LiteRtCreateModelFromBuffer(h->env->env, h->buffer->data, h->buffer->size, &h->model);
+    captured = capture.finish();
   }
   if (status != kLiteRtStatusOk) h->model = nullptr;
-  check(status, "LiteRtCreateModelFromBuffer", "the bytes are not a loadable TFLite model");
+  check(status, "LiteRtCreateModelFromBuffer", "the bytes are not a loadable TFLite model" + detail_of(captured));
+  forward_runtime_log(captured);
   return Model(h);
 }
 

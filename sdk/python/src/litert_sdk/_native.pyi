@@ -1,0 +1,106 @@
+"""
+Native core of litert_sdk: bindings over the official LiteRT C API (libLiteRt).
+"""
+
+from collections.abc import Sequence
+from typing import Annotated
+
+from numpy.typing import NDArray
+
+
+class Environment:
+    """A LiteRT runtime environment (accelerator registry, global options)."""
+
+    def __init__(self, runtime_library_dir: str | None = None, log_severity: int = 4, compiler_cache_dir: str | None = None, dispatch_library_dir: str | None = None) -> None: ...
+
+    def accelerators(self) -> list[tuple[str, int]]:
+        """
+        List of (name, hardware mask) of the accelerators registered in this environment.
+        """
+
+class Model:
+    """A loaded TFLite flatbuffer (LiteRtModel)."""
+
+    @staticmethod
+    def from_file(env: Environment, path: str) -> Model: ...
+
+    @staticmethod
+    def from_buffer(env: Environment, data: bytes) -> Model: ...
+
+    def describe(self) -> dict:
+        """Signatures and subgraphs as plain Python data."""
+
+    def metadata(self, key: str) -> object:
+        """Metadata buffer stored under `key`, or None."""
+
+    def constant_bytes(self, subgraph: int, tensor_index: int) -> object:
+        """Constant (weights) bytes of a tensor, or None."""
+
+class Options:
+    """Compilation options: accelerators and opaque (TOML) option payloads."""
+
+    def __init__(self) -> None: ...
+
+    @property
+    def hardware_accelerators(self) -> int: ...
+
+    @hardware_accelerators.setter
+    def hardware_accelerators(self, arg: int, /) -> None: ...
+
+    def set_opaque(self, identifier: str, toml: str) -> None: ...
+
+    def opaque(self) -> list[tuple[str, str]]: ...
+
+class CompiledModel:
+    """A model compiled for the chosen accelerators (LiteRtCompiledModel)."""
+
+    def __init__(self, model: Model, options: Options) -> None: ...
+
+    def close(self) -> None: ...
+
+    @property
+    def closed(self) -> bool: ...
+
+    @property
+    def num_signatures(self) -> int: ...
+
+    def input_shape(self, signature: int, index: int) -> list[int]: ...
+
+    def output_shape(self, signature: int, index: int) -> list[int]: ...
+
+    def resize_input(self, signature: int, index: int, shape: Sequence[int], strict: bool = True) -> None: ...
+
+    def set_input(self, signature: int, index: int, array: Annotated[NDArray, dict(writable=False)]) -> None: ...
+
+    def get_input(self, signature: int, index: int) -> object: ...
+
+    def input_view(self, signature: int, index: int) -> object: ...
+
+    def output_view(self, signature: int, index: int) -> object: ...
+
+    def get_output(self, signature: int, index: int) -> object: ...
+
+    def invoke(self, signature: int) -> None: ...
+
+    def prepare(self, signature: int) -> None:
+        """Allocate the signature's buffers now."""
+
+    def run(self, signature: int, inputs: list, auto_resize: bool = True) -> list: ...
+
+    def is_fully_accelerated(self) -> bool: ...
+
+    def error_messages(self) -> str: ...
+
+def abi_info() -> dict:
+    """
+    Runtime version, ABI constants, struct sizes and the status-name table.
+    """
+
+def status_name(status: int) -> str: ...
+
+def set_quiet(quiet: bool) -> None:
+    """
+    Capture the runtime's direct stderr output during compile (forwarded to logging) when True.
+    """
+
+def quiet() -> bool: ...
