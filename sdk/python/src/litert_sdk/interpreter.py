@@ -178,6 +178,7 @@ class Interpreter:
             out_pos = {t.index: j for j, (_, t) in enumerate(self._primary.outputs)}
             self._in_slots = [in_pos[t] for t in sg.inputs if t in in_pos]
             self._out_slots = [out_pos[t] for t in sg.outputs if t in out_pos]
+        self._primary_index = self._primary.index if self._primary is not None else -1
         self._input_by_tensor = {self._primary.inputs[j][1].index: j for j in self._in_slots} if self._primary else {}
         self._output_by_tensor = (
             {self._primary.outputs[j][1].index: j for j in self._out_slots} if self._primary else {}
@@ -279,6 +280,12 @@ class Interpreter:
 
     def set_tensor(self, tensor_index: int, value: Any) -> None:
         """Copy ``value`` into an input tensor. numpy arrays must have the input's dtype and current shape."""
+        cm = self._cm
+        if cm is not None and type(value) is np.ndarray and type(tensor_index) is int:  # hot path
+            slot = self._input_by_tensor.get(tensor_index)
+            if slot is not None:
+                cm.set_input(self._primary_index, slot, value)
+                return
         kind, slot = self._locate(tensor_index)
         if kind != "input":
             raise InvalidArgumentError(f"tensor {tensor_index} is not an input of the model; only inputs can be set")
@@ -292,6 +299,11 @@ class Interpreter:
 
     def get_tensor(self, tensor_index: int, subgraph_index: int = 0) -> np.ndarray:
         """A copy of an input, output or constant tensor."""
+        cm = self._cm
+        if cm is not None and subgraph_index == 0 and type(tensor_index) is int:  # hot path
+            slot = self._output_by_tensor.get(tensor_index)
+            if slot is not None:
+                return cm.get_output(self._primary_index, slot)  # type: ignore[no-any-return]
         if subgraph_index != 0:
             raise UnsupportedError("only tensors of the main subgraph (subgraph_index=0) can be read")
         kind, slot = self._locate(tensor_index)
@@ -341,10 +353,11 @@ class Interpreter:
     # -- running -----------------------------------------------------------------------------------------------
     def invoke(self) -> None:
         """Run the model on the current input tensors."""
-        sig = self._primary_sig()
-        cm = self._compiled()
+        cm = self._cm if self._cm is not None else self._compiled()
+        if self._primary is None:
+            self._primary_sig()  # raises
         t0 = time.perf_counter()
-        cm.invoke(sig.index)
+        cm.invoke(self._primary_index)
         self._last_duration_us = (time.perf_counter() - t0) * 1e6
 
     @property

@@ -225,7 +225,7 @@ std::string dims_to_string(const std::vector<int64_t>& dims) {
 }
 
 // ---- aligned storage ------------------------------------------------------------------------------------
-AlignedBlock::AlignedBlock(size_t bytes) : size(bytes) {
+AlignedBlock::AlignedBlock(size_t bytes, bool zero) : size(bytes) {
   size_t rounded = (bytes + LITERT_SDK_HOST_MEMORY_ALIGNMENT - 1) / LITERT_SDK_HOST_MEMORY_ALIGNMENT * LITERT_SDK_HOST_MEMORY_ALIGNMENT;
   if (rounded == 0) rounded = LITERT_SDK_HOST_MEMORY_ALIGNMENT;
 #if defined(_WIN32)
@@ -234,7 +234,7 @@ AlignedBlock::AlignedBlock(size_t bytes) : size(bytes) {
   data = std::aligned_alloc(LITERT_SDK_HOST_MEMORY_ALIGNMENT, rounded);
 #endif
   if (!data) throw std::bad_alloc();
-  std::memset(data, 0, rounded);
+  if (zero) std::memset(data, 0, rounded);
 }
 
 AlignedBlock::~AlignedBlock() {
@@ -267,7 +267,7 @@ nb::object numpy_copy(const void* src, LiteRtElementType type, const std::vector
   size_t n = 1;
   for (int64_t d : dims) n *= static_cast<size_t>(d);
   size_t bytes = n * element_size(type);
-  auto block = std::make_shared<AlignedBlock>(bytes);
+  auto block = std::make_shared<AlignedBlock>(bytes, /*zero=*/false);
   if (bytes) std::memcpy(block->data, src, bytes);
   return numpy_view(block, type, dims, false);
 }

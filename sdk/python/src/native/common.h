@@ -64,7 +64,7 @@ std::string dims_to_string(const std::vector<int64_t>& dims);
 // ---- aligned host storage ---------------------------------------------------------------------------
 // A 64-byte aligned heap block, shared between the native slot that owns it and numpy views over it.
 struct AlignedBlock {
-  explicit AlignedBlock(size_t bytes);
+  explicit AlignedBlock(size_t bytes, bool zero = true);
   ~AlignedBlock();
   AlignedBlock(const AlignedBlock&) = delete;
   AlignedBlock& operator=(const AlignedBlock&) = delete;
