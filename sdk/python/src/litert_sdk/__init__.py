@@ -71,11 +71,11 @@ _EXPORTS: dict[str, str] = {
     "CustomOpError": "errors",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__", "errors", "utils", "delegates"]
+__all__ = sorted(_EXPORTS) + ["__version__", "errors", "utils", "delegates", "vision"]
 
 if TYPE_CHECKING:  # pragma: no cover - static view of the lazy exports
     from . import errors, utils
-    from . import delegates
+    from . import delegates, vision
     from ._runtime import Environment, default_environment, list_accelerators, runtime_version
     from ._types import ElementType
     from .compiled_model import CompiledModel, VerificationReport, verify_compiled_model
@@ -115,7 +115,7 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(f".{mod}", __name__), name)
         globals()[name] = value
         return value
-    if name in ("errors", "utils", "delegates"):
+    if name in ("errors", "utils", "delegates", "vision"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'litert_sdk' has no attribute {name!r}")
 
