@@ -12,10 +12,12 @@ C API (there is no ``experimental_preserve_all_tensors`` equivalent).
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -159,6 +161,9 @@ class Interpreter:
                 )
             options = apply(options)
         self._options = options
+        # Guards compilation, resizing and multi-step operations (run, reset, close). Single native calls
+        # (set_tensor, invoke, get_tensor) are already serialised by the compiled model's own mutex.
+        self._lock = threading.RLock()
         self._effective_options = options
         self.fallback_reason: str | None = None
         self._cm: Any = None
@@ -195,13 +200,29 @@ class Interpreter:
 
     # -- compilation ---------------------------------------------------------------------------------------------
     def _compiled(self) -> Any:
-        if self._cm is None:
-            if getattr(self, "_closed", False):
-                raise ClosedError("the interpreter is closed")
-            self._cm, self._effective_options, self.fallback_reason = _compile(self._model, self._options)
-            for (sig, slot), shape in self._resized.items():
-                self._cm.resize_input(sig, slot, shape, False)
-        return self._cm
+        cm = self._cm
+        if cm is not None:
+            return cm
+        with self._lock:
+            if self._cm is None:
+                if getattr(self, "_closed", False):
+                    raise ClosedError("the interpreter is closed")
+                cm, self._effective_options, self.fallback_reason = _compile(self._model, self._options)
+                for (sig, slot), shape in self._resized.items():
+                    cm.resize_input(sig, slot, shape, False)
+                self._cm = cm
+            return self._cm
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator["Interpreter"]:
+        """Hold the interpreter for a multi-step sequence, e.g. ``set_tensor``/``invoke``/``get_tensor`` from
+        several threads::
+
+            with interpreter.locked():
+                interpreter.set_tensor(i, x); interpreter.invoke(); y = interpreter.get_tensor(o)
+        """
+        with self._lock:
+            yield self
 
     @property
     def did_fallback(self) -> bool:
@@ -216,11 +237,12 @@ class Interpreter:
 
     def allocate_tensors(self) -> None:
         """Compile the model (first call) and allocate buffers for the current input shapes."""
-        cm = self._compiled()
-        if self._primary is not None:
-            cm.prepare(self._primary.index)
+        with self._lock:
+            cm = self._compiled()
+            if self._primary is not None:
+                cm.prepare(self._primary.index)
 
-    # -- details ---------------------------------------------------------------------------------------------
+        # -- details ---------------------------------------------------------------------------------------------
     def _current_shape(self, sig: SignatureSpec, slot: int, output: bool) -> list[int] | None:
         if self._cm is None:
             if not output and (sig.index, slot) in self._resized:
@@ -334,23 +356,24 @@ class Interpreter:
 
     def resize_tensor_input(self, input_index: int, tensor_size: Sequence[int], strict: bool = False) -> None:
         """Resize an input; with ``strict`` only dynamic (-1) dimensions may change."""
-        kind, slot = self._locate(input_index)
-        if kind != "input":
-            raise InvalidArgumentError(f"tensor {input_index} is not an input of the model")
-        sig = self._primary_sig()
-        dims = _as_shape(tensor_size)
-        if strict:
-            signature = sig.inputs[slot][1].shape or ()
-            if len(signature) != len(dims) or any(s >= 0 and s != d for s, d in zip(signature, dims)):
-                raise InvalidArgumentError(
-                    f"cannot resize input {sig.inputs[slot][1].name!r} to {dims} strictly: its shape signature is "
-                    f"{list(signature)} (only -1 dimensions may change)"
-                )
-        if self._cm is not None:
-            self._cm.resize_input(sig.index, slot, dims, False)
-        self._resized[(sig.index, slot)] = dims
+        with self._lock:
+            kind, slot = self._locate(input_index)
+            if kind != "input":
+                raise InvalidArgumentError(f"tensor {input_index} is not an input of the model")
+            sig = self._primary_sig()
+            dims = _as_shape(tensor_size)
+            if strict:
+                signature = sig.inputs[slot][1].shape or ()
+                if len(signature) != len(dims) or any(s >= 0 and s != d for s, d in zip(signature, dims)):
+                    raise InvalidArgumentError(
+                        f"cannot resize input {sig.inputs[slot][1].name!r} to {dims} strictly: its shape signature is "
+                        f"{list(signature)} (only -1 dimensions may change)"
+                    )
+            if self._cm is not None:
+                self._cm.resize_input(sig.index, slot, dims, False)
+            self._resized[(sig.index, slot)] = dims
 
-    # -- running -----------------------------------------------------------------------------------------------
+        # -- running -----------------------------------------------------------------------------------------------
     def invoke(self) -> None:
         """Run the model on the current input tensors."""
         cm = self._cm if self._cm is not None else self._compiled()
@@ -377,36 +400,37 @@ class Interpreter:
 
         Arrays given in ``outputs`` (position -> array) are filled in place and also returned.
         """
-        sig = self._primary_sig()
-        if len(inputs) != len(self._in_slots):
-            raise InvalidArgumentError(f"the model takes {len(self._in_slots)} input(s), got {len(inputs)}")
-        cm = self._compiled()
-        arrays = []
-        for value, slot in zip(inputs, self._in_slots):
-            spec = sig.inputs[slot][1]
-            arr = value if isinstance(value, np.ndarray) else np.asarray(value, dtype=spec.dtype)
-            if list(arr.shape) != list(cm.input_shape(sig.index, slot)):
-                cm.resize_input(sig.index, slot, list(arr.shape), False)
-                self._resized[(sig.index, slot)] = list(arr.shape)
-            arrays.append((slot, arr))
-        for slot, arr in arrays:
-            cm.set_input(sig.index, slot, arr)
-        self.invoke()
-        result: dict[int, np.ndarray] = {}
-        for pos, slot in enumerate(self._out_slots):
-            value = cm.get_output(sig.index, slot)
-            if outputs is not None and pos in outputs:
-                target = outputs[pos]
-                if target.shape != value.shape:
-                    raise InvalidArgumentError(
-                        f"output {pos} has shape {value.shape}, the array given for it has {target.shape}"
-                    )
-                np.copyto(target, value, casting="same_kind")
-                value = target
-            result[pos] = value
-        return result
+        with self._lock:
+            sig = self._primary_sig()
+            if len(inputs) != len(self._in_slots):
+                raise InvalidArgumentError(f"the model takes {len(self._in_slots)} input(s), got {len(inputs)}")
+            cm = self._compiled()
+            arrays = []
+            for value, slot in zip(inputs, self._in_slots):
+                spec = sig.inputs[slot][1]
+                arr = value if isinstance(value, np.ndarray) else np.asarray(value, dtype=spec.dtype)
+                if list(arr.shape) != list(cm.input_shape(sig.index, slot)):
+                    cm.resize_input(sig.index, slot, list(arr.shape), False)
+                    self._resized[(sig.index, slot)] = list(arr.shape)
+                arrays.append((slot, arr))
+            for slot, arr in arrays:
+                cm.set_input(sig.index, slot, arr)
+            self.invoke()
+            result: dict[int, np.ndarray] = {}
+            for pos, slot in enumerate(self._out_slots):
+                value = cm.get_output(sig.index, slot)
+                if outputs is not None and pos in outputs:
+                    target = outputs[pos]
+                    if target.shape != value.shape:
+                        raise InvalidArgumentError(
+                            f"output {pos} has shape {value.shape}, the array given for it has {target.shape}"
+                        )
+                    np.copyto(target, value, casting="same_kind")
+                    value = target
+                result[pos] = value
+            return result
 
-    # -- signatures ------------------------------------------------------------------------------------------
+        # -- signatures ------------------------------------------------------------------------------------------
     def _user_signatures(self) -> list[SignatureSpec]:
         return [s for s in self._model.signatures if not s.is_default]
 
@@ -435,30 +459,32 @@ class Interpreter:
 
         The runtime has no in-place reset, so the model is recompiled; input shapes and input contents are kept.
         """
-        if self._cm is None:
-            return
-        saved: dict[tuple[int, int], np.ndarray] = {}
-        for s in self._model.signatures:
-            for j in range(len(s.inputs)):
+        with self._lock:
+            if self._cm is None:
+                return
+            saved: dict[tuple[int, int], np.ndarray] = {}
+            for s in self._model.signatures:
+                for j in range(len(s.inputs)):
+                    try:
+                        saved[(s.index, j)] = self._cm.get_input(s.index, j)
+                    except Exception:  # noqa: BLE001 - inputs without a concrete shape have nothing to keep
+                        pass
+            old = self._cm
+            self._cm = None
+            self._compiled()
+            old.close()
+            for (sig, j), arr in saved.items():
                 try:
-                    saved[(s.index, j)] = self._cm.get_input(s.index, j)
-                except Exception:  # noqa: BLE001 - inputs without a concrete shape have nothing to keep
+                    self._cm.set_input(sig, j, arr)
+                except Exception:  # noqa: BLE001 - shape changed by the fresh compile: leave zeros
                     pass
-        old = self._cm
-        self._cm = None
-        self._compiled()
-        old.close()
-        for (sig, j), arr in saved.items():
-            try:
-                self._cm.set_input(sig, j, arr)
-            except Exception:  # noqa: BLE001 - shape changed by the fresh compile: leave zeros
-                pass
 
     def close(self) -> None:
         """Release the runtime's resources now (otherwise done when the interpreter is garbage-collected)."""
-        if self._cm is not None:
-            self._cm.close()
-        self._closed = True
+        with self._lock:
+            if self._cm is not None:
+                self._cm.close()
+            self._closed = True
 
     def __enter__(self) -> "Interpreter":
         return self
@@ -500,10 +526,11 @@ class SignatureRunner:
             if v is None:
                 raise InvalidArgumentError(f"input {name!r} is None")
             arrays.append(v if isinstance(v, np.ndarray) else np.asarray(v, dtype=spec.dtype))
-        cm = self._interpreter._compiled()
-        t0 = time.perf_counter()
-        outs = cm.run(sig.index, arrays, True)
-        self._interpreter._last_duration_us = (time.perf_counter() - t0) * 1e6
+        with self._interpreter._lock:  # a concurrent reset_all_variables() must not close the model mid-call
+            cm = self._interpreter._compiled()
+            t0 = time.perf_counter()
+            outs = cm.run(sig.index, arrays, True)
+            self._interpreter._last_duration_us = (time.perf_counter() - t0) * 1e6
         return dict(zip(sig.output_names, outs))
 
     def _current(self, slot: int, output: bool) -> list[int] | None:
@@ -518,8 +545,9 @@ class SignatureRunner:
     def resize_input(self, input_name: str, new_shape: Sequence[int]) -> None:
         slot = self._signature.input_index(input_name)
         dims = _as_shape(new_shape)
-        self._interpreter._compiled().resize_input(self._signature.index, slot, dims, False)
-        self._interpreter._resized[(self._signature.index, slot)] = dims
+        with self._interpreter._lock:
+            self._interpreter._compiled().resize_input(self._signature.index, slot, dims, False)
+            self._interpreter._resized[(self._signature.index, slot)] = dims
 
     def allocate_tensors(self) -> None:
         self._interpreter.allocate_tensors()
