@@ -69,13 +69,15 @@ _EXPORTS: dict[str, str] = {
     "CompilationError": "errors",
     "ClosedError": "errors",
     "CustomOpError": "errors",
+    "WeightsFileError": "errors",
+    "Trainer": "training",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__", "errors", "utils", "delegates", "vision"]
+__all__ = sorted(_EXPORTS) + ["__version__", "errors", "utils", "delegates", "vision", "training"]
 
 if TYPE_CHECKING:  # pragma: no cover - static view of the lazy exports
     from . import errors, utils
-    from . import delegates, vision
+    from . import delegates, training, vision
     from ._runtime import Environment, default_environment, list_accelerators, runtime_version
     from ._types import ElementType
     from .compiled_model import CompiledModel, VerificationReport, verify_compiled_model
@@ -93,6 +95,7 @@ if TYPE_CHECKING:  # pragma: no cover - static view of the lazy exports
         XNNPackDelegateOptions,
     )
     from .performance import InterpreterFactory, PerformanceConfig, PerformanceMode
+    from .training import Trainer
     from .errors import (
         ClosedError,
         CompilationError,
@@ -103,6 +106,7 @@ if TYPE_CHECKING:  # pragma: no cover - static view of the lazy exports
         NotFoundError,
         RuntimeFailure,
         UnsupportedError,
+        WeightsFileError,
     )
     from .interpreter import Interpreter, SignatureRunner
     from .model import Model, Quantization, SignatureSpec, TensorSpec
@@ -115,7 +119,7 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(f".{mod}", __name__), name)
         globals()[name] = value
         return value
-    if name in ("errors", "utils", "delegates", "vision"):
+    if name in ("errors", "utils", "delegates", "vision", "training"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'litert_sdk' has no attribute {name!r}")
 

@@ -18,6 +18,7 @@ __all__ = [
     "CompilationError",
     "ClosedError",
     "CustomOpError",
+    "WeightsFileError",
     "status_name",
 ]
 
@@ -59,6 +60,15 @@ class InvalidArgumentError(LiteRtError, ValueError):
 
 class NotFoundError(InvalidArgumentError, LookupError):
     """A named thing (signature, input, output, tensor) does not exist."""
+
+
+class WeightsFileError(InvalidArgumentError):
+    """A weights file (see :mod:`litert_sdk.training`) is corrupt, truncated, in an unknown format, or its names,
+    shapes or dtypes do not match the model's weights. ``path`` is the file concerned (None when unknown)."""
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class ModelError(LiteRtError, ValueError):

@@ -453,6 +453,23 @@ class Interpreter:
                 return SignatureRunner(self, s)
         raise NotFoundError(f"no signature {signature_key!r}; available: {[s.key for s in sigs]}")
 
+    # -- variables ---------------------------------------------------------------------------------------------
+    def get_variable_tensor_count(self) -> int:
+        """Number of resource variables (VAR_HANDLE ops) in the model."""
+        from . import training
+
+        return training.get_variable_tensor_count(self)
+
+    def get_variable_tensor(self, i: int) -> dict[str, Any]:
+        """Description of variable ``i``: name, shape, dtype and tensor indices, read from the model graph."""
+        from . import training
+
+        return training.get_variable_tensor(self, i)
+
+    def reset_variable_tensors(self) -> None:
+        """Restore every variable to its initial value (same as :meth:`reset_all_variables`)."""
+        self.reset_all_variables()
+
     # -- state -----------------------------------------------------------------------------------------------
     def reset_all_variables(self) -> None:
         """Restore every variable (including resource variables) to its initial value.

@@ -12,6 +12,7 @@ import numpy as np
 from . import _runtime
 from ._flatbuffer import read_model_bytes, shape_signatures
 from ._types import element_type_name, numpy_dtype
+from ._verifier import verify_model_bytes
 from .errors import ModelError, NotFoundError
 
 __all__ = ["Model", "TensorSpec", "SignatureSpec", "OpSpec", "SubgraphSpec", "Quantization"]
@@ -143,6 +144,8 @@ class Model:
         if content is None and path is not None:
             content = read_model_bytes(path)
         self.size = len(content) if content is not None else 0
+        # Bytes of models loaded from memory (files can be re-read from ``path``).
+        self._content = content if path is None else None
         # The runtime reports a tensor's static shape where the model stores a separate shape signature
         # (dynamic dims as -1); take the signatures from the flatbuffer itself.
         self._shape_signatures = shape_signatures(content) if content is not None else []
@@ -193,7 +196,9 @@ class Model:
         p = Path(os.fspath(path))
         if not p.is_file():
             raise ModelError(f"model file not found: {os.fspath(path)!r}")
-        return cls(_runtime.native().Model.from_file(env._native, str(p)), env, str(p))
+        content = read_model_bytes(p)
+        verify_model_bytes(content)  # the runtime only sees verified models
+        return cls(_runtime.native().Model.from_file(env._native, str(p)), env, str(p), content)
 
     @classmethod
     def from_buffer(cls, data: bytes | bytearray | memoryview, environment: _runtime.Environment | None = None) -> "Model":
@@ -203,6 +208,7 @@ class Model:
         raw = bytes(data)
         if len(raw) < 8:
             raise ModelError(f"model content is too short to be a TFLite model ({len(raw)} bytes)")
+        verify_model_bytes(raw)  # the runtime only sees verified models
         return cls(_runtime.native().Model.from_buffer(env._native, raw), env, None, raw)
 
     # -- signatures -------------------------------------------------------------------------------------------
