@@ -69,15 +69,22 @@ _EXPORTS: dict[str, str] = {
     "CompilationError": "errors",
     "ClosedError": "errors",
     "CustomOpError": "errors",
+    "CustomOp": "custom_ops",
+    "CustomOpLibrary": "custom_ops",
+    "load_custom_op_library": "custom_ops",
+    "python_op": "custom_ops",
+    "register_python_op": "custom_ops",
     "WeightsFileError": "errors",
     "Trainer": "training",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__", "errors", "utils", "delegates", "vision", "training"]
+__all__ = sorted(_EXPORTS) + ["__version__", "errors", "utils", "delegates", "vision", "training", "custom_ops"]
 
 if TYPE_CHECKING:  # pragma: no cover - static view of the lazy exports
     from . import errors, utils
     from . import delegates, training, vision
+    from . import custom_ops
+    from .custom_ops import CustomOp, CustomOpLibrary, load_custom_op_library, python_op, register_python_op
     from ._runtime import Environment, default_environment, list_accelerators, runtime_version
     from ._types import ElementType
     from .compiled_model import CompiledModel, VerificationReport, verify_compiled_model
@@ -119,7 +126,7 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(f".{mod}", __name__), name)
         globals()[name] = value
         return value
-    if name in ("errors", "utils", "delegates", "vision", "training"):
+    if name in ("errors", "utils", "delegates", "vision", "training", "custom_ops"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'litert_sdk' has no attribute {name!r}")
 

@@ -51,6 +51,10 @@ class Options:
 
     def opaque(self) -> list[tuple[str, str]]: ...
 
+    def add_custom_op(self, code: str, kernel: CustomOpKernel) -> None: ...
+
+    def custom_op_codes(self) -> list[str]: ...
+
 class CompiledModel:
     """A model compiled for the chosen accelerators (LiteRtCompiledModel)."""
 
@@ -90,6 +94,41 @@ class CompiledModel:
     def is_fully_accelerated(self) -> bool: ...
 
     def error_messages(self) -> str: ...
+
+class CustomOpKernel:
+    """
+    A custom-op kernel the SDK can register: an entry of a custom-op library's table, or Python callables.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def origin(self) -> str: ...
+
+    @staticmethod
+    def from_python(name: str, run: object, shapes: object) -> CustomOpKernel:
+        """
+        A kernel calling run(inputs, output_specs, custom_options) and shapes(input_shapes, num_outputs, custom_options) with the GIL held.
+        """
+
+    def release_python(self) -> None:
+        """
+        Drop the Python callables of a Python kernel (later calls fail); used at interpreter exit.
+        """
+
+    def __repr__(self) -> str: ...
+
+def load_custom_op_library(path: str) -> list[CustomOpKernel]:
+    """Load a custom-op library (it stays loaded) and return its kernels."""
+
+def model_source_bytes(model: Model) -> object:
+    """
+    The bytes a model was created from in memory (None for models loaded from a file).
+    """
 
 def abi_info() -> dict:
     """

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import numbers
 import os
 import time
 from dataclasses import dataclass, replace
@@ -12,7 +14,8 @@ from typing import Any, overload
 import numpy as np
 
 from . import _runtime
-from .errors import InvalidArgumentError, LiteRtError
+from .custom_ops import compile_plan
+from .errors import CustomOpError, InvalidArgumentError, LiteRtError
 from .model import Model, SignatureSpec, TensorSpec
 from .options import Accelerator, CpuOptions, Options
 
@@ -27,8 +30,19 @@ def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
     Returns (native compiled model, the options actually used, fallback reason or None).
     """
     native = _runtime.native()
+    # Custom ops: the model rewritten for the runtime's custom-op kernels, and the kernels to register per code.
+    native_model, kernels = compile_plan(model, options)
+
+    def native_options(o: Options) -> Any:
+        n = o.to_native()
+        for code, kernel in kernels:
+            n.add_custom_op(code, kernel)
+        return n
+
     try:
-        return native.CompiledModel(model._native, options.to_native()), options, None
+        return native.CompiledModel(native_model, native_options(options)), options, None
+    except CustomOpError:
+        raise
     except LiteRtError as e:
         wants_accel = bool(options.accelerators & (Accelerator.GPU | Accelerator.NPU))
         if not (wants_accel and options.gpu_fallback):
@@ -36,7 +50,7 @@ def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
         reason = f"{options.accelerators!r} compile failed: {e}"
     cpu_options = replace(options, accelerators=Accelerator.CPU)
     _log.info("falling back to CPU: %s", reason)
-    return native.CompiledModel(model._native, cpu_options.to_native()), cpu_options, reason
+    return native.CompiledModel(native_model, native_options(cpu_options)), cpu_options, reason
 
 ArrayLike = Any
 Inputs = Mapping[str, ArrayLike] | Sequence[ArrayLike] | np.ndarray
@@ -142,7 +156,9 @@ class CompiledModel:
         """Resize an input. With ``strict`` only dimensions that are dynamic (-1) in the model may change."""
         spec = self.signature(signature)
         dims = _as_shape(shape)
-        self._native.resize_input(spec.index, self._io_index(spec, name, False), dims, strict)
+        index = self._io_index(spec, name, False)
+        _check_size(dims, spec.inputs[index][1], spec.inputs[index][0])
+        self._native.resize_input(spec.index, index, dims, strict)
 
     # -- running -----------------------------------------------------------------------------------------------
     @overload
@@ -213,14 +229,49 @@ class CompiledModel:
         return f"CompiledModel({self.model!r}, {state})"
 
 
+_MAX_DIM = 2**31 - 1  # tensor dimensions are int32 in the runtime
+
+
 def _as_shape(shape: Sequence[int]) -> list[int]:
     try:
-        dims = [int(d) for d in shape]
-    except (TypeError, ValueError):
+        items = list(shape)
+    except TypeError:
         raise InvalidArgumentError(f"shape must be a sequence of ints, got {shape!r}") from None
+    if any(isinstance(d, bool) or not isinstance(d, numbers.Integral) for d in items):
+        raise InvalidArgumentError(f"shape must be a sequence of ints, got {shape!r}")
+    dims = [int(d) for d in items]
     if any(d < 0 for d in dims):
         raise InvalidArgumentError(f"shape must not contain negative dimensions, got {dims}")
+    if any(d > _MAX_DIM for d in dims):
+        raise InvalidArgumentError(f"shape {dims} has a dimension larger than {_MAX_DIM}")
     return dims
+
+
+def _memory_limit() -> int:
+    """Bytes one tensor may take: the memory available now (MemAvailable on Linux), else the physical memory."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return 1 << 40
+
+
+def _check_size(dims: Sequence[int], spec: TensorSpec, name: str) -> None:
+    """Refuses a resize whose input alone would not fit in memory (instead of letting the runtime try)."""
+    itemsize = spec.dtype.itemsize if spec.dtype is not None else 1
+    nbytes = math.prod(dims) * itemsize
+    limit = _memory_limit()
+    if nbytes > limit:
+        raise InvalidArgumentError(
+            f"cannot resize input {name!r} to {list(dims)}: it would take {nbytes} bytes, more than the "
+            f"{limit} bytes of memory available"
+        )
 
 
 def _order_inputs(spec: SignatureSpec, inputs: Inputs) -> list[Any]:
@@ -246,14 +297,19 @@ def _order_inputs(spec: SignatureSpec, inputs: Inputs) -> list[Any]:
 
 def _as_array(x: Any, name: str, spec: TensorSpec) -> np.ndarray:
     """numpy arrays pass as they are (their dtype must match); other values are converted to the input's dtype."""
-    if isinstance(x, np.ndarray):
-        return x
-    if x is None:
-        raise InvalidArgumentError(f"input {name!r} is None")
-    try:
-        return np.asarray(x, dtype=spec.dtype)
-    except Exception as e:  # noqa: BLE001 - report any conversion failure as a typed error
-        raise InvalidArgumentError(f"input {name!r} cannot be converted to an array: {e}") from None
+    if not isinstance(x, np.ndarray):
+        if x is None:
+            raise InvalidArgumentError(f"input {name!r} is None")
+        try:
+            x = np.asarray(x, dtype=spec.dtype)
+        except Exception as e:  # noqa: BLE001 - report any conversion failure as a typed error
+            raise InvalidArgumentError(f"input {name!r} cannot be converted to an array: {e}") from None
+    if x.dtype.kind not in "biufc":  # object, string, bytes, void, datetime arrays cannot reach the runtime
+        raise InvalidArgumentError(
+            f"input {name!r} expects {spec.type_name}, got an array of dtype {x.dtype} (only numeric and bool arrays "
+            "can be passed)"
+        )
+    return x
 
 
 @dataclass(frozen=True)

@@ -144,6 +144,8 @@ class Options:
             itself fails rather than falling back). The compiled model reports ``did_fallback`` and the reason.
         enable_profiling: turn on the runtime's profiler.
         extra: additional opaque options ``{identifier: toml_text}`` passed through unchanged.
+        custom_ops: custom-op kernels to register (:class:`litert_sdk.custom_ops.CustomOp` objects, custom-op
+            libraries, or iterables of them); see :mod:`litert_sdk.custom_ops`.
     """
 
     accelerators: Accelerator = Accelerator.CPU
@@ -151,12 +153,30 @@ class Options:
     gpu_fallback: bool = True
     enable_profiling: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    custom_ops: tuple[Any, ...] = ()
 
     def __post_init__(self) -> None:
         acc = Accelerator(int(self.accelerators))
         if acc == Accelerator.NONE:
             raise InvalidArgumentError("at least one accelerator must be selected")
         object.__setattr__(self, "accelerators", acc)
+        if self.custom_ops:
+            from .custom_ops import flatten_custom_ops
+
+            object.__setattr__(self, "custom_ops", tuple(flatten_custom_ops(self.custom_ops)))
+        else:
+            object.__setattr__(self, "custom_ops", ())
+
+    def with_custom_ops(self, *ops: Any) -> "Options":
+        """These options plus custom-op kernels (CustomOp objects, custom-op libraries or iterables of them)."""
+        return replace(self, custom_ops=tuple(self.custom_ops) + tuple(ops))
+
+    def with_mediapipe_custom_ops(self) -> "Options":
+        """These options plus the bundled MediaPipe kernels (Convolution2DTransposeBias, Landmarks2TransformMatrix,
+        TransformLandmarks, TransformTensorBilinear)."""
+        from .custom_ops import mediapipe_ops
+
+        return self.with_custom_ops(mediapipe_ops())
 
     @classmethod
     def cpu_only(cls, num_threads: int | None = None, **cpu: Any) -> "Options":

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <new>
+#include <typeinfo>
 
 #if defined(_WIN32)
 #include <fcntl.h>
@@ -74,6 +76,20 @@ void register_error_translator(nb::module_& m) {
           // litert_sdk.errors._from_native(kind, status, message) -> exception instance
           nb::object factory = nb::module_::import_("litert_sdk.errors").attr("_from_native");
           nb::object exc = factory(kind_name(e.kind), e.status, e.message);
+          PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr())), exc.ptr());
+        } catch (const nb::python_error&) {
+          throw;  // nanobind's own exceptions keep their meaning
+        } catch (const nb::builtin_exception&) {
+          throw;
+        } catch (const std::bad_alloc&) {
+          throw;  // MemoryError
+        } catch (const std::bad_cast&) {
+          throw;  // nb::cast_error
+        } catch (const std::exception& e) {
+          // A C++ exception thrown inside the runtime (e.g. std::logic_error on a malformed graph) that crossed its
+          // C API: report it as a typed runtime failure instead of a bare RuntimeError.
+          nb::object factory = nb::module_::import_("litert_sdk.errors").attr("_from_native");
+          nb::object exc = factory("Runtime", -1, std::string("the runtime raised a C++ exception: ") + e.what());
           PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr())), exc.ptr());
         }
       },

@@ -86,6 +86,7 @@ CompiledModel::CompiledModel(const Model& model, const Options& options) : model
 
   Options::Built built;
   options.build(built);
+  custom_ops_ = built.custom_ops;
   LiteRtStatus status;
   std::string captured;
   {
@@ -98,7 +99,13 @@ CompiledModel::CompiledModel(const Model& model, const Options& options) : model
     cm_ = nullptr;
     std::string detail = captured;
     while (!detail.empty() && (detail.back() == '\n' || detail.back() == '\r')) detail.pop_back();
+    raise_custom_op_errors(custom_ops_, "compile", detail);
     check(status, "LiteRtCreateCompiledModel", detail);
+  }
+  if (custom_ops_ && custom_ops_->has_errors()) {  // the runtime ignores a failing kernel Init
+    LiteRtDestroyCompiledModel(cm_);
+    cm_ = nullptr;
+    raise_custom_op_errors(custom_ops_, "compile");
   }
   forward_runtime_log(captured);
 }
@@ -188,6 +195,10 @@ void CompiledModel::allocate_locked(size_t sig) {
         st.outputs[i].type = out_types_[sig][i];
       }
     }
+    if (custom_ops_ && custom_ops_->has_errors()) {  // a kernel could not compute its output shapes
+      take_errors_locked();
+      raise_custom_op_errors(custom_ops_, "allocation");
+    }
     if (status != kLiteRtStatusOk) {
       // Some models cannot be prepared at their default input shapes (e.g. a dynamic [-1,-1] input stored as
       // [1,1]); they work once resized. Keep the reason and report it if the signature is run as it is.
@@ -262,7 +273,7 @@ void CompiledModel::resize_locked(size_t sig, size_t index, const std::vector<in
   try {
     allocate_locked(sig);
   } catch (const Error& e) {
-    throw Error(ErrorKind::kInvalidArgument, e.status,
+    throw Error(e.kind == ErrorKind::kCustomOp ? e.kind : ErrorKind::kInvalidArgument, e.status,
                 "resizing input '" + st.inputs[index].name + "' to " + dims_to_string(dims) + " failed: " + e.message);
   }
 }
@@ -375,6 +386,8 @@ void CompiledModel::run_locked(size_t sig, const std::vector<LiteRtTensorBuffer>
     nb::gil_scoped_release release;
     status = LiteRtRunCompiledModel(cm_, sig, ins.size(), ins.data(), outs.size(), outs.data());
   }
+  if (custom_ops_ && custom_ops_->has_errors())  // the runtime ignores a failing kernel Run: never return its outputs
+    raise_custom_op_errors(custom_ops_, "run", status != kLiteRtStatusOk ? take_errors_locked() : std::string());
   if (status != kLiteRtStatusOk) check(status, "LiteRtRunCompiledModel", take_errors_locked());
 }
 

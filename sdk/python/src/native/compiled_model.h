@@ -66,6 +66,7 @@ class CompiledModel {
   std::string take_errors_locked();
 
   ModelPtr model_;
+  SessionPtr custom_ops_;  // custom-op kernel instances and the failures they report (outlives cm_)
   LiteRtCompiledModel cm_ = nullptr;
   std::mutex mu_;
   std::vector<SignatureState> sigs_;

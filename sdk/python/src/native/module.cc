@@ -1,8 +1,10 @@
 // litert_sdk._native: nanobind bindings over libLiteRt's C API. One file per concern:
-//   common.cc (errors, dtypes, storage, log capture), environment.cc, model.cc, options.cc, compiled_model.cc.
+//   common.cc (errors, dtypes, storage, log capture), environment.cc, model.cc, options.cc, compiled_model.cc,
+//   custom_ops.cc.
 #include <nanobind/stl/string.h>
 
 #include "compiled_model.h"
+#include "custom_ops.h"
 #include "environment.h"
 #include "model.h"
 #include "options.h"
@@ -36,6 +38,7 @@ NB_MODULE(_native, m) {
   bind_model(m);
   bind_options(m);
   bind_compiled_model(m);
+  bind_custom_ops(m);
   m.def("abi_info", &abi_info, "Runtime version, ABI constants, struct sizes and the status-name table.");
   m.def("status_name", [](int s) { return std::string(litert_sdk_status_name(s)); }, nb::arg("status"));
   m.def("set_quiet", &set_quiet, nb::arg("quiet"),

@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include <nanobind/stl/pair.h>
+#include <nanobind/stl/shared_ptr.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
@@ -31,6 +32,23 @@ void Options::set_opaque(const std::string& identifier, const std::string& toml)
   opaque_.emplace_back(identifier, toml);
 }
 
+void Options::add_custom_op(const std::string& code, KernelPtr kernel) {
+  if (code.empty() || !kernel) raise(ErrorKind::kInvalidArgument, "a custom op needs a code and a kernel");
+  for (auto& kv : custom_ops_) {
+    if (kv.first == code) {
+      kv.second = std::move(kernel);
+      return;
+    }
+  }
+  custom_ops_.emplace_back(code, std::move(kernel));
+}
+
+std::vector<std::string> Options::custom_op_codes() const {
+  std::vector<std::string> out;
+  for (const auto& kv : custom_ops_) out.push_back(kv.first);
+  return out;
+}
+
 void Options::build(Built& out) const {
   check(LiteRtCreateOptions(&out.options), "LiteRtCreateOptions");
   check(LiteRtSetOptionsHardwareAccelerators(out.options, hw_), "LiteRtSetOptionsHardwareAccelerators");
@@ -51,6 +69,7 @@ void Options::build(Built& out) const {
       check(st, "LiteRtAddOpaqueOptions");
     }
   }
+  if (!custom_ops_.empty()) out.custom_ops = register_custom_ops(out.options, custom_ops_);
 }
 
 void bind_options(nb::module_& m) {
@@ -58,7 +77,9 @@ void bind_options(nb::module_& m) {
       .def(nb::init<>())
       .def_prop_rw("hardware_accelerators", &Options::hardware_accelerators, &Options::set_hardware_accelerators)
       .def("set_opaque", &Options::set_opaque, nb::arg("identifier"), nb::arg("toml"))
-      .def("opaque", &Options::opaque);
+      .def("opaque", &Options::opaque)
+      .def("add_custom_op", &Options::add_custom_op, nb::arg("code"), nb::arg("kernel"))
+      .def("custom_op_codes", &Options::custom_op_codes);
 }
 
 }  // namespace litert_sdk

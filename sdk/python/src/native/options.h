@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common.h"
+#include "custom_ops.h"
 
 namespace litert_sdk {
 
@@ -17,9 +18,13 @@ class Options {
   // Opaque option: `identifier` ("xnnpack", "runtime_options_string", "gpu_options", ...) with TOML text.
   void set_opaque(const std::string& identifier, const std::string& toml);
   std::vector<std::pair<std::string, std::string>> opaque() const { return opaque_; }
+  // Custom-op kernel registered under `code` (the custom code of the model's nodes) when the options are built.
+  void add_custom_op(const std::string& code, KernelPtr kernel);
+  std::vector<std::string> custom_op_codes() const;
 
   struct Built {
     LiteRtOptions options = nullptr;
+    SessionPtr custom_ops;  // instances of the registered custom-op kernels; must outlive the compiled model
     ~Built() {
       if (options) LiteRtDestroyOptions(options);
     }
@@ -29,6 +34,7 @@ class Options {
  private:
   int hw_ = kLiteRtHwAcceleratorCpu;
   std::vector<std::pair<std::string, std::string>> opaque_;
+  std::vector<std::pair<std::string, KernelPtr>> custom_ops_;
 };
 
 void bind_options(nb::module_& m);

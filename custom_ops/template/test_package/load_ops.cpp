@@ -1,0 +1,42 @@
+// Loads a custom-op library by path, as litert-sdk does, and prints its op table.
+#include <cstdio>
+
+#include "litert_sdk/custom_op_api.h"
+
+#if defined(_WIN32)
+#include <windows.h>
+static void* Open(const char* path) { return reinterpret_cast<void*>(LoadLibraryA(path)); }
+static void* Symbol(void* lib, const char* name) {
+  return reinterpret_cast<void*>(GetProcAddress(static_cast<HMODULE>(lib), name));
+}
+#else
+#include <dlfcn.h>
+static void* Open(const char* path) { return dlopen(path, RTLD_NOW | RTLD_LOCAL); }
+static void* Symbol(void* lib, const char* name) { return dlsym(lib, name); }
+#endif
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: load_ops <library>\n");
+    return 2;
+  }
+  void* lib = Open(argv[1]);
+  if (!lib) {
+    std::fprintf(stderr, "cannot load %s\n", argv[1]);
+    return 1;
+  }
+  auto entry = reinterpret_cast<LiteRtSdkCustomOpsEntryPoint>(Symbol(lib, LITERT_SDK_CUSTOM_OP_ENTRY_POINT));
+  const LiteRtSdkCustomOpTable* table = nullptr;
+  if (!entry || entry(&table) != 0 || !table || table->api_version != LITERT_SDK_CUSTOM_OP_API_VERSION ||
+      table->op_struct_size < sizeof(LiteRtSdkCustomOp)) {
+    std::fprintf(stderr, "%s is not a custom-op library of API version %d\n", argv[1], LITERT_SDK_CUSTOM_OP_API_VERSION);
+    return 1;
+  }
+  std::printf("%s: %zu op(s)\n", table->library_name ? table->library_name : "?", table->num_ops);
+  for (size_t i = 0; i < table->num_ops; ++i) {
+    const LiteRtSdkCustomOp& op = table->ops[i];
+    if (!op.name || !op.kernel.Init || !op.kernel.GetOutputLayouts || !op.kernel.Run || !op.kernel.Destroy) return 1;
+    std::printf("  %s (version %d)\n", op.name, op.version);
+  }
+  return 0;
+}
