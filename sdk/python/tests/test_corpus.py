@@ -129,3 +129,28 @@ def test_batch_minus_one_resizes_to_4(name, corpus, peer, rng):
     expected = p.get_tensor(p.get_output_details()[0]["index"])
     assert got.shape == expected.shape and got.shape[0] == 4
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_attention_models_run_with_mediapipe_ops(corpus, rng):
+    """The two corpus copies of face_landmark_with_attention (custom attention ops no peer runs) run with the
+    bundled MediaPipe kernels, through both APIs, and agree with each other bit for bit."""
+    from conftest import NEEDS_CUSTOM_OPS
+
+    x = rng.uniform(0, 1, (1, 192, 192, 3)).astype(np.float32)
+    results = []
+    for name in sorted(NEEDS_CUSTOM_OPS):
+        cm = litert_sdk.CompiledModel.from_file(corpus / name, litert_sdk.Options().with_mediapipe_custom_ops())
+        out = cm.run({"input_1": x})
+        assert out["output_mesh_identity"].shape == (1, 1, 1, 1404)
+        assert all(np.isfinite(v).all() for v in out.values())
+        opts = litert_sdk.delegates.InterpreterOptions(threads=1)
+        opts.add_mediapipe_custom_ops()
+        interp = litert_sdk.Interpreter(model_path=str(corpus / name), options=opts)
+        interp.allocate_tensors()
+        interp.set_tensor(interp.get_input_details()[0]["index"], x)
+        interp.invoke()
+        mesh = next(d for d in interp.get_output_details() if d["name"] == "output_mesh_identity")
+        np.testing.assert_allclose(interp.get_tensor(mesh["index"]), out["output_mesh_identity"], rtol=1e-5, atol=1e-4)
+        results.append(out)
+    for k in results[0]:
+        np.testing.assert_array_equal(results[0][k], results[1][k])
