@@ -318,45 +318,30 @@ void CompiledModel::set_input(size_t sig, size_t index, const nb::ndarray<nb::ro
   copy_in_locked(sig, index, array, false);
 }
 
-nb::object CompiledModel::input_view(size_t sig, size_t index) {
-  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
-  lock(lk);
+// The slot of input/output `index` of `sig`, which must hold a buffer (the caller holds the mutex).
+Slot& CompiledModel::slot_with_buffer_locked(size_t sig, size_t index, bool output) {
   SignatureState& st = state(sig);
-  check_index(index, st.inputs.size(), "input");
-  Slot& s = st.inputs[index];
-  if (!s.block) raise(ErrorKind::kInvalidArgument, "input '" + s.name + "' has no concrete shape; resize it first");
-  return numpy_view(s.block, s.type, s.dims, false);
+  std::vector<Slot>& slots = output ? st.outputs : st.inputs;
+  check_index(index, slots.size(), output ? "output" : "input");
+  Slot& s = slots[index];
+  if (!s.block) {
+    if (output) raise(ErrorKind::kUnsupported, "output '" + s.name + "' has no concrete shape or element type");
+    raise(ErrorKind::kInvalidArgument, "input '" + s.name + "' has no concrete shape; resize it first");
+  }
+  return s;
 }
 
-nb::object CompiledModel::output_view(size_t sig, size_t index) {
+nb::object CompiledModel::slot_array(size_t sig, size_t index, bool output, bool copy) {
   std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
   lock(lk);
-  SignatureState& st = state(sig);
-  check_index(index, st.outputs.size(), "output");
-  Slot& s = st.outputs[index];
-  if (!s.block) raise(ErrorKind::kUnsupported, "output '" + s.name + "' has no concrete shape or element type");
-  return numpy_view(s.block, s.type, s.dims, false);
+  Slot& s = slot_with_buffer_locked(sig, index, output);
+  return copy ? numpy_copy(s.block->data, s.type, s.dims) : numpy_view(s.block, s.type, s.dims, false);
 }
 
-nb::object CompiledModel::get_output(size_t sig, size_t index) {
-  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
-  lock(lk);
-  SignatureState& st = state(sig);
-  check_index(index, st.outputs.size(), "output");
-  Slot& s = st.outputs[index];
-  if (!s.block) raise(ErrorKind::kUnsupported, "output '" + s.name + "' has no concrete shape or element type");
-  return numpy_copy(s.block->data, s.type, s.dims);
-}
-
-nb::object CompiledModel::get_input(size_t sig, size_t index) {
-  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
-  lock(lk);
-  SignatureState& st = state(sig);
-  check_index(index, st.inputs.size(), "input");
-  Slot& s = st.inputs[index];
-  if (!s.block) raise(ErrorKind::kInvalidArgument, "input '" + s.name + "' has no concrete shape; resize it first");
-  return numpy_copy(s.block->data, s.type, s.dims);
-}
+nb::object CompiledModel::input_view(size_t sig, size_t index) { return slot_array(sig, index, false, false); }
+nb::object CompiledModel::output_view(size_t sig, size_t index) { return slot_array(sig, index, true, false); }
+nb::object CompiledModel::get_output(size_t sig, size_t index) { return slot_array(sig, index, true, true); }
+nb::object CompiledModel::get_input(size_t sig, size_t index) { return slot_array(sig, index, false, true); }
 
 void CompiledModel::run_locked(size_t sig, const std::vector<LiteRtTensorBuffer>* input_override) {
   SignatureState& st = state(sig);

@@ -57,6 +57,8 @@ class CompiledModel {
 
  private:
   void lock(std::unique_lock<std::mutex>& lk);
+  Slot& slot_with_buffer_locked(size_t sig, size_t index, bool output);
+  nb::object slot_array(size_t sig, size_t index, bool output, bool copy);
   void ensure_open() const;
   SignatureState& state(size_t sig);  // validates `sig`, allocates slots on first use
   void allocate_locked(size_t sig);
