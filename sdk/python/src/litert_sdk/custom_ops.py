@@ -327,6 +327,23 @@ def _release_at_exit() -> None:
 
 
 # ----------------------------------------------------------------------------------------------- compile support
+FLEX_PREFIX = "Flex"  # custom codes of Select TF ops (FlexCumprod, ...)
+
+
+def _flex_kernels(codes: list[str], model: "Model") -> list[CustomOp]:
+    """Kernels for a model's Flex custom codes from the optional litert-sdk-flex package."""
+    try:
+        import litert_sdk_flex  # type: ignore[import-not-found]
+    except ModuleNotFoundError as e:
+        if e.name != "litert_sdk_flex":
+            raise
+        raise UnsupportedError(
+            f"the model uses Select TensorFlow ops ({', '.join(codes)}), which need the Flex package: "
+            "pip install litert-sdk[flex]"
+        ) from None
+    return list(litert_sdk_flex.kernels_for(codes, model))
+
+
 @dataclass
 class _Prepared:
     model: "Model"
@@ -381,6 +398,10 @@ def compile_plan(model: "Model", options: "Options") -> tuple[Any, list[tuple[st
     available = registered_custom_ops()
     for op in flatten_custom_ops(getattr(options, "custom_ops", ())):
         available[op.name] = op
+    flex = [n for n in names if n.startswith(FLEX_PREFIX) and n not in available]
+    if flex:  # Select TF ops: kernels from litert-sdk-flex (custom codes are only known per model)
+        for op in _flex_kernels(flex, model):
+            available[op.name] = op
     if not any(n in available for n in names):
         return model._native, []
     # ops the runtime would resolve to its own stubs are renamed only when a kernel for them is supplied

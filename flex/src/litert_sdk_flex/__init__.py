@@ -1,0 +1,176 @@
+"""Select TensorFlow ops (Flex) for litert-sdk.
+
+A model converted with ``supported_ops = [TFLITE_BUILTINS, SELECT_TF_OPS]`` contains ``Flex*`` custom ops (e.g.
+``FlexCumprod``). With this package installed (``pip install litert-sdk[flex]``), litert-sdk runs them: when it
+compiles a model with Flex custom codes it asks :func:`kernels_for` for kernels, and each node is executed by
+TensorFlow's eager runtime (from the installed ``tensorflow-cpu``) through a native custom-op kernel. Nothing needs
+to be configured::
+
+    cm = litert_sdk.CompiledModel.from_file("flex_model.tflite")    # Flex kernels registered automatically
+
+``litert_sdk.FlexDelegate.create()`` (tflite_flutter's name) calls :func:`apply_to_options`, which loads the
+TensorFlow bridge eagerly so that a broken TensorFlow installation is reported when the delegate is added.
+
+What works: any TensorFlow op of the installed TensorFlow build with numeric, bool and string inputs, numeric and
+bool outputs, several outputs, per-node attributes. Output shapes come from TensorFlow's shape inference, or from the
+model where TensorFlow needs input values to know them; an op whose output shape really depends on the input values
+(and differs from the model's static shape) fails with a clear error, as do string outputs and resource/variant
+tensors (the runtime's custom-op API cannot express them).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+import os
+import sys
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from litert_sdk.custom_ops import CustomOp, CustomOpLibrary, load_custom_op_library
+from litert_sdk.errors import UnsupportedError
+
+if TYPE_CHECKING:
+    from litert_sdk.model import Model
+    from litert_sdk.options import Options
+
+__all__ = ["FLEX_PREFIX", "apply_to_options", "is_flex_op", "kernels_for", "library_path", "load",
+           "tensorflow_version", "__version__"]
+
+__version__ = "0.1.0"
+FLEX_PREFIX = "Flex"
+
+_LIBRARY = {"darwin": "liblitert_sdk_flex.dylib"}.get(sys.platform, "liblitert_sdk_flex.so")
+_TF_LIBRARIES = {
+    "darwin": ("libtensorflow_framework.2.dylib", "libtensorflow_cc.2.dylib"),
+}.get(sys.platform, ("libtensorflow_framework.so.2", "libtensorflow_cc.so.2"))
+
+_lock = threading.Lock()
+_library: CustomOpLibrary | None = None
+_tf_handles: list[ctypes.CDLL] = []
+
+
+def is_flex_op(custom_code: str) -> bool:
+    """True for the custom code of a Select TF op (``Flex<TfOpName>``, also after the SDK's ``#n`` renaming)."""
+    return custom_code.startswith(FLEX_PREFIX) and len(custom_code) > len(FLEX_PREFIX)
+
+
+def library_path() -> Path:
+    """The native Flex kernel library installed inside this package."""
+    return Path(__file__).resolve().parent / _LIBRARY
+
+
+def _tensorflow_dir() -> Path:
+    # find_spec does not import tensorflow (which takes seconds): only its libraries are needed
+    spec = importlib.util.find_spec("tensorflow")
+    if spec is None or not spec.submodule_search_locations:
+        raise UnsupportedError("Flex ops need TensorFlow: pip install litert-sdk[flex] (tensorflow-cpu)")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _preload_tensorflow() -> None:
+    """Load TensorFlow's C API libraries by path (RTLD_GLOBAL, as TensorFlow's own Python package does), so the
+    kernel library finds them whatever the layout of site-packages; an ``import tensorflow`` later reuses them."""
+    if _tf_handles:
+        return
+    tf_dir = _tensorflow_dir()
+    for name in _TF_LIBRARIES:
+        path = tf_dir / name
+        if not path.is_file():
+            raise UnsupportedError(f"the installed tensorflow package has no {name} ({tf_dir}); Flex ops need "
+                                   "tensorflow-cpu: pip install litert-sdk[flex]")
+        try:
+            _tf_handles.append(ctypes.CDLL(str(path), mode=getattr(os, "RTLD_GLOBAL", 0)))
+        except OSError as e:
+            raise UnsupportedError(f"cannot load TensorFlow's {name}: {e}") from None
+
+
+def load() -> CustomOpLibrary:
+    """Load TensorFlow and the Flex kernel library (once per process) and return it."""
+    global _library
+    with _lock:
+        if _library is None:
+            path = library_path()
+            if not path.is_file():
+                raise UnsupportedError(f"this installation of litert-sdk-flex has no native library ({path})")
+            _preload_tensorflow()
+            _library = load_custom_op_library(path)
+        return _library
+
+
+def tensorflow_version() -> str:
+    """The version of the TensorFlow runtime the Flex kernels execute with."""
+    load()
+    lib = ctypes.CDLL(str(library_path()))
+    fn = lib.litert_sdk_flex_tf_version
+    fn.restype = ctypes.c_char_p
+    return fn().decode()
+
+
+def _shape_spec(shapes: Iterable[tuple[int, ...] | None]) -> str:
+    return "".join("?" if s is None else "[" + ",".join(str(int(d)) for d in s) + "]" for s in shapes)
+
+
+def _register_static_shapes(model: "Model") -> None:
+    """Hand the model's static shapes of its Flex nodes to the native kernel (GetOutputLayouts gets no input
+    values, so outputs such as Conv2DBackpropFilter's, whose shape is an input's value, come from the model)."""
+    from litert_sdk import _rewrite
+    from litert_sdk.custom_ops import _model_bytes
+
+    try:
+        analysis = _rewrite.analyze(_model_bytes(model))
+    except Exception:  # noqa: BLE001 - without static shapes only TensorFlow's shape inference is used
+        return
+    with _lock:
+        fn = _add_static_shapes()
+        for node in analysis.nodes:
+            if not is_flex_op(node.name):
+                continue
+            spec = (_shape_spec(node.input_shapes) + "|" + _shape_spec(node.output_shapes)).encode()
+            key = (node.options, spec)
+            if key in _registered_shapes:
+                continue
+            if fn(node.options, len(node.options), spec) != 0:
+                raise UnsupportedError(f"litert-sdk-flex: bad static shapes {spec!r} for node {node.name}")
+            _registered_shapes.add(key)
+
+
+_registered_shapes: set[tuple[bytes, bytes]] = set()
+_add_static_shapes_fn: Any = None
+
+
+def _add_static_shapes() -> Any:
+    global _add_static_shapes_fn
+    if _add_static_shapes_fn is None:
+        fn = ctypes.CDLL(str(library_path())).litert_sdk_flex_add_static_shapes
+        fn.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p]
+        fn.restype = ctypes.c_int
+        _add_static_shapes_fn = fn
+    return _add_static_shapes_fn
+
+
+def kernels_for(custom_codes: Iterable[str], model: "Model | None" = None) -> list[CustomOp]:
+    """One kernel per Flex custom code (``FlexCumprod``, ...): the SDK calls this when it compiles ``model`` and
+    registers the kernels under those codes."""
+    codes = sorted({c for c in custom_codes if is_flex_op(c)})
+    if not codes:
+        return []
+    kernel = load()[0]
+    if model is not None:
+        _register_static_shapes(model)
+    native = kernel._native_kernel
+    return [CustomOp(code, f"litert-sdk-flex ({kernel.origin})", native_kernel=native) for code in codes]
+
+
+def apply_to_options(options: "Options") -> "Options":
+    """What ``FlexDelegate`` does to compilation options: the Flex kernels are registered per model by the SDK
+    (the custom codes are only known per model), so this loads the TensorFlow bridge now (errors surface here) and
+    returns ``options`` unchanged."""
+    load()
+    return options
+
+
+def _debug_info() -> dict[str, Any]:  # pragma: no cover - for bug reports
+    return {"library": str(library_path()), "tensorflow": str(_tensorflow_dir()), "version": __version__}
