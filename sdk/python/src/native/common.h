@@ -5,6 +5,7 @@
 #include <nanobind/ndarray.h>
 
 #include <atomic>
+#include <cstdio>  // nanobind headers use stderr (nanobind issue 1438)
 #include <cstddef>
 #include <cstdint>
 #include <memory>

@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "environment.h"
+#include "optional_api.h"
 
 namespace litert_sdk {
 
@@ -53,14 +54,17 @@ Environment::Environment(std::optional<std::string> runtime_library_dir, int log
 std::vector<std::tuple<std::string, int>> Environment::accelerators() const {
   std::vector<std::tuple<std::string, int>> out;
   LiteRtParamIndex n = 0;
-  check(LiteRtGetNumAccelerators(handle_->env, &n), "LiteRtGetNumAccelerators");
+  const LiteRtStatus status = optional_api::GetNumAccelerators(handle_->env, &n);
+  if (status == kLiteRtStatusErrorUnsupported)
+    raise(ErrorKind::kUnsupported, "this build of the runtime does not export the accelerator listing API");
+  check(status, "LiteRtGetNumAccelerators");
   for (LiteRtParamIndex i = 0; i < n; ++i) {
     LiteRtAccelerator acc = nullptr;
-    check(LiteRtGetAccelerator(handle_->env, i, &acc), "LiteRtGetAccelerator");
+    check(optional_api::GetAccelerator(handle_->env, i, &acc), "LiteRtGetAccelerator");
     const char* name = nullptr;
-    check(LiteRtGetAcceleratorName(acc, &name), "LiteRtGetAcceleratorName");
+    check(optional_api::GetAcceleratorName(acc, &name), "LiteRtGetAcceleratorName");
     LiteRtHwAcceleratorSet hw = 0;
-    check(LiteRtGetAcceleratorHardwareSupport(acc, &hw), "LiteRtGetAcceleratorHardwareSupport");
+    check(optional_api::GetAcceleratorHardwareSupport(acc, &hw), "LiteRtGetAcceleratorHardwareSupport");
     out.emplace_back(name ? name : "", hw);
   }
   return out;

@@ -1,6 +1,8 @@
 // Binding: litert_sdk._native.Model (LiteRtModel: loading, signatures and graph inspection).
 #include "model.h"
 
+#include "optional_api.h"
+
 #include <nanobind/stl/string.h>
 
 #include <cstring>
@@ -170,13 +172,21 @@ nb::dict Model::describe() const {
       check(LiteRtGetOpCode(op, &code), "LiteRtGetOpCode");
       od["opcode"] = code;
       if (code == LITERT_SDK_OPCODE_CUSTOM) {
+        // Unavailable where the runtime does not export these (libLiteRt.dll): the facade then reads the custom
+        // code and options from the flatbuffer itself.
         const char* custom = nullptr;
-        check(LiteRtGetCustomCode(op, &custom), "LiteRtGetCustomCode");
-        od["custom_code"] = custom ? custom : "";
-        const uint8_t* opts = nullptr;
-        size_t opts_size = 0;
-        check(LiteRtGetCustomOptions(op, &opts, &opts_size), "LiteRtGetCustomOptions");
-        od["custom_options"] = nb::bytes(reinterpret_cast<const char*>(opts), opts ? opts_size : 0);
+        const LiteRtStatus code_status = optional_api::GetCustomCode(op, &custom);
+        if (code_status == kLiteRtStatusErrorUnsupported) {
+          od["custom_code"] = nb::none();
+          od["custom_options"] = nb::none();
+        } else {
+          check(code_status, "LiteRtGetCustomCode");
+          od["custom_code"] = custom ? custom : "";
+          const uint8_t* opts = nullptr;
+          size_t opts_size = 0;
+          check(optional_api::GetCustomOptions(op, &opts, &opts_size), "LiteRtGetCustomOptions");
+          od["custom_options"] = nb::bytes(reinterpret_cast<const char*>(opts), opts ? opts_size : 0);
+        }
       } else {
         od["custom_code"] = nb::none();
         od["custom_options"] = nb::none();
