@@ -1,0 +1,155 @@
+"""Packaging: the cibuildwheel configuration selects the intended wheels, and an installed package is complete.
+
+The identifier checks run `cibuildwheel --print-build-identifiers` on sdk/python/pyproject.toml for every platform
+(nothing is built; it works on any host). They skip when cibuildwheel 3.x is not installed: the configuration is
+written for 3.x (ci/github/wheels.yml pins 3.4.1), since cibuildwheel 4 dropped cp313t and rejects the
+"cpython-freethreading" enable group.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # sdk/python
+PYPROJECT = PACKAGE_DIR / "pyproject.toml"
+
+# cp310/cp311: version-specific wheels; cp312: the abi3 wheel (wheel.py-api = "cp312"), reused and tested on
+# cp313/cp314; cp313t/cp314t: free-threaded wheels.
+PYTHONS = ["cp310", "cp311", "cp312", "cp313", "cp313t", "cp314", "cp314t"]
+EXPECTED = {
+    "linux": [f"{py}-manylinux_{arch}" for arch in ("x86_64", "aarch64") for py in PYTHONS],
+    "macos": [f"{py}-macosx_arm64" for py in PYTHONS],
+    "windows": [f"{py}-win_amd64" for py in PYTHONS],
+}
+# Platforms without a libLiteRt build: cibuildwheel lists them, and their before-all stops the build with a message.
+NO_RUNTIME = {
+    "android": ("no Android wheels", {"cp313-android_arm64_v8a", "cp313-android_x86_64"}),
+    "ios": ("no iOS wheels", {"cp313-ios_arm64_iphoneos", "cp313-ios_arm64_iphonesimulator"}),
+}
+
+
+def _load_pyproject() -> dict:
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        tomllib = pytest.importorskip("tomli")
+    with open(PYPROJECT, "rb") as f:
+        return tomllib.load(f)
+
+
+def _cibuildwheel() -> list[str]:
+    if importlib.util.find_spec("cibuildwheel") is not None:
+        version = importlib.metadata.version("cibuildwheel")
+        if version.split(".")[0] != "3":
+            pytest.skip(f"the [tool.cibuildwheel] configuration targets cibuildwheel 3.x; {version} is installed")
+        return [sys.executable, "-m", "cibuildwheel"]
+    exe = shutil.which("cibuildwheel")
+    if exe is None:
+        pytest.skip("cibuildwheel is not installed (pip install 'cibuildwheel==3.4.1', Python >= 3.11)")
+    return [exe]
+
+
+def _identifiers(platform_name: str, *archs: str) -> list[str]:
+    cmd = [*_cibuildwheel(), "--print-build-identifiers", "--platform", platform_name]
+    if archs:
+        cmd += ["--archs", ",".join(archs)]
+    # CIBW_* variables of the calling environment (CI sets some) would override the file under test.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIBW_")}
+    proc = subprocess.run([*cmd, str(PACKAGE_DIR)], capture_output=True, text=True, env=env, timeout=120)
+    if proc.returncode != 0 and "unrecognized arguments" in proc.stderr:
+        pytest.skip(f"this cibuildwheel cannot print identifiers for {platform_name}: {proc.stderr.strip()[-200:]}")
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.split()
+
+
+@pytest.mark.parametrize("platform_name", sorted(EXPECTED))
+def test_build_identifiers(platform_name):
+    assert _identifiers(platform_name) == EXPECTED[platform_name]
+
+
+@pytest.mark.parametrize("platform_name", sorted(EXPECTED))
+def test_unsupported_architectures_are_skipped(platform_name):
+    # --archs all (or a CIBW_ARCHS override) must not add targets without a runtime: musllinux, i686, ppc64le,
+    # s390x, armv7l, riscv64, win32, win ARM64, macOS x86_64/universal2.
+    assert _identifiers(platform_name, "all") == EXPECTED[platform_name]
+
+
+def test_abi3_and_free_threading_configuration():
+    config = _load_pyproject()["tool"]
+    assert config["scikit-build"]["wheel"]["py-api"] == "cp312"
+    cibw = config["cibuildwheel"]
+    assert "cpython-freethreading" in cibw["enable"]
+    # Free-threaded builds cannot use the limited API (scikit-build-core ignores py-api there) and have no peer.
+    override = next(o for o in cibw["overrides"] if o["select"] == "cp31*t-*")
+    assert not any(r.startswith("ai-edge-litert") for r in override["test-requires"])
+    assert any(r.startswith("ai-edge-litert") for r in cibw["test-requires"])
+
+
+@pytest.mark.parametrize("platform_name", sorted(NO_RUNTIME))
+def test_platforms_without_runtime_fail_clearly(platform_name):
+    message, some_identifiers = NO_RUNTIME[platform_name]
+    assert some_identifiers <= set(_identifiers(platform_name, "all"))
+    before_all = _load_pyproject()["tool"]["cibuildwheel"][platform_name]["before-all"]
+    sh = shutil.which("sh")
+    if sh is None:
+        pytest.skip("no POSIX shell to run before-all with")
+    proc = subprocess.run([sh, "-c", before_all], capture_output=True, text=True, timeout=30)
+    assert proc.returncode != 0
+    assert message in proc.stderr and "runtime/conandata.yml" in proc.stderr
+
+
+def test_repair_commands_keep_runtime_file_names():
+    cibw = _load_pyproject()["tool"]["cibuildwheel"]
+    linux = cibw["linux"]["repair-wheel-command"]
+    assert "--exclude libLiteRt.so" in linux and "--exclude libLiteRtWebGpuAccelerator.so" in linux
+    assert "--exclude libLiteRt" in cibw["macos"]["repair-wheel-command"]
+    windows = cibw["windows"]["repair-wheel-command"]
+    assert "--ignore-existing" in windows
+    assert "--no-mangle libLiteRt.dll" in windows and "--no-mangle libLiteRtWebGpuAccelerator.dll" in windows
+    assert cibw["macos"]["environment"]["MACOSX_DEPLOYMENT_TARGET"] == "14.0"
+    assert cibw["linux"]["manylinux-x86_64-image"] == cibw["linux"]["manylinux-aarch64-image"] == "manylinux_2_28"
+    # No manylinux image can load the aarch64 libLiteRt.so (glibc 2.34, GLIBCXX_3.4.30): tested on the runner.
+    assert cibw["linux"]["test-skip"] == "*-manylinux_aarch64"
+
+
+RUNTIME_FILES = {
+    "Linux": ("libLiteRt.so", "libLiteRtWebGpuAccelerator.so"),
+    "Darwin": ("libLiteRt.dylib", "libLiteRtMetalAccelerator.dylib"),
+    "Windows": ("libLiteRt.dll", "libLiteRtWebGpuAccelerator.dll"),
+}
+
+
+def test_installed_package_contents():
+    import litert_sdk
+
+    if platform.system() not in RUNTIME_FILES:
+        pytest.skip(f"no runtime bundle for {platform.system()}")
+    pkg = Path(litert_sdk.__file__).resolve().parent
+    runtime, accelerator = RUNTIME_FILES[platform.system()]
+    native = [p.name for p in pkg.iterdir() if p.name.startswith("_native.") and p.suffix in (".so", ".pyd")]
+    expected = [runtime, accelerator, "licenses/LICENSE.litert-runtime", "py.typed", "_native.pyi", *native]
+    assert native, f"no compiled _native module in {pkg}"
+    for rel in expected:
+        assert (pkg / rel).is_file(), f"{rel} missing from the installed package ({pkg})"
+    assert (pkg / runtime).stat().st_size > 1_000_000
+    assert "Apache License" in (pkg / "licenses" / "LICENSE.litert-runtime").read_text(encoding="utf-8")
+
+    # Installed from a wheel (not a source tree on sys.path): the distribution's RECORD lists every file.
+    try:
+        dist = importlib.metadata.distribution("litert-sdk")
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip("litert_sdk is imported from a source tree, not an installed distribution")
+    if dist.read_text("direct_url.json") and '"editable": true' in dist.read_text("direct_url.json"):
+        pytest.skip("editable install: the files are not recorded")
+    recorded = {str(f).replace("\\", "/") for f in dist.files or ()}
+    missing = [rel for rel in expected if f"litert_sdk/{rel}" not in recorded]
+    assert not missing, f"not in the wheel's RECORD: {missing}"
