@@ -140,6 +140,7 @@ DEFECTS: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("declared shape", lambda d: _sg(d)["tensors"][2].update(shape=[1, 5]),
      "declares output shape [1, 5] but computes [1, 4]"),
     ("broadcast", lambda d: _sg(d)["tensors"][0].update(shape=[1, 3]), "cannot combine"),
+    ("mixed element types", _with(type=2), "mixes element types ['float32', 'int32', 'float32']"),
     ("scales vs zero points", _with(quantization={"scale": [0.5, 0.25], "zero_point": [0]}),
      "has 2 scales but 1 zero points"),
     ("scales without zero points", _with(quantization={"scale": [0.5]}), "has scales but no zero points"),
@@ -234,3 +235,94 @@ def test_verify_model_accepts_paths_and_buffers(tmp_path: Path) -> None:
     p.write_bytes(BASE)
     assert verify_model(p) == verify_model(str(p)) == verify_model(bytearray(BASE)) == verify_model(memoryview(BASE))
     assert verify_model(b"") == ["model is too short to be a TFLite flatbuffer (0 bytes)"]
+
+
+# -- graph rules: operators whose kernels would compute another shape than the file declares --------------------
+def _graph(opcode: int, inputs: list[dict[str, Any]], out_shape: list[int], options: dict[int, Any] | None = None,
+           options_type: int = 0) -> dict[str, Any]:
+    """One-operator model: tensors ``inputs`` (a dict may carry "data" for a constant) feeding ``opcode``."""
+    tensors, buffers = [], [{}]
+    for k, t in enumerate(inputs):
+        data = t.pop("data", None)
+        buffers.append({"data": data} if data is not None else {})
+        tensors.append({"name": f"t{k}", "type": 0, **t, "buffer": len(buffers) - 1})
+    buffers.append({})
+    tensors.append({"name": "out", "type": inputs[0].get("type", 0), "shape": out_shape, "buffer": len(buffers) - 1})
+    op: dict[str, Any] = {"opcode_index": 0, "inputs": list(range(len(inputs))), "outputs": [len(inputs)]}
+    if options is not None:
+        op.update(builtin_options_type=options_type, builtin_options=options)
+    return {"version": 3, "operator_codes": [{"deprecated_builtin_code": min(opcode, 127), "builtin_code": opcode}],
+            "subgraphs": [{"tensors": tensors, "inputs": [0], "outputs": [len(inputs)], "operators": [op]}],
+            "buffers": buffers}
+
+
+def _i32(*values: int) -> bytes:
+    return np.array(values, np.int32).tobytes()
+
+
+GRAPH_DEFECTS = [
+    ("reshape to another element count",
+     _graph(22, [{"shape": [1, 4]}, {"shape": [2], "type": 2, "data": _i32(3, 2)}], [3, 2]), "cannot combine"),
+    ("reshape declared shape", _graph(22, [{"shape": [1, 4]}, {"shape": [2], "type": 2, "data": _i32(2, -1)}], [4, 1]),
+     "declares output shape [4, 1] but computes [2, 2]"),
+    ("pad", _graph(34, [{"shape": [1, 4]}, {"shape": [2, 2], "type": 2, "data": _i32(0, 0, 1, 1)}], [1, 4]),
+     "declares output shape [1, 4] but computes [1, 6]"),
+    ("transpose", _graph(39, [{"shape": [2, 3]}, {"shape": [2], "type": 2, "data": _i32(1, 0)}], [2, 3]),
+     "computes [3, 2]"),
+    ("concatenation", _graph(2, [{"shape": [1, 4]}, {"shape": [1, 3], "data": bytes(12)}], [1, 8],
+                             {0: ("i32", 1)}, 10), "computes [1, 7]"),
+    ("strided slice", _graph(45, [{"shape": [1, 8]}, {"shape": [2], "type": 2, "data": _i32(0, 2)},
+                                  {"shape": [2], "type": 2, "data": _i32(1, 8)},
+                                  {"shape": [2], "type": 2, "data": _i32(1, 2)}], [1, 6],
+                             {0: ("i32", 0)}, 32), "computes [1, 3]"),
+    ("fully connected", _graph(9, [{"shape": [1, 4]}, {"shape": [3, 4], "data": bytes(48)}], [1, 2]),
+     "computes 3 elements"),
+    ("split pieces", _graph(49, [{"shape": [], "type": 2, "data": _i32(1)}, {"shape": [1, 4]}], [1, 2],
+                            {0: ("i32", 2)}, 35), "splits into 2 pieces but has 1 outputs"),
+    ("huge static tensor", _graph(0, [{"shape": [2**31 - 1] * 3}, {"shape": [1], "data": bytes(4)}], [2**31 - 1] * 3),
+     "its size cannot be allocated on any host"),
+]
+
+
+@pytest.mark.parametrize("desc,fragment", [c[1:] for c in GRAPH_DEFECTS], ids=[c[0] for c in GRAPH_DEFECTS])
+def test_graph_defect_is_named(desc: dict[str, Any], fragment: str) -> None:
+    problems = verify_model(build_model(desc))
+    assert any(fragment in p for p in problems), problems
+
+
+def test_consistent_graphs_pass() -> None:
+    """The same one-operator models with consistent shapes are valid (the inference matches the kernels)."""
+    ok = [
+        _graph(22, [{"shape": [1, 4]}, {"shape": [2], "type": 2, "data": _i32(2, -1)}], [2, 2]),
+        _graph(34, [{"shape": [1, 4]}, {"shape": [2, 2], "type": 2, "data": _i32(0, 0, 1, 1)}], [1, 6]),
+        _graph(45, [{"shape": [1, 8]}, {"shape": [2], "type": 2, "data": _i32(0, 2)},
+                    {"shape": [2], "type": 2, "data": _i32(1, 8)}, {"shape": [2], "type": 2, "data": _i32(1, 2)}],
+               [1, 3], {0: ("i32", 0)}, 32),
+    ]
+    for desc in ok:
+        assert verify_model(build_model(desc)) == []
+
+
+def test_resource_variable_shapes_must_agree() -> None:
+    """A variable assigned a [1, 4] value but read as [1, 2] (the runtime's XNNPACK path overflows its buffer)."""
+    handle = {"deprecated_builtin_code": 127, "builtin_code": 142}  # VAR_HANDLE
+    desc = {
+        "version": 3,
+        "operator_codes": [handle, {"deprecated_builtin_code": 127, "builtin_code": 144},  # ASSIGN_VARIABLE
+                           {"deprecated_builtin_code": 127, "builtin_code": 143}],  # READ_VARIABLE
+        "subgraphs": [{
+            "tensors": [{"name": "x", "shape": [1, 4], "type": 0, "buffer": 0},
+                        {"name": "h", "shape": [], "type": 13, "buffer": 0},
+                        {"name": "y", "shape": [1, 2], "type": 0, "buffer": 0}],
+            "inputs": [0], "outputs": [2],
+            "operators": [
+                {"opcode_index": 0, "inputs": [], "outputs": [1], "builtin_options_type": 111,
+                 "builtin_options": {0: ("str", ""), 1: ("str", "state")}},
+                {"opcode_index": 1, "inputs": [1, 0], "outputs": []},
+                {"opcode_index": 2, "inputs": [1], "outputs": [2]},
+            ],
+        }],
+        "buffers": [{}],
+    }
+    problems = verify_model(build_model(desc))
+    assert any("resource variable 'state' is assigned and read with different shapes" in p for p in problems), problems

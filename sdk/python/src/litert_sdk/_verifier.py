@@ -1,6 +1,6 @@
 """Verification of TFLite flatbuffers before the runtime sees the bytes.
 
-Two layers, both written from the public facts of the FlatBuffers binary format and of the TFLite schema
+Three layers, written from the public facts of the FlatBuffers binary format and of the TFLite schema
 (``schema.fbs``, file identifier ``"TFL3"``, schema version 3):
 
 * **Structure** (the FlatBuffers verifier rules): every uoffset/soffset/vtable lies inside the buffer and is aligned,
@@ -10,8 +10,14 @@ Two layers, both written from the public facts of the FlatBuffers binary format 
 * **Semantics** (what the runtime indexes with): tensor buffer indices, operator opcode indices, operator and
   subgraph tensor indices, signature tensor and subgraph indices, metadata buffer indices, control-flow subgraph
   indices (and no recursion between subgraphs), shapes (non-negative, rank <= 8; ``-1`` allowed in shape
-  signatures), constant data sizes, quantization parameter counts, sparse index metadata, and data stored outside
-  the flatbuffer (``offset``/``size`` of buffers and large custom options) within the file.
+  signatures), constant data sizes, quantization parameters (counts, finite scales, zero points in range), sparse
+  index metadata, UTF-8 names, and data stored outside the flatbuffer (``offset``/``size`` of buffers and large
+  custom options) within the file.
+* **Graph** (what the runtime's kernels trust; each rule comes from a crash found by fuzzing, see
+  ``sdk/python/fuzz/README.md``): omitted (``-1``) operands only where the operator accepts them, operand counts of
+  common builtin operators, one writer per tensor and no writes to inputs or constants, and, for common operators,
+  the declared output shape equal to the shape the kernel computes and the element types of data operands equal
+  (:class:`_ShapeChecker`); values assigned to and read from one resource variable agree.
 
 The walk is vectorised with numpy: all tables of one kind (e.g. every tensor of every subgraph) are checked with a
 handful of array operations, so a 6 MB model verifies in a few milliseconds.
@@ -36,6 +42,7 @@ __all__ = ["verify_model", "verify_model_bytes", "VerificationStats"]
 FILE_IDENTIFIER = b"TFL3"
 SCHEMA_VERSION = 3
 MAX_RANK = 8  # LITERT_TENSOR_MAX_RANK
+MAX_TENSOR_BYTES = 1 << 48  # 256 TiB: larger static tensors are rejected (and byte counts stay far from overflow)
 MAX_TABLES = 1_000_000  # the FlatBuffers verifier's default table budget
 MAX_DEPTH = 64  # the FlatBuffers verifier's default nesting budget (the schema walk needs at most 6)
 STATUS_INVALID_FLATBUFFER = 501  # kLiteRtStatusErrorInvalidFlatbuffer
@@ -187,12 +194,6 @@ class _Verifier:
         self.problems = self.stats.problems
 
     # -- reporting ---------------------------------------------------------------------------------------------
-    @staticmethod
-    def _first(bad: np.ndarray) -> int | None:
-        if not bad.any():
-            return None
-        return int(np.flatnonzero(bad)[0])
-
     @staticmethod
     def _structural(bad: np.ndarray, label: Callable[[int], str], at: np.ndarray, problem: str) -> None:
         if bad.any():
@@ -436,6 +437,9 @@ class _Verifier:
         tensor_bytes = count * esize
         if len(tensor_bytes):
             self.stats.max_tensor_bytes = int(min(tensor_bytes.max(), 2.0**62))
+        self.problems_where(tensor_bytes > MAX_TENSOR_BYTES, lambda i: f"{tlabel(i)} would take "
+                            f"{tensor_bytes[i]:.3g} bytes, more than {MAX_TENSOR_BYTES} (its size cannot be "
+                            f"allocated on any host)")
 
         self.quantization(tensors, tlabel, shape_start, shape_len)
         sparse = self.sparsity(tensors, tlabel, shape_start, shape_len, ttype, tbuf, n_buf, buf_bytes)
@@ -844,6 +848,15 @@ class _ShapeChecker:
     _UNARY = frozenset({6, 8, 14, 19, 20, 21, 25, 28, 47, 53, 59, 66, 73, 75, 76, 87, 92, 93, 98, 101, 104, 108,
                         111, 114, 116, 117, 150})
     _BINARY = frozenset({0, 18, 41, 42, 55, 57, 58, 61, 62, 63, 71, 72, 78, 84, 86, 90, 95, 99})
+    # Operators whose output has the element type of their data operands: opcode -> positions of those inputs
+    # (None: all inputs). The XNNPACK delegate copies by the output's type (found by fuzzing: RESHAPE from an int32
+    # tensor to an int8 output corrupted the heap).
+    _SAME_TYPE: dict[int, tuple[int, ...] | None] = {
+        **{op: (0,) for op in (1, 5, 11, 12, 14, 17, 19, 20, 21, 22, 23, 25, 26, 28, 34, 36, 37, 38, 39, 43, 45, 50,
+                               59, 65, 69, 70, 97, 98, 100, 101, 105, 107, 117, 130)},
+        **{op: None for op in (0, 2, 18, 41, 42, 55, 57, 78, 83, 90, 95, 99)},
+        60: (0, 2),  # PADV2: input, constant value
+    }
 
     def __init__(self, v: "_Verifier", ops: _Tables, o_sg: np.ndarray, o_local: np.ndarray, code: np.ndarray,
                  io: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
@@ -1162,6 +1175,15 @@ class _ShapeChecker:
                     g = int(v.t_first[sg]) + value
                     variables.setdefault(name, []).append((label, self.shape(sg, value), int(v.t_type[g])))
                 continue
+            same = self._SAME_TYPE.get(c, ())
+            if same != () and outs and outs[0] >= 0:
+                types = [int(v.t_type[int(v.t_first[sg]) + outs[0]])]
+                positions = range(len(ins)) if same is None else same
+                types += [int(v.t_type[int(v.t_first[sg]) + ins[k]]) for k in positions if k < len(ins) and ins[k] >= 0]
+                if len(set(types)) > 1:
+                    v.problem(f"{label} (builtin operator {c}) mixes element types {[_TYPE_NAMES.get(t, t) for t in types]}"
+                              f" (output first) where they must all be the same")
+                    continue
             if c in (49, 102, 88):  # SPLIT, SPLIT_V, UNPACK: one output per piece
                 pieces = self.option(op, 0, "<i", 0)
                 if pieces != len(outs):

@@ -18,6 +18,7 @@ __all__ = [
     "CompilationError",
     "ClosedError",
     "CustomOpError",
+    "OutOfMemoryError",
     "WeightsFileError",
     "status_name",
 ]
@@ -95,6 +96,10 @@ class CustomOpError(RuntimeFailure):
     """A custom-op kernel reported a failure while the model ran."""
 
 
+class OutOfMemoryError(RuntimeFailure, MemoryError):
+    """Memory for a tensor or the runtime could not be allocated (also a ``MemoryError``)."""
+
+
 _KIND_CLASSES: dict[str, type[LiteRtError]] = {
     "InvalidArgument": InvalidArgumentError,
     "NotFound": NotFoundError,
@@ -104,6 +109,7 @@ _KIND_CLASSES: dict[str, type[LiteRtError]] = {
     "Compilation": CompilationError,
     "Closed": ClosedError,
     "CustomOp": CustomOpError,
+    "OutOfMemory": OutOfMemoryError,
 }
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from . import _runtime
 from ._types import detail_dtype
-from .compiled_model import _as_shape, _compile
+from .compiled_model import _as_array, _as_shape, _check_size, _compile
 from .delegates import InterpreterOptions
 from .errors import ClosedError, InvalidArgumentError, NotFoundError, UnsupportedError
 from .model import Model, SignatureSpec, TensorSpec
@@ -306,8 +306,11 @@ class Interpreter:
         if cm is not None and type(value) is np.ndarray and type(tensor_index) is int:  # hot path
             slot = self._input_by_tensor.get(tensor_index)
             if slot is not None:
-                cm.set_input(self._primary_index, slot, value)
-                return
+                try:
+                    cm.set_input(self._primary_index, slot, value)
+                    return
+                except TypeError:  # an array the native core cannot take (object, str...): the typed error below
+                    pass
         kind, slot = self._locate(tensor_index)
         if kind != "input":
             raise InvalidArgumentError(f"tensor {tensor_index} is not an input of the model; only inputs can be set")
@@ -315,8 +318,7 @@ class Interpreter:
         spec = sig.inputs[slot][1]
         if value is None:
             raise InvalidArgumentError(f"cannot set input {spec.name!r} to None")
-        if not isinstance(value, np.ndarray):
-            value = np.asarray(value, dtype=spec.dtype)
+        value = _as_array(value, spec.name, spec)
         self._compiled().set_input(sig.index, slot, value)
 
     def get_tensor(self, tensor_index: int, subgraph_index: int = 0) -> np.ndarray:
@@ -357,11 +359,14 @@ class Interpreter:
     def resize_tensor_input(self, input_index: int, tensor_size: Sequence[int], strict: bool = False) -> None:
         """Resize an input; with ``strict`` only dynamic (-1) dimensions may change."""
         with self._lock:
+            if getattr(self, "_closed", False):
+                raise ClosedError("the interpreter is closed")
             kind, slot = self._locate(input_index)
             if kind != "input":
                 raise InvalidArgumentError(f"tensor {input_index} is not an input of the model")
             sig = self._primary_sig()
             dims = _as_shape(tensor_size)
+            _check_size(dims, sig.inputs[slot][1], sig.inputs[slot][1].name)
             if strict:
                 signature = sig.inputs[slot][1].shape or ()
                 if len(signature) != len(dims) or any(s >= 0 and s != d for s, d in zip(signature, dims)):
@@ -408,7 +413,7 @@ class Interpreter:
             arrays = []
             for value, slot in zip(inputs, self._in_slots):
                 spec = sig.inputs[slot][1]
-                arr = value if isinstance(value, np.ndarray) else np.asarray(value, dtype=spec.dtype)
+                arr = _as_array(value, spec.name, spec)
                 if list(arr.shape) != list(cm.input_shape(sig.index, slot)):
                     cm.resize_input(sig.index, slot, list(arr.shape), False)
                     self._resized[(sig.index, slot)] = list(arr.shape)
@@ -502,6 +507,7 @@ class Interpreter:
             if self._cm is not None:
                 self._cm.close()
             self._closed = True
+            self._cm = None  # later use raises ClosedError("the interpreter is closed")
 
     def __enter__(self) -> "Interpreter":
         return self
@@ -540,9 +546,7 @@ class SignatureRunner:
         arrays = []
         for name, spec in sig.inputs:
             v = kwargs[name]
-            if v is None:
-                raise InvalidArgumentError(f"input {name!r} is None")
-            arrays.append(v if isinstance(v, np.ndarray) else np.asarray(v, dtype=spec.dtype))
+            arrays.append(_as_array(v, name, spec))
         with self._interpreter._lock:  # a concurrent reset_all_variables() must not close the model mid-call
             cm = self._interpreter._compiled()
             t0 = time.perf_counter()
@@ -562,6 +566,7 @@ class SignatureRunner:
     def resize_input(self, input_name: str, new_shape: Sequence[int]) -> None:
         slot = self._signature.input_index(input_name)
         dims = _as_shape(new_shape)
+        _check_size(dims, self._signature.inputs[slot][1], input_name)
         with self._interpreter._lock:
             self._interpreter._compiled().resize_input(self._signature.index, slot, dims, False)
             self._interpreter._resized[(self._signature.index, slot)] = dims

@@ -193,6 +193,8 @@ class Model:
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], environment: _runtime.Environment | None = None) -> "Model":
         env = environment or _runtime.default_environment()
+        if not isinstance(path, (str, os.PathLike)):
+            raise ModelError(f"model path must be a str or os.PathLike, got {type(path).__name__}")
         p = Path(os.fspath(path))
         if not p.is_file():
             raise ModelError(f"model file not found: {os.fspath(path)!r}")

@@ -82,7 +82,9 @@ void register_error_translator(nb::module_& m) {
         } catch (const nb::builtin_exception&) {
           throw;
         } catch (const std::bad_alloc&) {
-          throw;  // MemoryError
+          nb::object factory = nb::module_::import_("litert_sdk.errors").attr("_from_native");
+          nb::object exc = factory("OutOfMemory", -1, "out of memory: a tensor or the runtime could not be allocated");
+          PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr())), exc.ptr());
         } catch (const std::bad_cast&) {
           throw;  // nb::cast_error
         } catch (const std::exception& e) {
@@ -241,7 +243,29 @@ std::string dims_to_string(const std::vector<int64_t>& dims) {
 }
 
 // ---- aligned storage ------------------------------------------------------------------------------------
+// Largest block worth trying: the memory available now (MemAvailable on Linux, else the physical memory). A bigger
+// request would only succeed through overcommit and get the process killed once the block is zero-filled.
+static size_t available_bytes() {
+#if defined(__linux__)
+  if (FILE* f = std::fopen("/proc/meminfo", "r")) {
+    char line[256];
+    unsigned long long kb = 0;
+    while (std::fgets(line, sizeof(line), f))
+      if (std::sscanf(line, "MemAvailable: %llu kB", &kb) == 1) break;
+    std::fclose(f);
+    if (kb) return static_cast<size_t>(kb) * 1024;
+  }
+#endif
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGE_SIZE)
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  if (pages > 0 && page > 0) return static_cast<size_t>(pages) * static_cast<size_t>(page);
+#endif
+  return std::numeric_limits<size_t>::max() / 2;
+}
+
 AlignedBlock::AlignedBlock(size_t bytes, bool zero) : size(bytes) {
+  // (only large blocks are checked: reading the available memory costs a few microseconds)
+  if (bytes >= (size_t{64} << 20) && bytes > available_bytes()) throw std::bad_alloc();
   size_t rounded = (bytes + LITERT_SDK_HOST_MEMORY_ALIGNMENT - 1) / LITERT_SDK_HOST_MEMORY_ALIGNMENT * LITERT_SDK_HOST_MEMORY_ALIGNMENT;
   if (rounded == 0) rounded = LITERT_SDK_HOST_MEMORY_ALIGNMENT;
 #if defined(_WIN32)
