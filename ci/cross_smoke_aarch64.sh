@@ -18,16 +18,8 @@ MODEL="${1:-${LITERT_TEST_MODEL:-$REPO/sdk/python/src/litert_sdk/data/face_detec
 SYSROOT="${AARCH64_SYSROOT:-/usr/aarch64-linux-gnu}"
 CXX="${AARCH64_CXX:-aarch64-linux-gnu-g++}"
 
-now_us() { local t="${EPOCHREALTIME:-}"; [ -n "$t" ] && echo "${t//[.,]/}" || echo $(($(date +%s) * 1000000)); }
-secs() { printf '%d.%d' $(($1 / 1000000)) $((($1 % 1000000) / 100000)); }
-T0=$(now_us)
-T_STEP=$T0
-step() {  # step NAME: print the time since the previous step
-  local now
-  now=$(now_us)
-  printf '[cross_smoke_aarch64] %-30s %6s s\n' "$1" "$(secs $((now - T_STEP)))"
-  T_STEP=$now
-}
+LOG_TAG=cross_smoke_aarch64
+. "$(dirname "${BASH_SOURCE[0]}")/lib/timing.sh"
 
 # ---- tools --------------------------------------------------------------------------------------------------
 pick_python() {
@@ -93,7 +85,7 @@ set +e
 rc=${PIPESTATUS[0]}
 set -e
 step "run (qemu-aarch64)"
-printf '[cross_smoke_aarch64] %-30s %6s s\n' "total" "$(secs $(($(now_us) - T0)))"
+total
 if [ "$rc" -ne 0 ] || ! grep -q "^test_package: OK" "$WORK/run.log"; then
   echo "[cross_smoke_aarch64] FAILED (exit $rc)" >&2
   exit 1

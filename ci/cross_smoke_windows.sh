@@ -30,16 +30,8 @@ MSVC_RUNTIME_VERSION="14.44.35112"
 MSVC_RUNTIME_WHEEL="msvc_runtime-${MSVC_RUNTIME_VERSION}-cp311-cp311-win_amd64.whl"
 MSVC_RUNTIME_SHA256="aba7fbe71897d25ed53fbb7f391e9f50289378a8a9ae218ba18530c663448391"
 
-now_us() { local t="${EPOCHREALTIME:-}"; [ -n "$t" ] && echo "${t//[.,]/}" || echo $(($(date +%s) * 1000000)); }
-secs() { printf '%d.%d' $(($1 / 1000000)) $((($1 % 1000000) / 100000)); }
-T0=$(now_us)
-T_STEP=$T0
-step() {  # step NAME: print the time since the previous step
-  local now
-  now=$(now_us)
-  printf '[cross_smoke_windows] %-30s %6s s\n' "$1" "$(secs $((now - T_STEP)))"
-  T_STEP=$now
-}
+LOG_TAG=cross_smoke_windows
+. "$(dirname "${BASH_SOURCE[0]}")/lib/timing.sh"
 
 # ---- tools --------------------------------------------------------------------------------------------------
 pick_python() {
@@ -125,7 +117,7 @@ set +e
 rc=${PIPESTATUS[0]}
 set -e
 step "run (wine)"
-printf '[cross_smoke_windows] %-30s %6s s\n' "total" "$(secs $(($(now_us) - T0)))"
+total
 if [ "$rc" -ne 0 ] || ! grep -q "^test_package: OK" "$WORK/run.log"; then
   echo "[cross_smoke_windows] FAILED (exit $rc)" >&2
   exit 1

@@ -34,16 +34,8 @@ DEBS=(python3.11-minimal libpython3.11-minimal libpython3.11-stdlib libpython3.1
       libkrb5support0 libcom-err2 libkeyutils1 libzstd1)
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-now_us() { local t="${EPOCHREALTIME:-}"; [ -n "$t" ] && echo "${t//[.,]/}" || echo $(($(date +%s) * 1000000)); }
-secs() { printf '%d.%d' $(($1 / 1000000)) $((($1 % 1000000) / 100000)); }
-T0=$(now_us)
-T_STEP=$T0
-step() {
-  local now
-  now=$(now_us)
-  printf '[cross_wheel_aarch64] %-40s %7s s\n' "$1" "$(secs $((now - T_STEP)))"
-  T_STEP=$now
-}
+LOG_TAG=cross_wheel_aarch64
+. "$(dirname "${BASH_SOURCE[0]}")/lib/timing.sh"
 die() { echo "[cross_wheel_aarch64] ERROR: $*" >&2; exit 1; }
 pipq() { "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }; }
 
@@ -220,6 +212,6 @@ set +e
 rc=${PIPESTATUS[0]}
 set -e
 step "pytest under qemu-aarch64 (exit $rc)"
-printf '[cross_wheel_aarch64] %-40s %7s s\n' "total" "$(secs $(($(now_us) - T0)))"
+total
 [ "$rc" = 0 ] || die "tests failed (log: $WORK/pytest.log)"
 echo "[cross_wheel_aarch64] OK $(basename "$WHEEL")"

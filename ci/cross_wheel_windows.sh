@@ -40,16 +40,8 @@ export WINEPREFIX="${WINEPREFIX:-$CACHE/wine-prefix}" WINEARCH=win64 WINEDEBUG="
 export WINEDLLOVERRIDES="mscoree,mshtml=;vcruntime140,vcruntime140_1,msvcp140=n,b"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-now_us() { local t="${EPOCHREALTIME:-}"; [ -n "$t" ] && echo "${t//[.,]/}" || echo $(($(date +%s) * 1000000)); }
-secs() { printf '%d.%d' $(($1 / 1000000)) $((($1 % 1000000) / 100000)); }
-T0=$(now_us)
-T_STEP=$T0
-step() {
-  local now
-  now=$(now_us)
-  printf '[cross_wheel_windows] %-40s %7s s\n' "$1" "$(secs $((now - T_STEP)))"
-  T_STEP=$now
-}
+LOG_TAG=cross_wheel_windows
+. "$(dirname "${BASH_SOURCE[0]}")/lib/timing.sh"
 die() { echo "[cross_wheel_windows] ERROR: $*" >&2; exit 1; }
 pipq() { "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }; }
 
@@ -244,7 +236,7 @@ wpy -c "import numpy; print('numpy', numpy.__version__)" >"$WORK/numpy.log" || t
 if ! grep -q "^numpy " "$WORK/numpy.log"; then
   reason=$(grep -m1 -o "unimplemented function [A-Za-z0-9_.]*" "$WORK/numpy.log" || tail -1 "$WORK/numpy.log")
   step "import numpy (wine64): fails"
-  printf '[cross_wheel_windows] %-40s %7s s\n' "total" "$(secs $(($(now_us) - T0)))"
+  total
   echo "[cross_wheel_windows] PARTIAL: $(basename "$WHEEL") builds, repairs and its extension runs under wine;"
   echo "  the package cannot be imported here: numpy (an MSVC build) aborts under $("$WINE" --version 2>/dev/null): $reason"
   [ -z "$STUBBED" ] || echo "[cross_wheel_windows] NOT a working Windows build: stubbed $STUBBED"
@@ -270,7 +262,7 @@ wpy -m pytest "${args[@]}" >"$WORK/pytest.log" || true
 show <"$WORK/pytest.log" | tail -25
 result=$(grep -E "^=* *[0-9]+ (passed|failed)" "$WORK/pytest.log" | tail -1 | tr -d '=' | xargs)
 step "pytest under wine64"
-printf '[cross_wheel_windows] %-40s %7s s\n' "total" "$(secs $(($(now_us) - T0)))"
+total
 echo "[cross_wheel_windows] $(basename "$WHEEL"): tests: ${result:-no result}"
 [ -z "$STUBBED" ] || echo "[cross_wheel_windows] NOT a working Windows build: stubbed $STUBBED"
 case "$result" in *failed*|"") exit 1 ;; esac
