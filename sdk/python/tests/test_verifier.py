@@ -326,3 +326,34 @@ def test_resource_variable_shapes_must_agree() -> None:
     }
     problems = verify_model(build_model(desc))
     assert any("resource variable 'state' is assigned and read with different shapes" in p for p in problems), problems
+
+
+def test_unnamed_variable_handles_alias() -> None:
+    """VAR_HANDLEs without VarHandleOptions name one variable for the runtime: their uses must agree too."""
+    handle = {"deprecated_builtin_code": 127, "builtin_code": 142}
+    tensors = [{"name": "a", "shape": [1, 4], "type": 0, "buffer": 0},
+               {"name": "b", "shape": [1, 2], "type": 0, "buffer": 0},
+               {"name": "h1", "shape": [], "type": 13, "buffer": 0},
+               {"name": "h2", "shape": [], "type": 13, "buffer": 0}]
+    ops = [{"opcode_index": 0, "inputs": [], "outputs": [2]},  # no options
+           {"opcode_index": 0, "inputs": [], "outputs": [3], "builtin_options_type": 2,  # options of another type
+            "builtin_options": {0: ("i32", 0)}},
+           {"opcode_index": 1, "inputs": [2, 0], "outputs": []},
+           {"opcode_index": 1, "inputs": [3, 1], "outputs": []}]
+    desc = {"version": 3, "buffers": [{}],
+            "operator_codes": [handle, {"deprecated_builtin_code": 127, "builtin_code": 144}],
+            "subgraphs": [{"tensors": tensors, "inputs": [0, 1], "outputs": [], "operators": ops}]}
+    problems = verify_model(build_model(desc))
+    assert any("resource variable '' is assigned and read with different shapes" in p for p in problems), problems
+
+
+def test_resource_handle_must_be_written_first() -> None:
+    """An ASSIGN_VARIABLE whose handle no VAR_HANDLE produced (the runtime would use an arbitrary variable)."""
+    desc = {"version": 3, "buffers": [{}],
+            "operator_codes": [{"deprecated_builtin_code": 127, "builtin_code": 144}],
+            "subgraphs": [{"tensors": [{"name": "x", "shape": [1, 4], "type": 0, "buffer": 0},
+                                       {"name": "h", "shape": [], "type": 13, "buffer": 0}],
+                           "inputs": [0], "outputs": [],
+                           "operators": [{"opcode_index": 0, "inputs": [1, 0], "outputs": []}]}]}
+    problems = verify_model(build_model(desc))
+    assert any("reads resource handle 1 before any operator (VAR_HANDLE) writes it" in p for p in problems), problems

@@ -413,6 +413,7 @@ class _Verifier:
         self.scalar(tensors, 8, "u8", "has_rank")
 
         self.t_first = np.cumsum(n_tensors) - n_tensors  # global index of each subgraph's tensor 0
+        self.t_count = n_tensors
         self.t_shape = (shape_start, shape_len)
         self.t_sig = (sig_start, sig_len, has_sig)
         self.t_type, self.t_buf = ttype, tbuf
@@ -688,6 +689,7 @@ class _Verifier:
     def operators(self, sg: _Tables, n_sub: int, n_codes: int, opcode: np.ndarray, n_tensors: np.ndarray) -> None:
         ops, o_sg, o_local, n_ops = self.table_vector(sg, 3, "operators",
                                                       lambda s, i: f"operator {i} of subgraph {s}", 3)
+        self.op_local = o_local
         self.stats.num_operators = len(ops)
         olabel = lambda i: f"operator {int(o_local[i])} of subgraph {int(o_sg[i])}"  # noqa: E731
         code_index = self.scalar(ops, 0, "u32", "opcode_index")
@@ -717,6 +719,7 @@ class _Verifier:
                 if not allowed and c >= 0:
                     self.problem(f"{olabel(op)} (builtin operator {c}) has an omitted (-1) {what} at position "
                                  f"{int(local[i])}, which that operator does not accept")
+        self.op_code = code
         self.dataflow(sg, o_sg, io, olabel)
         _, out_len, _ = self.vector(ops, 2, 4, "outputs")
         for op in range(len(ops)):
@@ -812,6 +815,26 @@ class _Verifier:
         ok = np.isin(outputs, uniq) | np.isin(outputs, inputs) | np.isin(outputs, const) | np.isin(outputs, self.variable_keys)
         self.problems_where(~ok, lambda i: f"output {int(local[i])} of subgraph {int(owner[i])} is tensor {int(vals[i])}, "
                                            f"which no operator writes and which is neither an input nor a constant")
+        # Resource handles are read only after an operator (VAR_HANDLE) wrote them, unless they are subgraph inputs
+        # (found by fuzzing: an ASSIGN_VARIABLE whose handle no VAR_HANDLE had produced corrupted the heap). Other
+        # tensors may legitimately be read before any write (a corpus model does), so only handles are checked.
+        o_local = self.op_local
+        r_vals, r_owner, r_local = io["input"]
+        in_range = (r_vals >= 0) & (r_vals < self.t_count[o_sg[r_owner]]) if len(r_vals) else np.zeros(0, bool)
+        glob_t = self.t_first[o_sg[r_owner]] + np.where(in_range, r_vals, 0) if len(r_vals) else r_vals
+        is_handle = (self.t_type[glob_t] == 13) if len(r_vals) else np.zeros(0, bool)
+        is_handle |= np.isin(self.op_code[r_owner], (143, 144)) & (r_local == 0)
+        read = in_range & is_handle
+        keys = o_sg[r_owner[read]] * _KEY + r_vals[read]
+        reader = r_owner[read]
+        ready = np.isin(keys, inputs) | np.isin(keys, const) | np.isin(keys, self.variable_keys)
+        pos = np.searchsorted(uniq, keys)
+        found = (pos < len(uniq)) & (uniq[np.minimum(pos, max(len(uniq) - 1, 0))] == keys) if len(uniq) else \
+            np.zeros(len(keys), bool)
+        first_writer = writer[first[np.minimum(pos, max(len(uniq) - 1, 0))]] if len(uniq) else np.zeros(len(keys), int)
+        earlier = found & (o_local[first_writer] < o_local[reader])
+        self.problems_where(~(ready | earlier), lambda i: f"{olabel(int(reader[i]))} reads resource handle "
+                            f"{int(keys[i] % _KEY)} before any operator (VAR_HANDLE) writes it")
 
     def signature_defs(self, model: _Tables, n_sub: int, n_tensors: np.ndarray) -> None:
         sigs, _, s_local, _ = self.table_vector(model, 7, "signature_defs", lambda o, i: f"signature {i}", 2)
@@ -865,6 +888,7 @@ class _ShapeChecker:
         self.outs = self._per_op(io["output"], len(ops))
         self.data = v.u8
         self.opt: dict[int, tuple[int, int, int, int]] | None = None
+        self.opt_type = v.scalar(ops, 3, "u8", "builtin_options_type")
 
     @staticmethod
     def _per_op(arr: tuple[np.ndarray, np.ndarray, np.ndarray], n: int) -> list[list[int]]:
@@ -933,10 +957,14 @@ class _ShapeChecker:
         fp = self._field(op, slot, struct.calcsize(fmt))
         return struct.unpack_from(fmt, self.data, fp)[0] if fp else default
 
-    def var_name(self, op: int) -> tuple[bytes, bytes] | None:
-        """(container, shared_name) of a VAR_HANDLE operator (strings verified by the options pass)."""
-        if self._options_table(op) is None:
-            return None
+    def var_name(self, op: int) -> tuple[bytes, bytes]:
+        """(container, shared_name) of a VAR_HANDLE operator (strings verified by the options pass).
+
+        Without VarHandleOptions (absent, or options of another type) the runtime sees no name: all such handles are
+        taken as one variable (found by fuzzing: a VAR_HANDLE whose options type was changed aliased two variables
+        of different shapes and corrupted the heap)."""
+        if int(self.opt_type[op]) != 111 or self._options_table(op) is None:
+            return b"", b""
         names = []
         for slot in (0, 1):
             fp = self._field(op, slot, 4)
@@ -1164,9 +1192,7 @@ class _ShapeChecker:
             ins, outs = self.ins[op], self.outs[op]
             label = f"operator {int(self.o_local[op])} of subgraph {sg}"
             if c == 142 and len(outs) == 1 and outs[0] >= 0:  # VAR_HANDLE
-                name = self.var_name(op)
-                if name is not None:
-                    handles[(sg, outs[0])] = name
+                handles[(sg, outs[0])] = self.var_name(op)
                 continue
             if c in (143, 144):  # READ_VARIABLE / ASSIGN_VARIABLE
                 value = outs[0] if c == 143 and len(outs) == 1 else (ins[1] if c == 144 and len(ins) == 2 else -1)
