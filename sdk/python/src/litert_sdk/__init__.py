@@ -76,6 +76,7 @@ _EXPORTS: dict[str, str] = {
     "register_python_op": "custom_ops",
     "WeightsFileError": "errors",
     "Trainer": "training",
+    "verify_model": "_verifier",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__", "errors", "utils", "delegates", "vision", "training", "custom_ops"]
@@ -102,6 +103,7 @@ if TYPE_CHECKING:  # pragma: no cover - static view of the lazy exports
         XNNPackDelegateOptions,
     )
     from .performance import InterpreterFactory, PerformanceConfig, PerformanceMode
+    from ._verifier import verify_model
     from .training import Trainer
     from .errors import (
         ClosedError,

@@ -1284,7 +1284,7 @@ def _stats(data: bytes | bytearray | memoryview) -> VerificationStats:
         v.problems.append(str(e))
     except _TooMany:
         pass
-    except (IndexError, ValueError, OverflowError, MemoryError) as e:  # defensive: never let a bad file escape
+    except (IndexError, ValueError, OverflowError, MemoryError, struct.error) as e:  # never let a bad file escape
         v.problems.append(f"malformed flatbuffer: {type(e).__name__} while reading it")
     return v.stats
 
