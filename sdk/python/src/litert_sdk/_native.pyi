@@ -3,9 +3,6 @@ Native core of litert_sdk: bindings over the official LiteRT C API (libLiteRt).
 """
 
 from collections.abc import Sequence
-from typing import Annotated
-
-from numpy.typing import NDArray
 
 
 class Environment:
@@ -74,7 +71,11 @@ class CompiledModel:
 
     def resize_input(self, signature: int, index: int, shape: Sequence[int], strict: bool = True) -> None: ...
 
-    def set_input(self, signature: int, index: int, array: Annotated[NDArray, dict(writable=False)]) -> None: ...
+    def set_input(self, signature: int, index: int, array: object) -> None: ...
+
+    @property
+    def last_run_us(self) -> float:
+        """Wall time of the last run in microseconds."""
 
     def get_input(self, signature: int, index: int) -> object: ...
 
@@ -129,6 +130,19 @@ def model_source_bytes(model: Model) -> object:
     """
     The bytes a model was created from in memory (None for models loaded from a file).
     """
+
+class InterpreterFastPath:
+    """Native set_tensor/get_tensor/invoke/run of an Interpreter (internal)."""
+
+    def __init__(self, compiled: object, signature: int, inputs: Sequence[tuple[int, int]], outputs: Sequence[tuple[int, int]], run_slots: Sequence[int], ndarray_type: object, owner: object, general: object) -> None: ...
+
+    def set_tensor(self, tensor_index: object | None, value: object | None) -> object: ...
+
+    def get_tensor(self, tensor_index: object | None, subgraph_index: object | None = 0) -> object: ...
+
+    def invoke(self) -> object: ...
+
+    def run(self, input: object | None, output: object | None = None) -> object: ...
 
 def abi_info() -> dict:
     """

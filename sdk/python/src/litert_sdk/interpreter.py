@@ -16,7 +16,7 @@ import contextlib
 import enum
 import os
 import threading
-import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -168,7 +168,7 @@ class Interpreter:
         self.fallback_reason: str | None = None
         self._cm: Any = None
         self._resized: dict[tuple[int, int], list[int]] = {}
-        self._last_duration_us = 0.0
+        self._last_duration_us = 0.0  # of the last closed compiled model (reset_all_variables recompiles)
 
         main = self._model.main_subgraph
         self._primary: SignatureSpec | None = next(
@@ -211,7 +211,39 @@ class Interpreter:
                 for (sig, slot), shape in self._resized.items():
                     cm.resize_input(sig, slot, shape, False)
                 self._cm = cm
+                self._install_fast_path(cm)
             return self._cm
+
+    # The hot methods that the native fast path replaces on the instance once the model is compiled (see
+    # _native/interpreter_fast_path.cc); methods a subclass overrides are left alone.
+    _FAST_METHODS = ("set_tensor", "get_tensor", "invoke", "run")
+
+    def _install_fast_path(self, cm: Any) -> None:
+        if self._primary is None:
+            return
+        cls = type(self)
+        names = [n for n in self._FAST_METHODS if getattr(cls, n) is getattr(Interpreter, n)]
+        if not names:
+            return
+        run_slots = [self._in_slots[0], self._out_slots[0]] if len(self._in_slots) == 1 and self._out_slots else []
+        fast = _runtime.native().InterpreterFastPath(
+            cm,
+            self._primary_index,
+            list(self._input_by_tensor.items()),
+            list(self._output_by_tensor.items()),
+            run_slots,
+            np.ndarray,
+            weakref.ref(self),
+            Interpreter,
+        )
+        for name in names:
+            self.__dict__[name] = getattr(fast, name)
+
+    def _drop_fast_path(self) -> None:
+        if self._cm is not None:
+            self._last_duration_us = self._cm.last_run_us
+        for name in self._FAST_METHODS:
+            self.__dict__.pop(name, None)
 
     @contextlib.contextmanager
     def locked(self) -> Iterator["Interpreter"]:
@@ -384,14 +416,13 @@ class Interpreter:
         cm = self._cm if self._cm is not None else self._compiled()
         if self._primary is None:
             self._primary_sig()  # raises
-        t0 = time.perf_counter()
         cm.invoke(self._primary_index)
-        self._last_duration_us = (time.perf_counter() - t0) * 1e6
 
     @property
     def last_inference_duration_us(self) -> float:
-        """Wall time of the last invoke/run in microseconds."""
-        return self._last_duration_us
+        """Wall time of the runtime's last run (invoke, run or a signature runner) in microseconds."""
+        cm = self._cm
+        return float(cm.last_run_us) if cm is not None else self._last_duration_us
 
     def run(self, input: Any, output: np.ndarray | None = None) -> np.ndarray:  # noqa: A002 - flutter_litert name
         """Single input -> single output convenience: sets input 0, invokes, returns (or fills) output 0."""
@@ -507,6 +538,7 @@ class Interpreter:
             if self._cm is not None:
                 self._cm.close()
             self._closed = True
+            self._drop_fast_path()
             self._cm = None  # later use raises ClosedError("the interpreter is closed")
 
     def __enter__(self) -> "Interpreter":
@@ -549,9 +581,7 @@ class SignatureRunner:
             arrays.append(_as_array(v, name, spec))
         with self._interpreter._lock:  # a concurrent reset_all_variables() must not close the model mid-call
             cm = self._interpreter._compiled()
-            t0 = time.perf_counter()
             outs = cm.run(sig.index, arrays, True)
-            self._interpreter._last_duration_us = (time.perf_counter() - t0) * 1e6
         return dict(zip(sig.output_names, outs))
 
     def _current(self, slot: int, output: bool) -> list[int] | None:

@@ -11,6 +11,7 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
@@ -19,8 +20,66 @@ namespace litert_sdk {
 void Slot::release() {
   if (buffer) LiteRtDestroyTensorBuffer(buffer);
   buffer = nullptr;
+  view = nb::object();
   block.reset();
   bytes = 0;
+}
+
+// Runs shorter than this keep the GIL: releasing and re-taking it costs more than the run would let other threads
+// do, and it is most of the binding's cost on tiny models. Longer runs (and a signature's first run) release it.
+static constexpr int64_t kKeepGilBelowNs = 20000;
+
+// Whether a buffer-protocol format string is the native-order numpy format of element type `type`.
+static bool format_matches(LiteRtElementType type, const char* fmt, Py_ssize_t itemsize) {
+  if (!fmt || fmt[0] == '\0' || fmt[1] != '\0') return false;  // byte-order prefixes, complex, structs: general path
+  if (itemsize <= 0 || static_cast<size_t>(itemsize) != element_size(type)) return false;
+  const char c = fmt[0];
+  switch (type) {
+    case kLiteRtElementTypeFloat16:
+    case kLiteRtElementTypeFloat32:
+    case kLiteRtElementTypeFloat64: return c == 'e' || c == 'f' || c == 'd';
+    case kLiteRtElementTypeInt8:
+    case kLiteRtElementTypeInt16:
+    case kLiteRtElementTypeInt32:
+    case kLiteRtElementTypeInt64: return std::strchr("bhilq", c) != nullptr;
+    case kLiteRtElementTypeUInt8:
+    case kLiteRtElementTypeUInt16:
+    case kLiteRtElementTypeUInt32:
+    case kLiteRtElementTypeUInt64: return std::strchr("BHILQ", c) != nullptr;
+    case kLiteRtElementTypeBool: return c == '?';
+    default: return false;
+  }
+}
+
+// A C-contiguous buffer of `value` that matches `slot` exactly (type, shape), or false (no Python error set).
+static bool exact_buffer(const Slot& slot, PyObject* value, Py_buffer* view, bool writable) {
+  if (!slot.block) return false;
+  if (PyObject_GetBuffer(value, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) != 0) {
+    PyErr_Clear();
+    return false;
+  }
+  bool ok = static_cast<size_t>(view->len) == slot.bytes && static_cast<size_t>(view->ndim) == slot.dims.size() &&
+            format_matches(slot.type, view->format, view->itemsize);
+  for (size_t i = 0; ok && i < slot.dims.size(); ++i) ok = view->shape[i] == slot.dims[i];
+  if (!ok) PyBuffer_Release(view);
+  return ok;
+}
+
+bool CompiledModel::try_copy_in_locked(Slot& slot, PyObject* value) {
+  Py_buffer view;
+  if (!exact_buffer(slot, value, &view, false)) return false;
+  if (slot.bytes) std::memcpy(slot.block->data, view.buf, slot.bytes);
+  PyBuffer_Release(&view);
+  return true;
+}
+
+nb::object CompiledModel::copy_out(Slot& slot) {
+  if (!slot.view.is_valid()) slot.view = numpy_view(slot.block, slot.type, slot.dims, true);
+  static PyObject* const copy_name = PyUnicode_InternFromString("copy");
+  PyObject* args[1] = {slot.view.ptr()};
+  PyObject* r = PyObject_VectorcallMethod(copy_name, args, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
+  if (!r) throw nb::python_error();
+  return nb::steal(r);
 }
 
 // Inputs smaller than this are copied even when aligned: a copy is cheaper than registering new memory.
@@ -206,6 +265,11 @@ void CompiledModel::allocate_locked(size_t sig) {
       st.allocation_error = std::string(litert_sdk_status_name(status)) + (errors.empty() ? "" : ": " + errors);
     }
   }
+  st.in_buffers.assign(n_in, nullptr);
+  st.out_buffers.assign(n_out, nullptr);
+  st.runnable = st.allocation_error.empty();
+  for (size_t i = 0; i < n_in; ++i) st.runnable &= (st.in_buffers[i] = st.inputs[i].buffer) != nullptr;
+  for (size_t i = 0; i < n_out; ++i) st.runnable &= (st.out_buffers[i] = st.outputs[i].buffer) != nullptr;
   st.ready = true;
 }
 
@@ -312,10 +376,51 @@ void CompiledModel::copy_in_locked(size_t sig, size_t index, const nb::ndarray<n
   copy_ndarray_to(array, slot.block->data, slot.bytes);
 }
 
-void CompiledModel::set_input(size_t sig, size_t index, const nb::ndarray<nb::ro>& array) {
+void CompiledModel::set_input(size_t sig, size_t index, nb::handle value) {
   std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
   lock(lk);
+  SignatureState& st = state(sig);
+  if (index < st.inputs.size() && try_copy_in_locked(st.inputs[index], value.ptr())) return;
+  nb::ndarray<nb::ro> array;
+  if (!nb::try_cast(value, array, false))
+    throw nb::type_error(("set_input() expects an array, got " + std::string(nb::type_name(value.type()).c_str())).c_str());
   copy_in_locked(sig, index, array, false);
+}
+
+bool CompiledModel::try_set_input(size_t sig, size_t index, PyObject* value) {
+  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+  lock(lk);
+  SignatureState& st = state(sig);
+  return index < st.inputs.size() && try_copy_in_locked(st.inputs[index], value);
+}
+
+bool CompiledModel::try_run_single(size_t sig, size_t in_index, PyObject* value, size_t out_index, PyObject* out,
+                                   nb::object& result) {
+  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+  lock(lk);
+  SignatureState& st = state(sig);
+  if (!st.runnable || in_index >= st.inputs.size() || out_index >= st.outputs.size()) return false;
+  Slot& os = st.outputs[out_index];
+  Py_buffer out_view;
+  if (out && !exact_buffer(os, out, &out_view, true)) return false;
+  if (!try_copy_in_locked(st.inputs[in_index], value)) {
+    if (out) PyBuffer_Release(&out_view);
+    return false;
+  }
+  try {
+    run_locked(sig);
+  } catch (...) {
+    if (out) PyBuffer_Release(&out_view);
+    throw;
+  }
+  if (out) {
+    if (os.bytes) std::memcpy(out_view.buf, os.block->data, os.bytes);
+    PyBuffer_Release(&out_view);
+    result = nb::borrow(out);
+  } else {
+    result = copy_out(os);
+  }
+  return true;
 }
 
 // The slot of input/output `index` of `sig`, which must hold a buffer (the caller holds the mutex).
@@ -335,7 +440,7 @@ nb::object CompiledModel::slot_array(size_t sig, size_t index, bool output, bool
   std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
   lock(lk);
   Slot& s = slot_with_buffer_locked(sig, index, output);
-  return copy ? numpy_copy(s.block->data, s.type, s.dims) : numpy_view(s.block, s.type, s.dims, false);
+  return copy ? copy_out(s) : numpy_view(s.block, s.type, s.dims, false);
 }
 
 nb::object CompiledModel::input_view(size_t sig, size_t index) { return slot_array(sig, index, false, false); }
@@ -345,6 +450,10 @@ nb::object CompiledModel::get_input(size_t sig, size_t index) { return slot_arra
 
 void CompiledModel::run_locked(size_t sig, const std::vector<LiteRtTensorBuffer>* input_override) {
   SignatureState& st = state(sig);
+  if (st.runnable && !input_override) {  // common case: every slot has its buffer
+    run_buffers_locked(st, sig, st.in_buffers, st.out_buffers);
+    return;
+  }
   std::vector<LiteRtTensorBuffer> ins(st.inputs.size()), outs(st.outputs.size());
   for (size_t i = 0; i < ins.size(); ++i) {
     if (input_override && (*input_override)[i]) {
@@ -366,11 +475,25 @@ void CompiledModel::run_locked(size_t sig, const std::vector<LiteRtTensorBuffer>
                                          element_type_name(st.outputs[i].type) + ")");
     outs[i] = st.outputs[i].buffer;
   }
+  run_buffers_locked(st, sig, ins, outs);
+}
+
+void CompiledModel::run_buffers_locked(SignatureState& st, size_t sig, const std::vector<LiteRtTensorBuffer>& ins,
+                                       const std::vector<LiteRtTensorBuffer>& outs) {
   LiteRtStatus status;
-  {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (st.last_run_ns >= 0 && st.last_run_ns < kKeepGilBelowNs) {
+    status = LiteRtRunCompiledModel(cm_, sig, ins.size(), const_cast<LiteRtTensorBuffer*>(ins.data()), outs.size(),
+                                    const_cast<LiteRtTensorBuffer*>(outs.data()));
+  } else {
     nb::gil_scoped_release release;
-    status = LiteRtRunCompiledModel(cm_, sig, ins.size(), ins.data(), outs.size(), outs.data());
+    status = LiteRtRunCompiledModel(cm_, sig, ins.size(), const_cast<LiteRtTensorBuffer*>(ins.data()), outs.size(),
+                                    const_cast<LiteRtTensorBuffer*>(outs.data()));
   }
+  const int64_t ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+  st.last_run_ns = ns;
+  last_run_ns_.store(ns, std::memory_order_relaxed);
   if (custom_ops_ && custom_ops_->has_errors())  // the runtime ignores a failing kernel Run: never return its outputs
     raise_custom_op_errors(custom_ops_, "run", status != kLiteRtStatusOk ? take_errors_locked() : std::string());
   if (status != kLiteRtStatusOk) check(status, "LiteRtRunCompiledModel", take_errors_locked());
@@ -393,6 +516,17 @@ nb::list CompiledModel::run(size_t sig, nb::list inputs, bool auto_resize) {
   lock(lk);
   SignatureState& st = state(sig);
   const size_t n_in = st.inputs.size();
+  if (st.runnable && inputs.size() == n_in) {  // fast path: small exact-match inputs are copied straight in
+    size_t i = 0;
+    for (; i < n_in; ++i)
+      if (st.inputs[i].bytes >= kZeroCopyMinBytes || !try_copy_in_locked(st.inputs[i], inputs[i].ptr())) break;
+    if (i == n_in) {
+      run_locked(sig);
+      nb::list out;
+      for (auto& s : st.outputs) out.append(copy_out(s));
+      return out;
+    }
+  }
   if (inputs.size() != n_in)
     raise(ErrorKind::kInvalidArgument, "signature expects " + std::to_string(n_in) + " inputs, got " +
                                            std::to_string(inputs.size()));
@@ -446,7 +580,7 @@ nb::list CompiledModel::run(size_t sig, nb::list inputs, bool auto_resize) {
   }
   run_locked(sig, &temp.v);
   nb::list out;
-  for (auto& s : sigs_[sig].outputs) out.append(numpy_copy(s.block->data, s.type, s.dims));
+  for (auto& s : sigs_[sig].outputs) out.append(copy_out(s));
   return out;
 }
 
@@ -477,6 +611,7 @@ void bind_compiled_model(nb::module_& m) {
       .def("resize_input", &CompiledModel::resize_input, nb::arg("signature"), nb::arg("index"), nb::arg("shape"),
            nb::arg("strict") = true)
       .def("set_input", &CompiledModel::set_input, nb::arg("signature"), nb::arg("index"), nb::arg("array"))
+      .def_prop_ro("last_run_us", &CompiledModel::last_run_us, "Wall time of the last run in microseconds.")
       .def("get_input", &CompiledModel::get_input, nb::arg("signature"), nb::arg("index"))
       .def("input_view", &CompiledModel::input_view, nb::arg("signature"), nb::arg("index"))
       .def("output_view", &CompiledModel::output_view, nb::arg("signature"), nb::arg("index"))

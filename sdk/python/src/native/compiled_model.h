@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -18,7 +19,8 @@ struct Slot {
   size_t bytes = 0;
   BlockPtr block;
   LiteRtTensorBuffer buffer = nullptr;
-  void release();
+  nb::object view;  // read-only numpy view over `block`, made on first copy-out (copies are `view.copy()`)
+  void release();   // needs the GIL (drops `view`)
 };
 
 struct SignatureState {
@@ -26,6 +28,11 @@ struct SignatureState {
   std::string allocation_error;  // why the outputs could not be laid out for the current input shapes
   std::vector<Slot> inputs;
   std::vector<Slot> outputs;
+  // The slots' tensor buffers in signature order, as LiteRtRunCompiledModel takes them; `runnable` when every
+  // buffer exists and the outputs could be laid out (set by allocate_locked).
+  std::vector<LiteRtTensorBuffer> in_buffers, out_buffers;
+  bool runnable = false;
+  int64_t last_run_ns = -1;  // duration of the last run of this signature (-1: never run)
 };
 
 class CompiledModel {
@@ -43,7 +50,8 @@ class CompiledModel {
   std::vector<int64_t> output_shape(size_t sig, size_t index);
   void resize_input(size_t sig, size_t index, const std::vector<int64_t>& dims, bool strict);
 
-  void set_input(size_t sig, size_t index, const nb::ndarray<nb::ro>& array);
+  // `value`: anything nanobind can take as an ndarray (a TypeError otherwise).
+  void set_input(size_t sig, size_t index, nb::handle value);
   nb::object input_view(size_t sig, size_t index);
   nb::object output_view(size_t sig, size_t index);
   nb::object get_output(size_t sig, size_t index);
@@ -54,6 +62,17 @@ class CompiledModel {
 
   bool is_fully_accelerated();
   std::string error_messages();
+  // Wall time of the last run (any signature) in microseconds; 0 before the first run.
+  double last_run_us() const { return static_cast<double>(last_run_ns_.load(std::memory_order_relaxed)) / 1000.0; }
+
+  // Fast paths for the Interpreter's native hot path (interpreter_fast_path.cc). They return false, without side
+  // effects, when `value` is not an exact match for the slot (dtype, shape, C-contiguous buffer); the caller then
+  // takes the general path, which converts or raises the precise error.
+  bool try_set_input(size_t sig, size_t index, PyObject* value);
+  // set input `in_index`, run, then copy output `out_index` into `out` (a writable, exact-match buffer) or, when
+  // `out` is null, into a new array stored in `result`.
+  bool try_run_single(size_t sig, size_t in_index, PyObject* value, size_t out_index, PyObject* out,
+                      nb::object& result);
 
  private:
   void lock(std::unique_lock<std::mutex>& lk);
@@ -65,12 +84,17 @@ class CompiledModel {
   void resize_locked(size_t sig, size_t index, const std::vector<int64_t>& dims, bool strict);
   void copy_in_locked(size_t sig, size_t index, const nb::ndarray<nb::ro>& array, bool auto_resize);
   void run_locked(size_t sig, const std::vector<LiteRtTensorBuffer>* input_override = nullptr);
+  void run_buffers_locked(SignatureState& st, size_t sig, const std::vector<LiteRtTensorBuffer>& ins,
+                          const std::vector<LiteRtTensorBuffer>& outs);
+  bool try_copy_in_locked(Slot& slot, PyObject* value);
+  static nb::object copy_out(Slot& slot);  // a new numpy array holding the slot's contents
   std::string take_errors_locked();
 
   ModelPtr model_;
   SessionPtr custom_ops_;  // custom-op kernel instances and the failures they report (outlives cm_)
   LiteRtCompiledModel cm_ = nullptr;
   std::mutex mu_;
+  std::atomic<int64_t> last_run_ns_{0};
   std::vector<SignatureState> sigs_;
   std::vector<std::vector<LiteRtElementType>> in_types_, out_types_;
   std::vector<std::vector<std::string>> in_names_, out_names_;

@@ -1,6 +1,6 @@
 // litert_sdk._native: nanobind bindings over libLiteRt's C API. One file per concern:
 //   common.cc (errors, dtypes, storage, log capture), environment.cc, model.cc, options.cc, compiled_model.cc,
-//   custom_ops.cc.
+//   custom_ops.cc, interpreter_fast_path.cc (the Interpreter's hot methods).
 #include <nanobind/stl/string.h>
 
 #include "compiled_model.h"
@@ -10,6 +10,8 @@
 #include "options.h"
 
 namespace litert_sdk {
+
+void bind_interpreter_fast_path(nb::module_& m);
 
 static nb::dict abi_info() {
   nb::dict d;
@@ -39,6 +41,7 @@ NB_MODULE(_native, m) {
   bind_options(m);
   bind_compiled_model(m);
   bind_custom_ops(m);
+  bind_interpreter_fast_path(m);
   m.def("abi_info", &abi_info, "Runtime version, ABI constants, struct sizes and the status-name table.");
   m.def("status_name", [](int s) { return std::string(litert_sdk_status_name(s)); }, nb::arg("status"));
   m.def("set_quiet", &set_quiet, nb::arg("quiet"),
