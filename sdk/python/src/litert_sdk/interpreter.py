@@ -457,6 +457,8 @@ class Interpreter:
                 value = cm.get_output(sig.index, slot)
                 if outputs is not None and pos in outputs:
                     target = outputs[pos]
+                    if not isinstance(target, np.ndarray) or not target.flags.writeable:
+                        raise InvalidArgumentError(f"output {pos}: a writable numpy array is needed to receive it")
                     if target.shape != value.shape:
                         raise InvalidArgumentError(
                             f"output {pos} has shape {value.shape}, the array given for it has {target.shape}"
