@@ -153,3 +153,17 @@ def test_installed_package_contents():
     recorded = {str(f).replace("\\", "/") for f in dist.files or ()}
     missing = [rel for rel in expected if f"litert_sdk/{rel}" not in recorded]
     assert not missing, f"not in the wheel's RECORD: {missing}"
+
+
+def test_import_does_not_load_numpy_or_the_runtime():
+    """Resolving the main classes imports neither numpy nor the native runtime (both load with the first model),
+    so the import stays cheap; the first model load brings numpy in."""
+    code = (
+        "import sys, litert_sdk\n"
+        "litert_sdk.Interpreter, litert_sdk.CompiledModel, litert_sdk.Options, litert_sdk.errors\n"
+        "heavy = sorted(m for m in ('numpy', 'litert_sdk._native', 'flatbuffers', 'litert_sdk._verifier', "
+        "'litert_sdk.custom_ops', 'pathlib', 'logging') if m in sys.modules)\n"
+        "print(','.join(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out in ("", "pathlib"), out  # pathlib may come with a site-packages .pth file

@@ -5,22 +5,24 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
     from . import _native as native_module
 
 __all__ = ["native", "package_dir", "default_environment", "Environment", "runtime_version", "list_accelerators"]
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = os.path.dirname(os.path.realpath(__file__))
 _native_mod: Any = None
 _lock = threading.RLock()
 
 
-def package_dir() -> Path:
+def package_dir() -> "Path":
     """The installed litert_sdk package directory (holds the runtime libraries)."""
-    return _PACKAGE_DIR
+    from pathlib import Path  # (pathlib costs a few ms of import time; only needed here)
+
+    return Path(_PACKAGE_DIR)
 
 
 def native() -> "native_module":  # type: ignore[valid-type]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
+from ._lazy import np
 
 __all__ = ["ELEMENT_TYPE_NAMES", "numpy_dtype", "element_type_name", "ElementType"]
 
@@ -13,13 +13,22 @@ ELEMENT_TYPE_NAMES: dict[int, str] = {
     15: "variant", 16: "uint32", 17: "uint16", 18: "int4", 19: "bfloat16", 20: "int2",
 }
 
-_NUMPY: dict[int, type[np.generic]] = {
-    1: np.float32, 2: np.int32, 3: np.uint8, 4: np.int64, 6: np.bool_, 7: np.int16, 8: np.complex64, 9: np.int8,
-    10: np.float16, 11: np.float64, 12: np.complex128, 13: np.uint64, 16: np.uint32, 17: np.uint16,
+# element type -> numpy scalar type name; types numpy cannot hold are reported in tensor details with the
+# stand-ins tflite_runtime uses. Resolved to numpy types on first use (numpy is imported lazily).
+_NUMPY_NAMES: dict[int, str] = {
+    1: "float32", 2: "int32", 3: "uint8", 4: "int64", 6: "bool_", 7: "int16", 8: "complex64", 9: "int8",
+    10: "float16", 11: "float64", 12: "complex128", 13: "uint64", 16: "uint32", 17: "uint16",
 }
+_STANDIN_NAMES: dict[int, str] = {5: "bytes_", 14: "int32", 15: "int32", 18: "int8", 19: "float16", 20: "int8"}
+_NUMPY: dict[int, type] = {}
+_DETAIL_STANDINS: dict[int, type] = {}
 
-# Types numpy cannot hold; tflite_runtime reports these with these numpy stand-ins in tensor details.
-_DETAIL_STANDINS: dict[int, type] = {5: np.bytes_, 14: np.int32, 15: np.int32, 18: np.int8, 19: np.float16, 20: np.int8}
+
+def _tables() -> dict[int, type]:
+    if not _NUMPY:
+        _DETAIL_STANDINS.update({k: getattr(np, v) for k, v in _STANDIN_NAMES.items()})
+        _NUMPY.update({k: getattr(np, v) for k, v in _NUMPY_NAMES.items()})
+    return _NUMPY
 
 
 class ElementType:
@@ -53,12 +62,12 @@ def element_type_name(element_type: int) -> str:
 
 def numpy_dtype(element_type: int) -> type[np.generic] | None:
     """numpy scalar type for an element type, or None when numpy cannot hold it (string, int4, resource...)."""
-    return _NUMPY.get(int(element_type))
+    return (_NUMPY or _tables()).get(int(element_type))
 
 
 def detail_dtype(element_type: int) -> type:
     """dtype reported in tensor details (tflite_runtime compatible), with stand-ins for non-numpy types."""
-    t = _NUMPY.get(int(element_type))
+    t = (_NUMPY or _tables()).get(int(element_type))
     if t is not None:
         return t
     return _DETAIL_STANDINS.get(int(element_type), np.void)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import math
 import numbers
 import os
@@ -11,17 +10,14 @@ from dataclasses import dataclass, replace
 from collections.abc import Mapping, Sequence
 from typing import Any, overload
 
-import numpy as np
-
 from . import _runtime
-from .custom_ops import compile_plan
+from ._lazy import np
 from .errors import CustomOpError, InvalidArgumentError, LiteRtError
 from .model import Model, SignatureSpec, TensorSpec
 from .options import Accelerator, CpuOptions, Options
 
 __all__ = ["CompiledModel", "VerificationReport", "verify_compiled_model"]
 
-_log = logging.getLogger("litert_sdk")
 
 
 def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
@@ -29,6 +25,8 @@ def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
 
     Returns (native compiled model, the options actually used, fallback reason or None).
     """
+    from .custom_ops import compile_plan  # (imports the model rewriter: only when a model is compiled)
+
     native = _runtime.native()
     # Custom ops: the model rewritten for the runtime's custom-op kernels, and the kernels to register per code.
     native_model, kernels = compile_plan(model, options)
@@ -49,11 +47,13 @@ def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
             raise
         reason = f"{options.accelerators!r} compile failed: {e}"
     cpu_options = replace(options, accelerators=Accelerator.CPU)
-    _log.info("falling back to CPU: %s", reason)
+    import logging
+
+    logging.getLogger("litert_sdk").info("falling back to CPU: %s", reason)
     return native.CompiledModel(native_model, native_options(cpu_options)), cpu_options, reason
 
 ArrayLike = Any
-Inputs = Mapping[str, ArrayLike] | Sequence[ArrayLike] | np.ndarray
+Inputs = Any  # Mapping[str, ArrayLike] | Sequence[ArrayLike] | np.ndarray (numpy is imported on first use)
 
 
 class CompiledModel:

@@ -18,7 +18,6 @@ FlexDelegate       Flex custom-op bridge (litert-sdk[flex])     where ``litert-s
 
 from __future__ import annotations
 
-import platform
 import sys
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -48,6 +47,8 @@ def current_platform() -> str:
         return "android"
     if sys.platform == "ios":
         return "ios"
+    import platform
+
     return {"Linux": "linux", "Darwin": "macos", "Windows": "windows"}.get(platform.system(), sys.platform)
 
 

@@ -20,7 +20,7 @@ import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-import numpy as np
+from ._lazy import np
 
 from . import _runtime
 from ._types import detail_dtype

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from . import _runtime
-from ._flatbuffer import read_model_bytes, shape_signatures
+from ._lazy import np
 from ._types import element_type_name, numpy_dtype
-from ._verifier import verify_model_bytes
 from .errors import ModelError, NotFoundError
 
 __all__ = ["Model", "TensorSpec", "SignatureSpec", "OpSpec", "SubgraphSpec", "Quantization"]
@@ -138,6 +134,8 @@ class Model:
     def __init__(
         self, native_model: Any, environment: _runtime.Environment, path: str | None, content: bytes | None = None
     ) -> None:
+        from ._flatbuffer import read_model_bytes, shape_signatures  # (imported with the first model)
+
         self._native = native_model
         self.environment = environment
         self.path = path
@@ -195,12 +193,17 @@ class Model:
         env = environment or _runtime.default_environment()
         if not isinstance(path, (str, os.PathLike)):
             raise ModelError(f"model path must be a str or os.PathLike, got {type(path).__name__}")
-        p = Path(os.fspath(path))
-        if not p.is_file():
-            raise ModelError(f"model file not found: {os.fspath(path)!r}")
+        from ._flatbuffer import read_model_bytes
+        from ._verifier import verify_model_bytes
+
+        p = os.fspath(path)
+        if not isinstance(p, str):
+            p = os.fsdecode(p)
+        if not os.path.isfile(p):
+            raise ModelError(f"model file not found: {p!r}")
         content = read_model_bytes(p)
         verify_model_bytes(content)  # the runtime only sees verified models
-        return cls(_runtime.native().Model.from_file(env._native, str(p)), env, str(p), content)
+        return cls(_runtime.native().Model.from_file(env._native, p), env, p, content)
 
     @classmethod
     def from_buffer(cls, data: bytes | bytearray | memoryview, environment: _runtime.Environment | None = None) -> "Model":
@@ -210,6 +213,8 @@ class Model:
         raw = bytes(data)
         if len(raw) < 8:
             raise ModelError(f"model content is too short to be a TFLite model ({len(raw)} bytes)")
+        from ._verifier import verify_model_bytes
+
         verify_model_bytes(raw)  # the runtime only sees verified models
         return cls(_runtime.native().Model.from_buffer(env._native, raw), env, None, raw)
 

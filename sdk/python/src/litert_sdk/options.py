@@ -7,7 +7,6 @@ classes build them. Unknown keys are ignored by the runtime, so values are valid
 from __future__ import annotations
 
 import enum
-import json
 import os
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -72,7 +71,21 @@ def _toml_value(v: Any) -> str:
         return "true" if v else "false"
     if isinstance(v, int):
         return str(int(v))
-    return json.dumps(str(v))  # a TOML basic string
+    return _toml_string(str(v))
+
+
+def _toml_string(s: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    out = ['"']
+    for ch in s:
+        if ch == '"' or ch == "\\":
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ch == "\x7f":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
 
 
 @dataclass(frozen=True)
