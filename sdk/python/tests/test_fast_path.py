@@ -170,3 +170,21 @@ def test_no_reference_cycle(corpus):
         assert ref() is None  # freed by reference counting alone
     finally:
         gc.enable()
+
+
+def test_compiled_model_run_list_fast_path_matches_the_general_path(corpus, peer_sine):
+    cm = litert_sdk.CompiledModel.from_file(corpus / SINE, litert_sdk.Options.cpu_only(num_threads=1))
+    xs = [np.array([[v]], np.float32) for v in (-1.0, 0.0, 0.7, 3.1)]
+    want = peer_values(peer_sine, xs)
+    for x, w in zip(xs, want):
+        (a,) = cm.run([x])  # exact-match list: one native call
+        (b,) = cm.run((x,))  # tuple: the general path
+        c = cm.run({cm.input_names()[0]: x})[cm.output_names()[0]]
+        for got in (a, b, c):
+            np.testing.assert_allclose(got, w, rtol=1e-6)
+    assert 0.0 < cm.last_run_duration_us < 1e6
+    with pytest.raises(errors.InvalidArgumentError):
+        cm.run([np.array([[0.5]], np.float64)])  # not exact: the general path reports it
+    np.testing.assert_allclose(cm.run([[[0.7]]])[0], want[2], rtol=1e-6)  # nested lists are converted
+    (batch,) = cm.run([np.zeros((3, 1), np.float32)])  # another shape: resized by the general path
+    assert batch.shape == (3, 1)

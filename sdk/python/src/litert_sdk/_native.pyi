@@ -92,6 +92,11 @@ class CompiledModel:
 
     def run(self, signature: int, inputs: list, auto_resize: bool = True) -> list: ...
 
+    def run_exact(self, signature: int, inputs: object | None) -> object:
+        """
+        run() when `inputs` is a list of exact-match arrays (small, C-contiguous, same dtype and shape), else None.
+        """
+
     def is_fully_accelerated(self) -> bool: ...
 
     def error_messages(self) -> str: ...

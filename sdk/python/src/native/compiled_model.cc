@@ -511,22 +511,35 @@ void CompiledModel::invoke(size_t sig) {
   run_locked(sig);
 }
 
+// Fast path of run(): when every input is a small exact-match buffer (type, shape, C-contiguous), copy them in, run,
+// and return the outputs; otherwise None, having changed nothing that the general path does not redo.
+nb::object CompiledModel::try_run_exact_locked(size_t sig, nb::handle inputs) {
+  SignatureState& st = state(sig);
+  const size_t n_in = st.inputs.size();
+  if (!st.runnable || !PyList_CheckExact(inputs.ptr())) return nb::none();
+  nb::list list = nb::borrow<nb::list>(inputs);
+  if (list.size() != n_in) return nb::none();
+  for (size_t i = 0; i < n_in; ++i)
+    if (st.inputs[i].bytes >= kZeroCopyMinBytes || !try_copy_in_locked(st.inputs[i], list[i].ptr())) return nb::none();
+  run_locked(sig);
+  nb::list out;
+  for (auto& s : st.outputs) out.append(copy_out(s));
+  return std::move(out);
+}
+
+nb::object CompiledModel::run_exact(size_t sig, nb::handle inputs) {
+  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+  lock(lk);
+  return try_run_exact_locked(sig, inputs);
+}
+
 nb::list CompiledModel::run(size_t sig, nb::list inputs, bool auto_resize) {
   std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
   lock(lk);
   SignatureState& st = state(sig);
   const size_t n_in = st.inputs.size();
-  if (st.runnable && inputs.size() == n_in) {  // fast path: small exact-match inputs are copied straight in
-    size_t i = 0;
-    for (; i < n_in; ++i)
-      if (st.inputs[i].bytes >= kZeroCopyMinBytes || !try_copy_in_locked(st.inputs[i], inputs[i].ptr())) break;
-    if (i == n_in) {
-      run_locked(sig);
-      nb::list out;
-      for (auto& s : st.outputs) out.append(copy_out(s));
-      return out;
-    }
-  }
+  nb::object fast = try_run_exact_locked(sig, inputs);
+  if (!fast.is_none()) return nb::borrow<nb::list>(fast);
   if (inputs.size() != n_in)
     raise(ErrorKind::kInvalidArgument, "signature expects " + std::to_string(n_in) + " inputs, got " +
                                            std::to_string(inputs.size()));
@@ -619,6 +632,8 @@ void bind_compiled_model(nb::module_& m) {
       .def("invoke", &CompiledModel::invoke, nb::arg("signature"))
       .def("prepare", &CompiledModel::prepare, nb::arg("signature"), "Allocate the signature's buffers now.")
       .def("run", &CompiledModel::run, nb::arg("signature"), nb::arg("inputs"), nb::arg("auto_resize") = true)
+      .def("run_exact", &CompiledModel::run_exact, nb::arg("signature"), nb::arg("inputs").none(),
+           "run() when `inputs` is a list of exact-match arrays (small, C-contiguous, same dtype and shape), else None.")
       .def("is_fully_accelerated", &CompiledModel::is_fully_accelerated)
       .def("error_messages", &CompiledModel::error_messages);
 }

@@ -59,6 +59,7 @@ class CompiledModel {
   void invoke(size_t sig);
   void prepare(size_t sig);
   nb::list run(size_t sig, nb::list inputs, bool auto_resize);
+  nb::object run_exact(size_t sig, nb::handle inputs);
 
   bool is_fully_accelerated();
   std::string error_messages();
@@ -87,6 +88,7 @@ class CompiledModel {
   void run_buffers_locked(SignatureState& st, size_t sig, const std::vector<LiteRtTensorBuffer>& ins,
                           const std::vector<LiteRtTensorBuffer>& outs);
   bool try_copy_in_locked(Slot& slot, PyObject* value);
+  nb::object try_run_exact_locked(size_t sig, nb::handle inputs);
   static nb::object copy_out(Slot& slot);  // a new numpy array holding the slot's contents
   std::string take_errors_locked();
 
