@@ -188,3 +188,23 @@ def test_compiled_model_run_list_fast_path_matches_the_general_path(corpus, peer
     np.testing.assert_allclose(cm.run([[[0.7]]])[0], want[2], rtol=1e-6)  # nested lists are converted
     (batch,) = cm.run([np.zeros((3, 1), np.float32)])  # another shape: resized by the general path
     assert batch.shape == (3, 1)
+
+
+def test_numpy_arrays_are_read_directly_and_odd_arrays_still_work(sine, peer_sine):
+    """The hot paths read numpy's array struct directly once its self-check passed; arrays the direct path does not
+    take (non-native byte order, subclasses, read-only views) still give the right values through the general path."""
+    from litert_sdk import _runtime
+
+    it, i, o = sine
+    assert _runtime.native().numpy_direct_access()  # numpy's struct layout is the one the extension declares
+    x = np.array([[0.3]], np.float32)
+    (want,) = peer_values(peer_sine, [x])
+    ro = x.copy()
+    ro.flags.writeable = False
+    class Sub(np.ndarray):
+        pass
+
+    for value in (x, x.astype(">f4"), ro, x.view(Sub), np.broadcast_to(x, (1, 1)), np.asfortranarray(x)):
+        it.set_tensor(i, value)
+        it.invoke()
+        np.testing.assert_array_equal(it.get_tensor(o), want, err_msg=repr(value))

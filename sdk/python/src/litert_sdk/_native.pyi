@@ -162,3 +162,8 @@ def set_quiet(quiet: bool) -> None:
     """
 
 def quiet() -> bool: ...
+
+def numpy_direct_access() -> bool:
+    """
+    Whether hot paths read numpy arrays directly (numpy's array struct passed the self-check).
+    """

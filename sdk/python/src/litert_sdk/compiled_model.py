@@ -318,6 +318,8 @@ def _as_array(x: Any, name: str, spec: TensorSpec) -> np.ndarray:
             f"input {name!r} expects {spec.type_name}, got an array of dtype {x.dtype} (only numeric and bool arrays "
             "can be passed)"
         )
+    if not x.dtype.isnative:  # e.g. '>f4' on a little-endian machine: the runtime takes native byte order
+        x = x.astype(x.dtype.newbyteorder("="))
     return x
 
 

@@ -51,25 +51,69 @@ static bool format_matches(LiteRtElementType type, const char* fmt, Py_ssize_t i
   }
 }
 
-// A C-contiguous buffer of `value` that matches `slot` exactly (type, shape), or false (no Python error set).
-static bool exact_buffer(const Slot& slot, PyObject* value, Py_buffer* view, bool writable) {
-  if (!slot.block) return false;
-  if (PyObject_GetBuffer(value, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) != 0) {
-    PyErr_Clear();
-    return false;
+// The memory of `value` when it matches `slot` exactly (element type, shape, C-contiguous, native byte order, and
+// writable when asked): numpy arrays are read directly (numpy_array_info), other objects through the buffer
+// protocol, which is held until this object is destroyed (with the GIL held). No Python error is left set.
+struct ExactArray {
+  void* data = nullptr;
+  Py_buffer view{};
+  bool has_view = false;
+  ExactArray() = default;
+  ExactArray(const ExactArray&) = delete;
+  ExactArray& operator=(const ExactArray&) = delete;
+  ~ExactArray() { release(); }
+  void release() {
+    if (has_view) PyBuffer_Release(&view);
+    has_view = false;
+    data = nullptr;
   }
-  bool ok = static_cast<size_t>(view->len) == slot.bytes && static_cast<size_t>(view->ndim) == slot.dims.size() &&
-            format_matches(slot.type, view->format, view->itemsize);
-  for (size_t i = 0; ok && i < slot.dims.size(); ++i) ok = view->shape[i] == slot.dims[i];
-  if (!ok) PyBuffer_Release(view);
-  return ok;
-}
+  bool acquire(const Slot& slot, PyObject* value, bool writable) {
+    release();
+    if (!slot.block) return false;
+    NumpyArrayInfo info;
+    if (numpy_array_info(value, info)) {
+      const char fmt[2] = {info.type, 0};
+      bool ok = info.native_order && info.c_contiguous && (!writable || info.writable) &&
+                static_cast<size_t>(info.ndim) == slot.dims.size() &&
+                format_matches(slot.type, fmt, static_cast<Py_ssize_t>(type_char_size(info.type)));
+      for (size_t i = 0; ok && i < slot.dims.size(); ++i) ok = info.shape[i] == slot.dims[i];
+      if (ok) data = info.data;
+      return ok;
+    }
+    if (PyObject_GetBuffer(value, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) != 0) {
+      PyErr_Clear();
+      return false;
+    }
+    has_view = true;
+    bool ok = static_cast<size_t>(view.len) == slot.bytes && static_cast<size_t>(view.ndim) == slot.dims.size() &&
+              format_matches(slot.type, view.format, view.itemsize);
+    for (size_t i = 0; ok && i < slot.dims.size(); ++i) ok = view.shape[i] == slot.dims[i];
+    if (!ok) {
+      release();
+      return false;
+    }
+    data = view.buf;
+    return true;
+  }
+
+ private:
+  // Item size of a numpy/struct character code (0: unknown).
+  static size_t type_char_size(char c) {
+    switch (c) {
+      case '?': case 'b': case 'B': return 1;
+      case 'h': case 'H': case 'e': return 2;
+      case 'i': case 'I': case 'f': return 4;
+      case 'l': case 'L': return sizeof(long);
+      case 'q': case 'Q': case 'd': return 8;
+      default: return 0;
+    }
+  }
+};
 
 bool CompiledModel::try_copy_in_locked(Slot& slot, PyObject* value) {
-  Py_buffer view;
-  if (!exact_buffer(slot, value, &view, false)) return false;
-  if (slot.bytes) std::memcpy(slot.block->data, view.buf, slot.bytes);
-  PyBuffer_Release(&view);
+  ExactArray a;
+  if (!a.acquire(slot, value, false)) return false;
+  if (slot.bytes) std::memcpy(slot.block->data, a.data, slot.bytes);
   return true;
 }
 
@@ -401,21 +445,17 @@ bool CompiledModel::try_run_single(size_t sig, size_t in_index, PyObject* value,
   SignatureState& st = state(sig);
   if (!st.runnable || in_index >= st.inputs.size() || out_index >= st.outputs.size()) return false;
   Slot& os = st.outputs[out_index];
-  Py_buffer out_view;
-  if (out && !exact_buffer(os, out, &out_view, true)) return false;
-  if (!try_copy_in_locked(st.inputs[in_index], value)) {
-    if (out) PyBuffer_Release(&out_view);
-    return false;
+  ExactArray target;
+  if (out) {  // check before changing anything; acquired again after the run (the GIL may be released in it)
+    if (!target.acquire(os, out, true)) return false;
+    target.release();
   }
-  try {
-    run_locked(sig);
-  } catch (...) {
-    if (out) PyBuffer_Release(&out_view);
-    throw;
-  }
+  if (!try_copy_in_locked(st.inputs[in_index], value)) return false;
+  run_locked(sig);
   if (out) {
-    if (os.bytes) std::memcpy(out_view.buf, os.block->data, os.bytes);
-    PyBuffer_Release(&out_view);
+    if (!target.acquire(os, out, true))
+      raise(ErrorKind::kInvalidArgument, "the output array was changed by another thread during the run");
+    if (os.bytes) std::memcpy(target.data, os.block->data, os.bytes);
     result = nb::borrow(out);
   } else {
     result = copy_out(os);

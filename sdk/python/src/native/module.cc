@@ -47,4 +47,6 @@ NB_MODULE(_native, m) {
   m.def("set_quiet", &set_quiet, nb::arg("quiet"),
         "Capture the runtime's direct stderr output during compile (forwarded to logging) when True.");
   m.def("quiet", &quiet);
+  m.def("numpy_direct_access", &numpy_direct_access,
+        "Whether hot paths read numpy arrays directly (numpy's array struct passed the self-check).");
 }
