@@ -46,6 +46,22 @@ def test_generated_and_bundled_models_pass(path: Path) -> None:
     assert verify_model(path) == []
 
 
+def test_shape_signatures_from_the_verifier_match_the_flatbuffers_reader(corpus: Path) -> None:
+    """Model loading takes the shape signatures from the verifier's arrays; they are what the flatbuffers package
+    reads field by field, on every corpus, generated and bundled model."""
+    from litert_sdk._flatbuffer import shape_signatures
+
+    paths = sorted(corpus.glob("*.tflite")) + sorted(GENERATED.glob("*.tflite")) + [BUNDLED_FACE_MODEL]
+    assert len(paths) >= 40
+    dynamic = 0
+    for path in paths:
+        data = path.read_bytes()
+        got = verify_model_bytes(data)
+        assert got == shape_signatures(data), path.name
+        dynamic += sum(1 for sg in got for sig in sg.values() if -1 in sig)
+    assert dynamic > 0  # some models do carry dynamic (-1) signatures
+
+
 def test_verification_is_fast(corpus: Path) -> None:
     """The largest corpus model (6.4 MB) verifies in well under 50 ms."""
     largest = max(corpus.glob("*.tflite"), key=lambda p: p.stat().st_size)

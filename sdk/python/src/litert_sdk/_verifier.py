@@ -143,6 +143,8 @@ class VerificationStats:
     max_tensor_bytes: int = 0  # largest static tensor size (shape x element size), 0 when unknown
     tables: int = 0
     problems: list[str] = field(default_factory=list)
+    # per subgraph, {tensor index: shape signature, else shape} of the tensors that carry one (valid models only)
+    shape_signatures: list[dict[int, tuple[int, ...]]] | None = None
 
 
 class _Structural(Exception):
@@ -415,6 +417,7 @@ class _Verifier:
         self.t_first = np.cumsum(n_tensors) - n_tensors  # global index of each subgraph's tensor 0
         self.t_count = n_tensors
         self.t_shape = (shape_start, shape_len)
+        self.t_has_shape = has_shape
         self.t_sig = (sig_start, sig_len, has_sig)
         self.t_type, self.t_buf = ttype, tbuf
         self.problems_where(tbuf >= n_buf, lambda i: f"{tlabel(i)} references buffer {int(tbuf[i])} but the model "
@@ -1276,10 +1279,31 @@ def _find_cycle(edges: set[tuple[int, int]], n: int) -> list[int] | None:
     return None
 
 
-def _stats(data: bytes | bytearray | memoryview) -> VerificationStats:
+def _shape_signatures(v: _Verifier) -> list[dict[int, tuple[int, ...]]]:
+    start, ln = v.t_shape
+    sig_start, sig_len, has_sig = v.t_sig
+    use_start = (np.where(has_sig, sig_start, start) >> 2).tolist()
+    use_len = np.where(has_sig, sig_len, ln).tolist()
+    present = (has_sig | v.t_has_shape).tolist()
+    i32 = v.i32
+    out: list[dict[int, tuple[int, ...]]] = []
+    for first, count in zip(v.t_first.tolist(), v.t_count.tolist()):
+        sigs: dict[int, tuple[int, ...]] = {}
+        for j in range(count):
+            g = first + j
+            if present[g]:
+                a = use_start[g]
+                sigs[j] = tuple(i32[a:a + use_len[g]].tolist())
+        out.append(sigs)
+    return out
+
+
+def _stats(data: bytes | bytearray | memoryview, signatures: bool = False) -> VerificationStats:
     v = _Verifier(data)
     try:
         v.run()
+        if signatures and not v.problems:
+            v.stats.shape_signatures = _shape_signatures(v)
     except _Structural as e:
         v.problems.append(str(e))
     except _TooMany:
@@ -1300,13 +1324,16 @@ def verify_model(data: bytes | bytearray | memoryview | str | os.PathLike[str]) 
     return list(_stats(data).problems)
 
 
-def verify_model_bytes(data: bytes | bytearray | memoryview) -> None:
+def verify_model_bytes(data: bytes | bytearray | memoryview) -> list[dict[int, tuple[int, ...]]]:
     """Raises :class:`~litert_sdk.errors.ModelError` naming the first problem when ``data`` is not a valid model.
 
     The error carries the runtime's status for such models, ``InvalidFlatbuffer`` (501), as if the runtime had
-    rejected them itself.
+    rejected them itself. Returns the tensors' shape signatures read on the way (per subgraph, ``{tensor index:
+    shape_signature}``, the shape where a tensor has no signature), which the C API does not report.
     """
-    problems = _stats(data).problems
+    stats = _stats(data, signatures=True)
+    problems = stats.problems
     if problems:
         more = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
         raise ModelError(f"invalid TFLite model: {problems[0]}{more}", STATUS_INVALID_FLATBUFFER)
+    return stats.shape_signatures or []

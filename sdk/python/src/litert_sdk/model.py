@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import _runtime
@@ -60,14 +60,21 @@ class TensorSpec:
         return self.shape is None or any(d < 0 for d in self.shape)
 
     @staticmethod
-    def _from_native(d: dict[str, Any]) -> "TensorSpec":
+    def _from_native(d: dict[str, Any], signatures: dict[int, tuple[int, ...]] | None = None) -> "TensorSpec":
+        """From the runtime's description; ``signatures`` (tensor index -> shape signature) replaces the static
+        shape where the model stores one of the same rank."""
         q = d.get("quantization")
         quant = None
         if q is not None:
             scales, zps, dim = q
             quant = Quantization(np.asarray(scales, np.float32), np.asarray(zps, np.int64), int(dim))
+        index = int(d["index"])
         shape = None if d["shape"] is None else tuple(int(x) for x in d["shape"])
-        return TensorSpec(str(d["name"]), int(d["index"]), int(d["element_type"]), shape, quant)
+        if signatures is not None and shape is not None:
+            sig = signatures.get(index)
+            if sig is not None and len(sig) == len(shape):
+                shape = sig
+        return TensorSpec(str(d["name"]), index, int(d["element_type"]), shape, quant)
 
 
 @dataclass(frozen=True)
@@ -132,21 +139,30 @@ class Model:
     """
 
     def __init__(
-        self, native_model: Any, environment: _runtime.Environment, path: str | None, content: bytes | None = None
+        self,
+        native_model: Any,
+        environment: _runtime.Environment,
+        path: str | None,
+        content: bytes | None = None,
+        shape_signatures: list[dict[int, tuple[int, ...]]] | None = None,
     ) -> None:
-        from ._flatbuffer import read_model_bytes, shape_signatures  # (imported with the first model)
-
         self._native = native_model
         self.environment = environment
         self.path = path
         if content is None and path is not None:
+            from ._flatbuffer import read_model_bytes
+
             content = read_model_bytes(path)
         self.size = len(content) if content is not None else 0
         # Bytes of models loaded from memory (files can be re-read from ``path``).
         self._content = content if path is None else None
         # The runtime reports a tensor's static shape where the model stores a separate shape signature
         # (dynamic dims as -1); take the signatures from the flatbuffer itself.
-        self._shape_signatures = shape_signatures(content) if content is not None else []
+        if shape_signatures is None and content is not None:
+            from ._flatbuffer import shape_signatures as read_signatures  # (models that skipped the verifier)
+
+            shape_signatures = read_signatures(content)
+        self._shape_signatures = shape_signatures or []
         d = native_model.describe()
         self.subgraphs: tuple[SubgraphSpec, ...] = tuple(
             SubgraphSpec(
@@ -181,12 +197,8 @@ class Model:
         )
 
     def _spec(self, d: dict[str, Any], subgraph: int) -> TensorSpec:
-        spec = TensorSpec._from_native(d)
-        if 0 <= subgraph < len(self._shape_signatures):
-            sig = self._shape_signatures[subgraph].get(spec.index)
-            if sig is not None and spec.shape is not None and len(sig) == len(spec.shape):
-                spec = replace(spec, shape=sig)
-        return spec
+        sigs = self._shape_signatures[subgraph] if 0 <= subgraph < len(self._shape_signatures) else None
+        return TensorSpec._from_native(d, sigs)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], environment: _runtime.Environment | None = None) -> "Model":
@@ -202,8 +214,8 @@ class Model:
         if not os.path.isfile(p):
             raise ModelError(f"model file not found: {p!r}")
         content = read_model_bytes(p)
-        verify_model_bytes(content)  # the runtime only sees verified models
-        return cls(_runtime.native().Model.from_file(env._native, p), env, p, content)
+        sigs = verify_model_bytes(content)  # the runtime only sees verified models
+        return cls(_runtime.native().Model.from_file(env._native, p), env, p, content, sigs)
 
     @classmethod
     def from_buffer(cls, data: bytes | bytearray | memoryview, environment: _runtime.Environment | None = None) -> "Model":
@@ -215,8 +227,8 @@ class Model:
             raise ModelError(f"model content is too short to be a TFLite model ({len(raw)} bytes)")
         from ._verifier import verify_model_bytes
 
-        verify_model_bytes(raw)  # the runtime only sees verified models
-        return cls(_runtime.native().Model.from_buffer(env._native, raw), env, None, raw)
+        sigs = verify_model_bytes(raw)  # the runtime only sees verified models
+        return cls(_runtime.native().Model.from_buffer(env._native, raw), env, None, raw, sigs)
 
     # -- signatures -------------------------------------------------------------------------------------------
     @property
