@@ -113,7 +113,7 @@ def test_dynamic_string_shapes_follow_the_input() -> None:
     # libLiteRt reports the pre-resize layout for string outputs; the SDK takes the shape from the strings.
     cm = CompiledModel.from_file(RESHAPE)
     r = np.load(RESHAPE.replace(".tflite", ".npz"))
-    out = cm.run({"s": r["in:serving_default:s"]})["column"]
+    out = cm.run([r["in:serving_default:s"]])[0]
     assert out.tolist() == _objects(r["out:serving_default:column"]).tolist()  # TensorFlow's output
     for n in (1, 3, 5):
         x = np.array([f"s{i}" * (i + 1) for i in range(n)])
