@@ -123,8 +123,12 @@ def test_flex_interpreter_api_and_delegate() -> None:
 def test_flex_value_dependent_shape_is_a_clear_error() -> None:
     inputs, _ = _reference("flex_dynamic")  # ListDiff: the output length depends on the values
     cm = CompiledModel.from_file(MODELS / "flex_dynamic.tflite")
-    with pytest.raises(CustomOpError, match="value-dependent shape"):
+    with pytest.raises(litert_sdk.errors.ValueDependentShapeError, match="ListDiff.*value-dependent shape") as e:
         cm.run(inputs)
+    assert isinstance(e.value, CustomOpError) and isinstance(e.value, UnsupportedError)
+    interpreter = Interpreter(model_path=str(MODELS / "flex_dynamic.tflite"))
+    with pytest.raises(litert_sdk.errors.ValueDependentShapeError, match="GetOutputLayouts"):
+        interpreter.allocate_tensors()  # the Interpreter lays the outputs out at allocation
 
 
 @requires_flex
