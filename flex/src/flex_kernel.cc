@@ -555,8 +555,8 @@ LiteRtStatus flex_run(void* user_data, size_t num_inputs, const LiteRtTensorBuff
       }
       if (num_elements(got) != num_elements(want) || (got.size() == want.size() && got != want))
         fail(inst->where() + ": output " + std::to_string(i) + " has shape " + dims_str(got) +
-             " but was laid out as " + dims_str(want) + " before the run: its shape depends on input values, which " +
-             "the runtime's custom-op API cannot express");
+             " but was laid out as " + dims_str(want) + " before the run: a value-dependent shape, which the " +
+             "runtime's custom-op API cannot express");
       if (ti.tf == TF_STRING)
         fail(inst->where() + ": output " + std::to_string(i) + " is a string tensor; string outputs of Flex ops "
              "are not supported (the runtime's custom-op API cannot size them)");

@@ -17,9 +17,14 @@ Models (all small):
 * ``flex_dynamic``: FlexListDiff, whose output shape depends on the input values.
 * ``flex_train``: a small conv net with ``train`` / ``infer`` signatures; the gradients need Flex ops
   (Conv2DBackpropFilter, ReluGrad, ...). Reference: 5 TF training steps on fixed batches.
-* ``flex_checkpoint``: ``train`` / ``infer`` / ``save`` / ``restore`` (+ ``save_fixed`` / ``restore_fixed``, path
+* ``flex_checkpoint``: ``train`` / ``infer`` / ``save(checkpoint_path)`` / ``restore(checkpoint_path)`` (the path is
+  a tf.string input, as in TF's on-device training guide) + ``save_fixed`` / ``restore_fixed`` (path
   ``flex_ckpt/model.ckpt`` relative to the working directory) with FlexSave / FlexRestore. Reference: weights
   and ``infer`` after 3 TF training steps.
+* ``flex_strings``: FlexStringLength (string input -> int32) and FlexStringToHashBucketFast on a scalar string.
+* ``flex_string_join``: FlexStringJoin, whose output is a string tensor (not supported: a clear error).
+* ``strings_reshape``: TFLITE_BUILTINS only, a dynamic [-1] string input reshaped to [-1, 1] (the SDK's string
+  tensor tests; no Flex op).
 """
 
 from __future__ import annotations
@@ -48,9 +53,14 @@ def save(out: Path, name: str, model: bytes, arrays: dict[str, np.ndarray]) -> N
     print(f"{name}: {len(model)} bytes")
 
 
+def _plain(v) -> np.ndarray:
+    a = np.asarray(v)
+    return a.astype(np.bytes_) if a.dtype == object else a  # TF's string outputs: bytes_, loadable without pickle
+
+
 def ref(sig: str, inputs: dict[str, np.ndarray], outputs: dict[str, tf.Tensor]) -> dict[str, np.ndarray]:
-    d = {f"in:{sig}:{k}": np.asarray(v) for k, v in inputs.items()}
-    d.update({f"out:{sig}:{k}": np.asarray(v) for k, v in outputs.items()})
+    d = {f"in:{sig}:{k}": _plain(v) for k, v in inputs.items()}
+    d.update({f"out:{sig}:{k}": _plain(v) for k, v in outputs.items()})
     return d
 
 
@@ -113,6 +123,27 @@ def main(out: Path) -> None:
     simple(out, "flex_dynamic", dynamic,
            {"x": np.array([1, 2, 3, 4, 5, 6], np.int32), "y": np.array([2, 4, 9], np.int32)})
 
+    @tf.function(input_signature=[tf.TensorSpec([3], tf.string, name="words"), tf.TensorSpec([], tf.string, name="key")])
+    def strings(words, key):
+        return {"length": tf.strings.length(words), "utf8_length": tf.strings.length(words, unit="UTF8_CHAR"),
+                "bucket": tf.strings.to_hash_bucket_fast(key, 1000)}
+
+    simple(out, "flex_strings", strings,
+           {"words": np.array(["héllo".encode(), b"", b"checkpoint"]), "key": np.array(b"some/path")})
+
+    @tf.function(input_signature=[tf.TensorSpec([2], tf.string, name="s")])
+    def string_join(s):
+        return {"joined": tf.strings.join([s, s], separator="-")}
+
+    simple(out, "flex_string_join", string_join, {"s": np.array([b"a", b"bc"])})
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="s")])
+    def strings_reshape(s):
+        return {"column": tf.reshape(s, [-1, 1])}
+
+    simple(out, "strings_reshape", strings_reshape, {"s": np.array([b"x", b"yy", b"zzz"])},
+           ops=[tf.lite.OpsSet.TFLITE_BUILTINS])
+
     make_train(out, rng)
     make_checkpoint(out)
 
@@ -172,8 +203,8 @@ FIXED_CHECKPOINT = "flex_ckpt/model.ckpt"
 
 class Checkpointed(tf.Module):
     """TF's on-device training pattern: ``train``, ``infer``, ``save(checkpoint_path)``, ``restore(checkpoint_path)``
-    (Save / Restore are Flex ops), plus ``save_fixed`` / ``restore_fixed`` with the path as a constant
-    (litert-sdk cannot pass string inputs yet)."""
+    (Save / Restore are Flex ops; the path is a tf.string input), plus ``save_fixed`` / ``restore_fixed`` with the
+    path as a constant."""
 
     def __init__(self) -> None:
         super().__init__()

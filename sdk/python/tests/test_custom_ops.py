@@ -88,6 +88,28 @@ def test_rewrite_gives_nodes_with_different_attributes_their_own_codes():
     assert _rewrite.analyze(result.data).versions == {"Scale": 1, "Scale#1": 1, "Scale#2": 1}
 
 
+def test_rewrite_splits_codes_by_static_output_shapes():
+    # Two nodes with identical options (e.g. two FlexRestoreV2 nodes of one checkpoint) but different static output
+    # shapes: a kernel instance (one per code) gets no node identity, so they must not share a code.
+    g = Graph()
+    x = g.tensor("x", (2, 3))
+    g.inputs = [x]
+    a, b, c = g.tensor("a", (2, 3)), g.tensor("b", (4,)), g.tensor("c", (2, 3))
+    opts = flexbuffers.Dumps({"tensor": "same"})
+    g.ops += [Op("Restore", [x], [a], opts), Op("Restore", [x], [b], opts), Op("Restore", [x], [c], opts)]
+    g.outputs = [a, b, c]
+    data = build(g)
+    result = _rewrite.rewrite_for_custom_ops(data)
+    assert result.codes == {"Restore": "Restore", "Restore#1": "Restore"}
+    assert result.io_shapes == {"Restore": [(((2, 3),), ((2, 3),))], "Restore#1": [(((2, 3),), ((4,),))]}
+    m = Model.from_buffer(result.data)
+    assert [op.custom_code for op in m.subgraphs[0].ops] == ["Restore", "Restore#1", "Restore"]
+    # a kernel without an output-shape function takes each code's static shapes (ambiguous before the split)
+    op = python_op("Restore", lambda inputs, attrs: inputs[0])
+    cm = CompiledModel(Model.from_buffer(data), Options(custom_ops=[op]))
+    assert [cm.output_shape(i) for i in range(3)] == [(2, 3), (4,), (2, 3)]
+
+
 def test_rewrite_keeps_models_that_need_nothing():
     data = scale_model([2.0, 2.0])
     result = _rewrite.rewrite_for_custom_ops(data)
@@ -107,8 +129,10 @@ def test_rewrite_of_a_real_mediapipe_model(corpus):
     data = (corpus / "mp-py__face_landmark_with_attention.tflite").read_bytes()
     result = _rewrite.rewrite_for_custom_ops(data)
     # three crops with different landmark subsets; the same bilinear crop size; landmark transforms without options
+    # but with three different output shapes (codes are split by static output shapes too)
     assert sorted(result.codes) == ["Landmarks2TransformMatrix", "Landmarks2TransformMatrix#1",
-                                    "Landmarks2TransformMatrix#2", "TransformLandmarks", "TransformTensorBilinear"]
+                                    "Landmarks2TransformMatrix#2", "TransformLandmarks", "TransformLandmarks#1",
+                                    "TransformLandmarks#2", "TransformTensorBilinear"]
     assert result.versions_fixed == 3  # the model's v2 ops
     before, after = Model.from_buffer(data), Model.from_buffer(result.data)
     assert len(before.subgraphs[0].ops) == len(after.subgraphs[0].ops)

@@ -81,7 +81,8 @@ def test_flex_kernel_supplied_by_the_user_wins(no_flex_package: None) -> None:
 
 # ---------------------------------------------------------------------------------------- with litert-sdk-flex
 @requires_flex
-@pytest.mark.parametrize("name", ["flex_cumprod", "flex_chain", "flex_two_attrs", "flex_multi_output", "flex_dtypes"])
+@pytest.mark.parametrize("name", ["flex_cumprod", "flex_chain", "flex_two_attrs", "flex_multi_output", "flex_dtypes",
+                                  "flex_strings"])
 def test_flex_model_matches_tensorflow(name: str) -> None:
     inputs, expected = _reference(name)
     cm = CompiledModel.from_file(MODELS / f"{name}.tflite")
@@ -122,8 +123,12 @@ def test_flex_interpreter_api_and_delegate() -> None:
 def test_flex_value_dependent_shape_is_a_clear_error() -> None:
     inputs, _ = _reference("flex_dynamic")  # ListDiff: the output length depends on the values
     cm = CompiledModel.from_file(MODELS / "flex_dynamic.tflite")
-    with pytest.raises(CustomOpError, match="value-dependent shape"):
+    with pytest.raises(litert_sdk.errors.ValueDependentShapeError, match="ListDiff.*value-dependent shape") as e:
         cm.run(inputs)
+    assert isinstance(e.value, CustomOpError) and isinstance(e.value, UnsupportedError)
+    interpreter = Interpreter(model_path=str(MODELS / "flex_dynamic.tflite"))
+    with pytest.raises(litert_sdk.errors.ValueDependentShapeError, match="GetOutputLayouts"):
+        interpreter.allocate_tensors()  # the Interpreter lays the outputs out at allocation
 
 
 @requires_flex
@@ -175,10 +180,68 @@ def test_flex_checkpoint_save_then_restore_in_a_new_process(tmp_path: Path, monk
     assert "restored ok" in proc.stdout
 
 
+_RESTORE_FROM_PATH = textwrap.dedent(
+    """
+    import sys, numpy as np, litert_sdk
+    model, refs, path, before_path = sys.argv[1:5]
+    ref = np.load(refs)
+    cm = litert_sdk.CompiledModel.from_file(model)
+    fresh = cm.run({"x": ref["x"]}, signature="infer")["y"]
+    assert not np.allclose(fresh, ref["infer_y"], atol=1e-4), "weights already trained?"
+    restored = cm.run({"checkpoint_path": path}, signature="restore")   # the path as a string input
+    np.testing.assert_allclose(restored["w"], ref["w"], rtol=1e-6)
+    np.testing.assert_allclose(restored["b"], ref["b"], rtol=1e-6, atol=1e-7)
+    y = cm.run({"x": ref["x"]}, signature="infer")["y"]
+    np.testing.assert_allclose(y, ref["infer_y"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(y, np.load(before_path))             # the pre-save outputs, bit for bit
+    print("restored ok")
+    """
+)
+
+
 @requires_flex
-def test_flex_checkpoint_path_input_needs_string_inputs() -> None:
-    # TF's on-device training guide passes the checkpoint path as a string input: the SDK cannot pass string
-    # tensors yet (the Flex kernel itself takes string inputs, see the *_fixed signatures above).
+@pytest.mark.parametrize("path_type", ["str", "ndarray"])
+def test_flex_checkpoint_path_input_save_then_restore_in_a_new_process(tmp_path: Path, path_type: str) -> None:
+    # TF's on-device training pattern: save(checkpoint_path) / restore(checkpoint_path) with a tf.string input.
+    model = MODELS / "flex_checkpoint.tflite"
+    ref = np.load(MODELS / "flex_checkpoint.npz")
+    ckpt = str(tmp_path / "weights dir" / "model.ckpt")  # a space, to check the bytes arrive unchanged
+    (tmp_path / "weights dir").mkdir()
+    cm = CompiledModel.from_file(model)
+    assert cm.signature("save").inputs[0][1].type_name == "string"
+    losses = [float(cm.run({"x": ref["x"], "y": ref["y"]}, signature="train")["loss"]) for _ in range(3)]
+    np.testing.assert_allclose(losses, ref["losses"], rtol=1e-5)
+    before = cm.run({"x": ref["x"]}, signature="infer")["y"]
+    np.testing.assert_allclose(before, ref["infer_y"], rtol=1e-5, atol=1e-6)
+    np.save(tmp_path / "before.npy", before)
+    value = ckpt if path_type == "str" else np.array(ckpt.encode())
+    interpreter = Interpreter(model_path=str(model))
+    if path_type == "str":
+        cm.run({"checkpoint_path": value}, signature="save")
+    else:  # the same through the tflite_runtime-style signature runner (shares nothing with `cm`: train it too)
+        runner = interpreter.get_signature_runner("train")
+        for _ in range(3):
+            runner(x=ref["x"], y=ref["y"])
+        assert interpreter.get_signature_runner("save")(checkpoint_path=value)["saved"] == 1
+    assert (tmp_path / "weights dir" / "model.ckpt").is_file()
+    script = tmp_path / "restore.py"
+    script.write_text(_RESTORE_FROM_PATH)
+    proc = subprocess.run([sys.executable, str(script), str(model), str(MODELS / "flex_checkpoint.npz"), ckpt,
+                           str(tmp_path / "before.npy")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert "restored ok" in proc.stdout
+
+
+@requires_flex
+def test_flex_restore_from_a_missing_checkpoint_is_a_custom_op_error(tmp_path: Path) -> None:
     cm = CompiledModel.from_file(MODELS / "flex_checkpoint.tflite")
-    with pytest.raises(InvalidArgumentError, match="string"):
-        cm.run({"checkpoint_path": np.array(b"ckpt")}, signature="save")
+    with pytest.raises(CustomOpError, match="Restore"):
+        cm.run({"checkpoint_path": str(tmp_path / "missing.ckpt")}, signature="restore")
+
+
+@requires_flex
+def test_flex_string_output_is_a_clear_error() -> None:
+    inputs, _ = _reference("flex_string_join")
+    cm = CompiledModel.from_file(MODELS / "flex_string_join.tflite")
+    with pytest.raises(CustomOpError, match="string outputs of Flex ops are not supported"):
+        cm.run(inputs)

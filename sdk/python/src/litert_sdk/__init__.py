@@ -75,6 +75,7 @@ _EXPORTS: dict[str, str] = {
     "python_op": "custom_ops",
     "register_python_op": "custom_ops",
     "WeightsFileError": "errors",
+    "ValueDependentShapeError": "errors",
     "Trainer": "training",
     "verify_model": "_verifier",
 }
@@ -115,6 +116,7 @@ if TYPE_CHECKING:  # pragma: no cover - static view of the lazy exports
         NotFoundError,
         RuntimeFailure,
         UnsupportedError,
+        ValueDependentShapeError,
         WeightsFileError,
     )
     from .interpreter import Interpreter, SignatureRunner

@@ -4,8 +4,8 @@ The runtime (libLiteRt 2.3.0) has four traps for custom ops that this module rem
 
 1. ``user_data`` is shared by every node with the same custom code, and ``Init`` gets no node identity, so two nodes
    of one op with different attributes would share the attributes of whichever was initialised last. Nodes whose
-   custom options differ get their own custom code (``"Name#1"``, ``"Name#2"``, ...); the SDK registers one kernel
-   instance per code.
+   custom options or static output shapes differ get their own custom code (``"Name#1"``, ``"Name#2"``, ...); the
+   SDK registers one kernel instance per code.
 2. Constant inputs must be 64-byte aligned ("Unaligned host memory pointer"). Constant buffers read by custom ops
    that are not 64-byte aligned are copied to 64-byte aligned positions (the model is loaded from a 64-byte
    aligned block).
@@ -32,7 +32,8 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["RewriteError", "CustomOpNode", "ModelAnalysis", "RewriteResult", "analyze", "rewrite_for_custom_ops"]
+__all__ = ["RewriteError", "CustomOpNode", "ModelAnalysis", "RewriteResult", "analyze", "assign_codes",
+           "rewrite_for_custom_ops"]
 
 ALIGNMENT = 64
 CUSTOM_OPCODE = 32
@@ -379,6 +380,27 @@ def _copy_fields(t: _Table, kinds: dict[int, str], what: str) -> dict[int, tuple
     return fields
 
 
+def assign_codes(nodes: list[CustomOpNode], reserved: frozenset[str] | set[str] = frozenset()
+                 ) -> dict[tuple[int, int], str]:
+    """The custom code each node gets, by (subgraph, operator index).
+
+    Nodes of one op share a code only when their custom options *and* their static output shapes are identical
+    (a kernel instance is shared by every node of its code and gets no node identity: e.g. two ``FlexRestoreV2``
+    nodes with the same attributes but different output shapes must not share the shapes a kernel looks up). The
+    first group keeps the op's code; the others get ``Name#1``, ``Name#2``, ... (``reserved`` ops start at ``#0``).
+    """
+    groups: dict[str, list[tuple[bytes, tuple[Any, ...]]]] = {}
+    out: dict[tuple[int, int], str] = {}
+    for n in nodes:
+        g = groups.setdefault(n.name, [])
+        key = (n.options, n.output_shapes)
+        if key not in g:
+            g.append(key)
+        k = g.index(key)
+        out[(n.subgraph, n.index)] = n.name if k == 0 and n.name not in reserved else f"{n.name}{CODE_SEPARATOR}{k}"
+    return out
+
+
 def rewrite_for_custom_ops(data: bytes, *, align_all: bool = False,
                            reserved: frozenset[str] | set[str] = frozenset()) -> RewriteResult:
     """Rewrite `data` (a TFLite model) for client custom-op kernels; see the module docstring.
@@ -389,21 +411,15 @@ def rewrite_for_custom_ops(data: bytes, *, align_all: bool = False,
     """
     m = _Model(data)
     a = _analyze(m)
-    # group each op's nodes by custom options: the first group keeps the op's code
-    groups: dict[str, list[bytes]] = {}
-    for n in a.nodes:
-        g = groups.setdefault(n.name, [])
-        if n.options not in g:
-            g.append(n.options)
+    node_codes = assign_codes(a.nodes, reserved)
 
-    def code_of(name: str, options: bytes) -> str:
-        k = groups[name].index(options)
-        return name if k == 0 and name not in reserved else f"{name}{CODE_SEPARATOR}{k}"
+    def code_of(n: CustomOpNode) -> str:
+        return node_codes[(n.subgraph, n.index)]
 
     codes: dict[str, str] = {}
     io_shapes: dict[str, list[Any]] = {}
     for n in a.nodes:
-        c = code_of(n.name, n.options)
+        c = code_of(n)
         codes[c] = n.name
         entry = (n.input_shapes, n.output_shapes)
         lst = io_shapes.setdefault(c, [])
@@ -418,7 +434,7 @@ def rewrite_for_custom_ops(data: bytes, *, align_all: bool = False,
                 buffers_to_move.add(b)
     bad_versions = {i for i in range(len(m.opcodes))
                     if m.opcode_info(i)[0] == CUSTOM_OPCODE and m.opcode_info(i)[1] and m.opcode_info(i)[2] != 1}
-    renamed = [n for n in a.nodes if code_of(n.name, n.options) != n.name]
+    renamed = [n for n in a.nodes if code_of(n) != n.name]
     if not renamed and not buffers_to_move and not bad_versions:
         return RewriteResult(bytes(data), False, codes, io_shapes)
 
@@ -456,7 +472,7 @@ def rewrite_for_custom_ops(data: bytes, *, align_all: bool = False,
 
     renamed_by_sg: dict[int, dict[int, int]] = {}
     for n in renamed:
-        renamed_by_sg.setdefault(n.subgraph, {})[n.index] = code_index[code_of(n.name, n.options)]
+        renamed_by_sg.setdefault(n.subgraph, {})[n.index] = code_index[code_of(n)]
 
     # Objects are emitted in reference order (model -> vectors -> tables -> strings -> data): every offset points
     # forward. The new Model table copies the original's fields; changed vectors are replaced below.

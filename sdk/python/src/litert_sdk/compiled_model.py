@@ -238,6 +238,7 @@ class CompiledModel:
         return f"CompiledModel({self.model!r}, {state})"
 
 
+_STRING = 5  # LiteRtElementType of string tensors
 _MAX_DIM = 2**31 - 1  # tensor dimensions are int32 in the runtime
 
 
@@ -304,8 +305,15 @@ def _order_inputs(spec: SignatureSpec, inputs: Inputs) -> list[Any]:
     return [_as_array(x, n, t) for x, (n, t) in zip(seq, spec.inputs)]
 
 
-def _as_array(x: Any, name: str, spec: TensorSpec) -> np.ndarray:
-    """numpy arrays pass as they are (their dtype must match); other values are converted to the input's dtype."""
+def _as_array(x: Any, name: str, spec: TensorSpec) -> Any:
+    """numpy arrays pass as they are (their dtype must match); other values are converted to the input's dtype.
+    String inputs become ``_strings.PackedStrings`` (TFLite's packed format)."""
+    if spec.element_type == _STRING:
+        if x is None:
+            raise InvalidArgumentError(f"input {name!r} is None")
+        from ._strings import pack
+
+        return pack(x, name)
     if not isinstance(x, np.ndarray):
         if x is None:
             raise InvalidArgumentError(f"input {name!r} is None")

@@ -18,6 +18,7 @@ __all__ = [
     "CompilationError",
     "ClosedError",
     "CustomOpError",
+    "ValueDependentShapeError",
     "OutOfMemoryError",
     "WeightsFileError",
     "status_name",
@@ -96,6 +97,16 @@ class CustomOpError(RuntimeFailure):
     """A custom-op kernel reported a failure while the model ran."""
 
 
+class ValueDependentShapeError(CustomOpError, UnsupportedError):
+    """A custom-op kernel (e.g. a Flex op such as ``ListDiff`` or ``Unique``) produces an output whose shape depends
+    on the input values. The runtime's custom-op API lays outputs out before the run, so such outputs cannot be
+    expressed; also an :class:`UnsupportedError`."""
+
+
+# Marker the kernels (litert-sdk-flex) put in their message for ValueDependentShapeError.
+VALUE_DEPENDENT_SHAPE_MARKER = "value-dependent shape"
+
+
 class OutOfMemoryError(RuntimeFailure, MemoryError):
     """Memory for a tensor or the runtime could not be allocated (also a ``MemoryError``)."""
 
@@ -116,4 +127,6 @@ _KIND_CLASSES: dict[str, type[LiteRtError]] = {
 def _from_native(kind: str, status: int, message: str) -> LiteRtError:
     """Build the exception for an error raised by the native core (called from C++)."""
     cls = _KIND_CLASSES.get(kind, RuntimeFailure)
+    if cls is CustomOpError and VALUE_DEPENDENT_SHAPE_MARKER in message:
+        cls = ValueDependentShapeError
     return cls(message, None if status < 0 else status)

@@ -351,6 +351,9 @@ class Interpreter:
         if value is None:
             raise InvalidArgumentError(f"cannot set input {spec.name!r} to None")
         value = _as_array(value, spec.name, spec)
+        if not isinstance(value, np.ndarray):  # a string tensor (litert_sdk._strings.PackedStrings)
+            self._compiled().set_input_strings(sig.index, slot, value[0], list(value[1]))
+            return
         self._compiled().set_input(sig.index, slot, value)
 
     def get_tensor(self, tensor_index: int, subgraph_index: int = 0) -> np.ndarray:

@@ -7,10 +7,12 @@
 // A mutex serialises all use of one compiled model; the GIL is released while waiting for it and while the runtime
 // compiles or runs.
 #include "compiled_model.h"
+#include "strings.h"
 
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -252,12 +254,16 @@ SignatureState& CompiledModel::state(size_t sig) {
   return sigs_[sig];
 }
 
-static void make_slot(Slot& slot, LiteRtElementType type, const LiteRtLayout& layout) {
+static void make_slot(Slot& slot, LiteRtElementType type, const LiteRtLayout& layout, size_t string_capacity = 0) {
   slot.release();
   slot.type = type;
   slot.dims = layout_dims(layout);
   for (int64_t d : slot.dims)
     if (d < 0) return;  // dynamic: allocated once the input is resized
+  if (is_string_type(type)) {  // outputs: a host buffer the runtime copies into; inputs: bound when set
+    if (string_capacity) make_string_output_slot(slot, layout, string_capacity);
+    return;
+  }
   size_t esize = element_size(type);
   if (esize == 0) return;  // not representable in numpy: reported on use
   slot.bytes = layout_num_elements(layout, slot.name.c_str()) * esize;
@@ -292,7 +298,7 @@ void CompiledModel::allocate_locked(size_t sig) {
     for (size_t i = 0; i < n_out; ++i) {
       st.outputs[i].name = out_names_[sig][i];
       if (status == kLiteRtStatusOk) {
-        make_slot(st.outputs[i], out_types_[sig][i], layouts[i]);
+        make_slot(st.outputs[i], out_types_[sig][i], layouts[i], string_output_capacity_);
       } else {
         st.outputs[i].release();
         st.outputs[i].type = out_types_[sig][i];
@@ -311,9 +317,13 @@ void CompiledModel::allocate_locked(size_t sig) {
   }
   st.in_buffers.assign(n_in, nullptr);
   st.out_buffers.assign(n_out, nullptr);
+  // String slots get new buffers when set (inputs) or grown (outputs): their signatures take the general path,
+  // which reads the slots' current buffers.
   st.runnable = st.allocation_error.empty();
-  for (size_t i = 0; i < n_in; ++i) st.runnable &= (st.in_buffers[i] = st.inputs[i].buffer) != nullptr;
-  for (size_t i = 0; i < n_out; ++i) st.runnable &= (st.out_buffers[i] = st.outputs[i].buffer) != nullptr;
+  for (size_t i = 0; i < n_in; ++i)
+    st.runnable &= (st.in_buffers[i] = st.inputs[i].buffer) != nullptr && !is_string_type(st.inputs[i].type);
+  for (size_t i = 0; i < n_out; ++i)
+    st.runnable &= (st.out_buffers[i] = st.outputs[i].buffer) != nullptr && !is_string_type(st.outputs[i].type);
   st.ready = true;
 }
 
@@ -394,6 +404,9 @@ void CompiledModel::resize_input(size_t sig, size_t index, const std::vector<int
 
 // Checks dtype (and shape, resizing when allowed) of `array` for input `index`. Does not copy.
 static void check_input_dtype(const Slot& slot, size_t index, const nb::ndarray<nb::ro>& array) {
+  if (is_string_type(slot.type))
+    raise(ErrorKind::kInvalidArgument, "input '" + slot.name + "' is a string tensor: pass str/bytes or an array of "
+                                       "bytes_, str_ or object dtype, not a numeric array");
   if (element_size(slot.type) == 0)
     raise(ErrorKind::kUnsupported, "input '" + slot.name + "' has element type " + element_type_name(slot.type) +
                                        ", which cannot be passed as a numpy array");
@@ -463,6 +476,21 @@ bool CompiledModel::try_run_single(size_t sig, size_t in_index, PyObject* value,
   return true;
 }
 
+void CompiledModel::set_input_strings(size_t sig, size_t index, nb::bytes packed, const std::vector<int64_t>& dims) {
+  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+  lock(lk);
+  SignatureState& st = state(sig);
+  check_index(index, st.inputs.size(), "input");
+  Slot& slot = st.inputs[index];
+  if (!is_string_type(slot.type))
+    raise(ErrorKind::kInvalidArgument, "input '" + slot.name + "' expects " + element_type_name(slot.type) +
+                                           ", got strings");
+  if (dims != slot.dims)
+    raise(ErrorKind::kInvalidArgument, "input '" + slot.name + "' expects shape " + dims_to_string(slot.dims) +
+                                           ", got " + dims_to_string(dims) + "; resize the input first");
+  fill_string_input_slot(slot, packed.c_str(), packed.size());
+}
+
 // The slot of input/output `index` of `sig`, which must hold a buffer (the caller holds the mutex).
 Slot& CompiledModel::slot_with_buffer_locked(size_t sig, size_t index, bool output) {
   SignatureState& st = state(sig);
@@ -470,6 +498,8 @@ Slot& CompiledModel::slot_with_buffer_locked(size_t sig, size_t index, bool outp
   check_index(index, slots.size(), output ? "output" : "input");
   Slot& s = slots[index];
   if (!s.block) {
+    if (is_string_type(s.type) && !output)
+      raise(ErrorKind::kInvalidArgument, "string input '" + s.name + "' has not been set");
     if (output) raise(ErrorKind::kUnsupported, "output '" + s.name + "' has no concrete shape or element type");
     raise(ErrorKind::kInvalidArgument, "input '" + s.name + "' has no concrete shape; resize it first");
   }
@@ -480,6 +510,10 @@ nb::object CompiledModel::slot_array(size_t sig, size_t index, bool output, bool
   std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
   lock(lk);
   Slot& s = slot_with_buffer_locked(sig, index, output);
+  if (is_string_type(s.type)) {
+    if (!copy) raise(ErrorKind::kUnsupported, "string tensor '" + s.name + "' has no numpy view; read a copy");
+    return string_slot_array(s);
+  }
   return copy ? copy_out(s) : numpy_view(s.block, s.type, s.dims, false);
 }
 
@@ -500,6 +534,9 @@ void CompiledModel::run_locked(size_t sig, const std::vector<LiteRtTensorBuffer>
       ins[i] = (*input_override)[i];
       continue;
     }
+    if (!st.inputs[i].buffer && is_string_type(st.inputs[i].type) &&
+        std::all_of(st.inputs[i].dims.begin(), st.inputs[i].dims.end(), [](int64_t d) { return d >= 0; }))
+      raise(ErrorKind::kInvalidArgument, "string input '" + st.inputs[i].name + "' has not been set");
     if (!st.inputs[i].buffer)
       raise(ErrorKind::kInvalidArgument, "input '" + st.inputs[i].name + "' has no concrete shape (" +
                                              dims_to_string(st.inputs[i].dims) + "); resize it before running");
@@ -536,7 +573,24 @@ void CompiledModel::run_buffers_locked(SignatureState& st, size_t sig, const std
   last_run_ns_.store(ns, std::memory_order_relaxed);
   if (custom_ops_ && custom_ops_->has_errors())  // the runtime ignores a failing kernel Run: never return its outputs
     raise_custom_op_errors(custom_ops_, "run", status != kLiteRtStatusOk ? take_errors_locked() : std::string());
-  if (status != kLiteRtStatusOk) check(status, "LiteRtRunCompiledModel", take_errors_locked());
+  if (status != kLiteRtStatusOk) {
+    std::string errors = take_errors_locked();
+    bool strings = false;
+    for (const Slot& s : st.outputs) strings = strings || is_string_type(s.type);
+    if (strings) {  // the outputs did not fit their buffers: grow them for the next run (strings.h)
+      size_t need = required_output_size(errors);
+      size_t grown = std::max(need + need / 2, string_output_capacity_ * 8);
+      string_output_capacity_ = grown;
+      for (Slot& s : st.outputs)
+        if (is_string_type(s.type) && s.block) make_string_output_slot(s, make_layout(s.dims), grown);
+      throw Error(ErrorKind::kRuntime, static_cast<int>(status),
+                  "LiteRtRunCompiledModel failed with " + std::string(litert_sdk_status_name(status)) +
+                      (errors.empty() ? "" : ": " + errors) + " (if a string output did not fit its buffer, the "
+                      "buffer is now " + std::to_string(grown) + " bytes: run again; the signature did run, so "
+                      "variables it updates were updated)");
+    }
+    check(status, "LiteRtRunCompiledModel", errors);
+  }
 }
 
 void CompiledModel::prepare(size_t sig) {
@@ -585,8 +639,14 @@ nb::list CompiledModel::run(size_t sig, nb::list inputs, bool auto_resize) {
                                            std::to_string(inputs.size()));
   std::vector<nb::ndarray<nb::ro>> arrays;
   arrays.reserve(n_in);
+  std::vector<std::pair<std::string, std::vector<int64_t>>> strings(n_in);  // packed string inputs (strings.h)
   for (size_t i = 0; i < n_in; ++i) {
     nb::ndarray<nb::ro> a;
+    if (is_string_type(st.inputs[i].type)) {
+      parse_packed_strings(inputs[i], st.inputs[i].name, strings[i].first, strings[i].second);
+      arrays.push_back(a);
+      continue;
+    }
     if (!nb::try_cast(inputs[i], a, false))
       raise(ErrorKind::kInvalidArgument, "input '" + st.inputs[i].name + "' must be an array, got " +
                                              std::string(nb::type_name(inputs[i].type()).c_str()));
@@ -594,8 +654,9 @@ nb::list CompiledModel::run(size_t sig, nb::list inputs, bool auto_resize) {
   }
   // First settle every shape (a resize re-creates all slots of the signature), then copy.
   for (size_t i = 0; i < n_in; ++i) {
-    check_input_dtype(sigs_[sig].inputs[i], i, arrays[i]);
-    std::vector<int64_t> dims = array_dims(arrays[i]);
+    const bool is_str = is_string_type(sigs_[sig].inputs[i].type);
+    if (!is_str) check_input_dtype(sigs_[sig].inputs[i], i, arrays[i]);
+    std::vector<int64_t> dims = is_str ? strings[i].second : array_dims(arrays[i]);
     if (dims != sigs_[sig].inputs[i].dims) {
       if (!auto_resize)
         raise(ErrorKind::kInvalidArgument, "input '" + sigs_[sig].inputs[i].name + "' expects shape " +
@@ -615,6 +676,10 @@ nb::list CompiledModel::run(size_t sig, nb::list inputs, bool auto_resize) {
   temp.v.assign(n_in, nullptr);
   for (size_t i = 0; i < n_in; ++i) {
     Slot& slot = sigs_[sig].inputs[i];
+    if (is_string_type(slot.type)) {
+      fill_string_input_slot(slot, strings[i].first.data(), strings[i].first.size());
+      continue;
+    }
     const auto& a = arrays[i];
     const bool aligned = (reinterpret_cast<uintptr_t>(a.data()) % LITERT_SDK_HOST_MEMORY_ALIGNMENT) == 0;
     if (aligned && slot.buffer && slot.bytes >= kZeroCopyMinBytes && is_c_contiguous(a)) {
@@ -633,7 +698,7 @@ nb::list CompiledModel::run(size_t sig, nb::list inputs, bool auto_resize) {
   }
   run_locked(sig, &temp.v);
   nb::list out;
-  for (auto& s : sigs_[sig].outputs) out.append(copy_out(s));
+  for (auto& s : sigs_[sig].outputs) out.append(is_string_type(s.type) ? string_slot_array(s) : copy_out(s));
   return out;
 }
 
@@ -665,6 +730,8 @@ void bind_compiled_model(nb::module_& m) {
            nb::arg("strict") = true)
       .def("set_input", &CompiledModel::set_input, nb::arg("signature"), nb::arg("index"), nb::arg("array"))
       .def_prop_ro("last_run_us", &CompiledModel::last_run_us, "Wall time of the last run in microseconds.")
+      .def("set_input_strings", &CompiledModel::set_input_strings, nb::arg("signature"), nb::arg("index"),
+           nb::arg("packed"), nb::arg("shape"))
       .def("get_input", &CompiledModel::get_input, nb::arg("signature"), nb::arg("index"))
       .def("input_view", &CompiledModel::input_view, nb::arg("signature"), nb::arg("index"))
       .def("output_view", &CompiledModel::output_view, nb::arg("signature"), nb::arg("index"))

@@ -52,6 +52,7 @@ class CompiledModel {
 
   // `value`: anything nanobind can take as an ndarray (a TypeError otherwise).
   void set_input(size_t sig, size_t index, nb::handle value);
+  void set_input_strings(size_t sig, size_t index, nb::bytes packed, const std::vector<int64_t>& dims);  // strings.h
   nb::object input_view(size_t sig, size_t index);
   nb::object output_view(size_t sig, size_t index);
   nb::object get_output(size_t sig, size_t index);
@@ -100,6 +101,7 @@ class CompiledModel {
   std::vector<SignatureState> sigs_;
   std::vector<std::vector<LiteRtElementType>> in_types_, out_types_;
   std::vector<std::vector<std::string>> in_names_, out_names_;
+  size_t string_output_capacity_ = size_t{1} << 20;  // host buffer size of string outputs (strings.h), grown when one needs more
 };
 
 void bind_compiled_model(nb::module_& m);
