@@ -232,7 +232,8 @@ class Checkpointed(tf.Module):
         out = {}
         # Restore's outputs get static shapes in the converted model (RestoreV2's stay unranked, and the Flex kernel
         # cannot size value-dependent outputs). The two nodes have identical attributes (the converter strips node
-        # names) and differ only in their static output shapes.
+        # names) and differ only in their static output shapes. (The converter serialises a NodeDef's attributes in
+        # no fixed order: check that the Restore nodes' custom options came out byte-identical before committing.)
         for name, var in (("w", self.w), ("b", self.b)):
             value = tf.raw_ops.Restore(file_pattern=path, tensor_name=name, dt=tf.float32)
             var.assign(value)

@@ -155,8 +155,13 @@ def test_flex_nodes_with_identical_options_and_different_output_shapes(tmp_path:
     data = (MODELS / "flex_checkpoint.tflite").read_bytes()
     restores = [n for n in _rewrite.analyze(data).nodes if n.name == "FlexRestore"]
     assert len(restores) == 4  # restore + restore_fixed
-    assert len({n.options for n in restores}) == 1
     assert {n.output_shapes for n in restores} == {((3, 2),), ((2,),)}
+    # (the converter writes a NodeDef's attributes in no fixed order, so a regenerated model may order them
+    # differently between nodes; in the committed one all four are byte-identical)
+    by_options: dict[bytes, set] = {}
+    for n in restores:
+        by_options.setdefault(n.options, set()).add(n.output_shapes)
+    assert any(len(shapes) == 2 for shapes in by_options.values())
     result = _rewrite.rewrite_for_custom_ops(data)
     specs = {c: _rewrite.io_shapes_spec(result.io_shapes[c]) for c, op in result.codes.items() if op == "FlexRestore"}
     assert sorted(specs.values()) == ["[][]|[2]", "[][]|[3,2]"]
