@@ -11,13 +11,12 @@
 //                     format -> TF_TString), TFE_Execute on the CPU, copies the outputs into the output buffers.
 //
 // The SDK registers this kernel under every Flex custom code of a model (custom_op_api.h: one instance per code,
-// nodes with different attributes get codes of their own), records failed statuses and raises them.
+// nodes with different attributes or static output shapes get codes of their own), hands each instance the static
+// shapes of its code's nodes (configure_instance), records failed statuses and raises them.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -295,60 +294,61 @@ TF_Tensor* string_tensor(const void* addr, size_t buffer_size, const std::vector
 }
 
 // ---- static shapes from the model ---------------------------------------------------------------------------
-// GetOutputLayouts gets input layouts only: no input values (e.g. Conv2DBackpropFilter's filter_sizes), and the
-// output layouts it is handed are not the model's. litert_sdk_flex therefore registers, before a model is compiled,
-// the static input/output shapes the model gives each Flex node, keyed by the node's custom options (its NodeDef,
-// which includes the node name); dimensions TensorFlow cannot infer are taken from there.
+// GetOutputLayouts gets input layouts only: no input values (e.g. Conv2DBackpropFilter's filter_sizes, or the
+// checkpoint file a Restore reads), and the output layouts it is handed are not the model's. The SDK therefore hands
+// each instance (one per custom code) the static input/output shapes the model gives the code's nodes
+// (configure_instance, custom_op_api.h); dimensions TensorFlow cannot infer are taken from there. Nodes with
+// identical NodeDefs but different static output shapes (the converter strips node names: e.g. one Restore per
+// weight) get codes, and so instances, of their own.
 using Shape = std::vector<int64_t>;
 struct StaticShapes {
   std::vector<std::pair<bool, Shape>> ins, outs;  // (known, dims)
 };
-std::mutex g_shapes_mu;
-std::map<std::string, std::vector<StaticShapes>> g_shapes;
 
-// spec: shapes as "[d,d,...]" or "?" (unknown), inputs then '|' then outputs, e.g. "[2,8,8,1][4]|[3,3,1,4]?"
+// io_shapes (custom_op_api.h): entries "<shapes>|<shapes>" separated by ';'; a shape is "[d,d,...]" or "?".
+// Strict: decimal digits only, dimensions <= INT32_MAX, rank <= 8 (the runtime's layouts hold no more).
 bool parse_shapes(const char*& p, std::vector<std::pair<bool, Shape>>& out) {
-  while (*p && *p != '|') {
+  while (*p && *p != '|' && *p != ';') {
     if (*p == '?') {
       out.emplace_back(false, Shape{});
       ++p;
-    } else if (*p == '[') {
-      ++p;
-      Shape d;
-      while (*p && *p != ']') {
-        char* e = nullptr;
-        long long v = std::strtoll(p, &e, 10);
-        if (e == p) return false;
-        d.push_back(v);
-        p = e;
-        if (*p == ',') ++p;
-      }
-      if (*p != ']') return false;
-      ++p;
-      out.emplace_back(true, std::move(d));
-    } else {
-      return false;
+      continue;
     }
+    if (*p != '[') return false;
+    ++p;
+    Shape d;
+    while (*p != ']') {
+      if (!d.empty()) {
+        if (*p != ',') return false;
+        ++p;
+      }
+      int64_t v = 0;
+      int digits = 0;
+      for (; *p >= '0' && *p <= '9'; ++p) {
+        if (++digits > 10) return false;
+        v = v * 10 + (*p - '0');
+      }
+      if (!digits || v > INT32_MAX || d.size() >= LITERT_SDK_TENSOR_MAX_RANK) return false;
+      d.push_back(v);
+    }
+    ++p;  // ']'
+    out.emplace_back(true, std::move(d));
   }
   return true;
 }
 
-const StaticShapes* find_static_shapes(const std::string& options, size_t num_inputs, const LiteRtLayout* layouts) {
-  std::lock_guard<std::mutex> lk(g_shapes_mu);
-  auto it = g_shapes.find(options);
-  if (it == g_shapes.end()) return nullptr;
-  for (const auto& s : it->second) {
-    if (s.ins.size() != num_inputs) continue;
-    bool match = true;
-    for (size_t i = 0; i < num_inputs && match; ++i) {
-      if (!s.ins[i].first) continue;
-      const Shape& d = s.ins[i].second;
-      match = d.size() == layouts[i].rank;
-      for (size_t k = 0; match && k < d.size(); ++k) match = d[k] == layouts[i].dimensions[k];
-    }
-    if (match) return &s;  // entries are never removed: the pointer stays valid
+bool parse_io_shapes(const char* spec, std::vector<StaticShapes>& out) {
+  const char* p = spec;
+  while (*p) {
+    StaticShapes s;
+    if (!parse_shapes(p, s.ins) || *p != '|') return false;
+    ++p;
+    if (!parse_shapes(p, s.outs)) return false;
+    if (*p == '|') return false;
+    if (*p == ';' && !*++p) return false;  // a trailing ';'
+    out.push_back(std::move(s));
   }
-  return nullptr;
+  return true;
 }
 
 // ---- one instance per custom code -------------------------------------------------------------------------
@@ -358,12 +358,30 @@ struct Instance {
   std::string op_name;
   TFE_Op* template_op = nullptr;  // holds the node's attributes; TFE_OpAddAttrs copies them into each run's op
   std::vector<bool> unknown_rank;  // per output: TensorFlow's shape inference does not even know the rank
+  std::string code;                // the custom code this instance serves (configure_instance)
+  std::vector<StaticShapes> static_shapes;  // the model's shapes of the code's nodes, one entry per input shapes
   std::string error;
   ~Instance() {
     if (template_op) TFE_DeleteOp(template_op);
   }
   std::string where() const { return "TF op " + op_name + (node.name.empty() ? "" : " (node '" + node.name + "')"); }
 };
+
+// The model's static shapes for a node of this instance's code with these input layouts (nullptr: none known).
+const StaticShapes* find_static_shapes(const Instance& inst, size_t num_inputs, const LiteRtLayout* layouts) {
+  for (const auto& s : inst.static_shapes) {
+    if (s.ins.size() != num_inputs) continue;
+    bool match = true;
+    for (size_t i = 0; i < num_inputs && match; ++i) {
+      if (!s.ins[i].first) continue;
+      const Shape& d = s.ins[i].second;
+      match = d.size() == layouts[i].rank;
+      for (size_t k = 0; match && k < d.size(); ++k) match = d[k] == layouts[i].dimensions[k];
+    }
+    if (match) return &s;
+  }
+  return nullptr;
+}
 
 void set_attrs(TFE_Op* op, const NodeDef& node, const std::string& where) {
   Status st;
@@ -438,7 +456,7 @@ LiteRtStatus flex_layouts(void* user_data, size_t num_inputs, const LiteRtLayout
       for (int64_t v : dims) known = known && v >= 0;
       if (!known) {
         // TensorFlow needs input values to know this shape: take the model's static shape for these input shapes
-        if (!looked_up) model = find_static_shapes(inst->code_options, num_inputs, input_layouts);
+        if (!looked_up) model = find_static_shapes(*inst, num_inputs, input_layouts);
         looked_up = true;
         const bool have = model && i < model->outs.size() && model->outs[i].first &&
                           (s.num_dims < 0 || model->outs[i].second.size() == static_cast<size_t>(s.num_dims));
@@ -574,6 +592,22 @@ LiteRtStatus flex_run(void* user_data, size_t num_inputs, const LiteRtTensorBuff
 LiteRtStatus flex_destroy(void*) { return kLiteRtStatusOk; }
 
 void* flex_create_instance(void*) { return new (std::nothrow) Instance(); }
+int flex_configure_instance(void* instance, const char* custom_code, const char* io_shapes) {
+  auto* inst = static_cast<Instance*>(instance);
+  try {
+    if (!custom_code || !io_shapes) fail("configure_instance without a custom code or io_shapes");
+    std::vector<StaticShapes> shapes;
+    if (!parse_io_shapes(io_shapes, shapes))
+      fail(std::string("malformed static shapes '") + std::string(io_shapes).substr(0, 200) + "' for code " +
+           custom_code);
+    inst->code = custom_code;
+    inst->static_shapes = std::move(shapes);
+    return 0;
+  } catch (const std::exception& e) {
+    inst->error = e.what();
+  }
+  return 1;
+}
 void flex_destroy_instance(void* instance) { delete static_cast<Instance*>(instance); }
 const char* flex_last_error(void* instance) { return static_cast<Instance*>(instance)->error.c_str(); }
 
@@ -585,6 +619,7 @@ const LiteRtSdkCustomOp kOps[] = {{
     flex_destroy_instance,
     flex_last_error,
     nullptr,
+    flex_configure_instance,
 }};
 
 const LiteRtSdkCustomOpTable kTable = {LITERT_SDK_CUSTOM_OP_API_VERSION, sizeof(LiteRtSdkCustomOp), "litert-sdk-flex",
@@ -594,24 +629,6 @@ const LiteRtSdkCustomOpTable kTable = {LITERT_SDK_CUSTOM_OP_API_VERSION, sizeof(
 
 extern "C" LITERT_SDK_CUSTOM_OP_EXPORT int litert_sdk_custom_ops_v1(const LiteRtSdkCustomOpTable** table) {
   *table = &kTable;
-  return 0;
-}
-
-// Registers the static shapes the model gives a Flex node (see find_static_shapes); 0 on success.
-extern "C" LITERT_SDK_CUSTOM_OP_EXPORT int litert_sdk_flex_add_static_shapes(const void* options, size_t size,
-                                                                            const char* spec) {
-  if (!spec || (!options && size)) return 1;
-  StaticShapes s;
-  const char* p = spec;
-  if (!parse_shapes(p, s.ins) || *p != '|') return 2;
-  ++p;
-  if (!parse_shapes(p, s.outs) || *p) return 2;
-  std::string key(static_cast<const char*>(options), size);
-  std::lock_guard<std::mutex> lk(g_shapes_mu);
-  auto& v = g_shapes[key];
-  for (const auto& e : v)
-    if (e.ins == s.ins && e.outs == s.outs) return 0;
-  v.push_back(std::move(s));
   return 0;
 }
 

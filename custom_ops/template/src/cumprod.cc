@@ -97,7 +97,8 @@ LiteRtStatus Run(void* user_data, size_t num_inputs, const LiteRtTensorBuffer* i
 }
 
 const LiteRtSdkCustomOp kOps[] = {
-    {"Cumprod", 1, {Init, GetOutputLayouts, Run, Destroy}, Create, DestroyInstance, LastError, nullptr},
+    // name, version, kernel, create_instance, destroy_instance, last_error, op_data, configure_instance (optional)
+    {"Cumprod", 1, {Init, GetOutputLayouts, Run, Destroy}, Create, DestroyInstance, LastError, nullptr, nullptr},
 };
 
 const LiteRtSdkCustomOpTable kTable = {LITERT_SDK_CUSTOM_OP_API_VERSION, sizeof(LiteRtSdkCustomOp), "my-custom-ops",

@@ -28,15 +28,19 @@ int main(int argc, char** argv) {
   auto entry = reinterpret_cast<LiteRtSdkCustomOpsEntryPoint>(Symbol(lib, LITERT_SDK_CUSTOM_OP_ENTRY_POINT));
   const LiteRtSdkCustomOpTable* table = nullptr;
   if (!entry || entry(&table) != 0 || !table || table->api_version != LITERT_SDK_CUSTOM_OP_API_VERSION ||
-      table->op_struct_size < sizeof(LiteRtSdkCustomOp)) {
+      table->op_struct_size < LITERT_SDK_CUSTOM_OP_V1_BASE_SIZE || (table->num_ops && !table->ops)) {
     std::fprintf(stderr, "%s is not a custom-op library of API version %d\n", argv[1], LITERT_SDK_CUSTOM_OP_API_VERSION);
     return 1;
   }
   std::printf("%s: %zu op(s)\n", table->library_name ? table->library_name : "?", table->num_ops);
   for (size_t i = 0; i < table->num_ops; ++i) {
-    const LiteRtSdkCustomOp& op = table->ops[i];
+    // step with the library's op_struct_size (custom_op_api.h, "Struct growth rule")
+    const LiteRtSdkCustomOp& op = *reinterpret_cast<const LiteRtSdkCustomOp*>(
+        reinterpret_cast<const char*>(table->ops) + i * table->op_struct_size);
     if (!op.name || !op.kernel.Init || !op.kernel.GetOutputLayouts || !op.kernel.Run || !op.kernel.Destroy) return 1;
-    std::printf("  %s (version %d)\n", op.name, op.version);
+    const bool configurable =
+        LITERT_SDK_CUSTOM_OP_HAS(table->op_struct_size, configure_instance) && op.configure_instance != nullptr;
+    std::printf("  %s (version %d%s)\n", op.name, op.version, configurable ? ", configure_instance" : "");
   }
   return 0;
 }

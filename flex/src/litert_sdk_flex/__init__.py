@@ -109,57 +109,16 @@ def tensorflow_version() -> str:
     return fn().decode()
 
 
-def _shape_spec(shapes: Iterable[tuple[int, ...] | None]) -> str:
-    return "".join("?" if s is None else "[" + ",".join(str(int(d)) for d in s) + "]" for s in shapes)
-
-
-def _register_static_shapes(model: "Model") -> None:
-    """Hand the model's static shapes of its Flex nodes to the native kernel (GetOutputLayouts gets no input
-    values, so outputs such as Conv2DBackpropFilter's, whose shape is an input's value, come from the model)."""
-    from litert_sdk import _rewrite
-    from litert_sdk.custom_ops import _model_bytes
-
-    try:
-        analysis = _rewrite.analyze(_model_bytes(model))
-    except Exception:  # noqa: BLE001 - without static shapes only TensorFlow's shape inference is used
-        return
-    with _lock:
-        fn = _add_static_shapes()
-        for node in analysis.nodes:
-            if not is_flex_op(node.name):
-                continue
-            spec = (_shape_spec(node.input_shapes) + "|" + _shape_spec(node.output_shapes)).encode()
-            key = (node.options, spec)
-            if key in _registered_shapes:
-                continue
-            if fn(node.options, len(node.options), spec) != 0:
-                raise UnsupportedError(f"litert-sdk-flex: bad static shapes {spec!r} for node {node.name}")
-            _registered_shapes.add(key)
-
-
-_registered_shapes: set[tuple[bytes, bytes]] = set()
-_add_static_shapes_fn: Any = None
-
-
-def _add_static_shapes() -> Any:
-    global _add_static_shapes_fn
-    if _add_static_shapes_fn is None:
-        fn = ctypes.CDLL(str(library_path())).litert_sdk_flex_add_static_shapes
-        fn.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p]
-        fn.restype = ctypes.c_int
-        _add_static_shapes_fn = fn
-    return _add_static_shapes_fn
-
-
 def kernels_for(custom_codes: Iterable[str], model: "Model | None" = None) -> list[CustomOp]:
     """One kernel per Flex custom code (``FlexCumprod``, ...): the SDK calls this when it compiles ``model`` and
-    registers the kernels under those codes."""
+    registers the kernels under those codes. The SDK makes one native instance per code and hands it the static
+    shapes of that code's nodes (``configure_instance``): outputs whose shape TensorFlow cannot infer without input
+    values (e.g. Conv2DBackpropFilter's, or a Restore's) are sized from there. ``model`` is accepted for
+    compatibility and not needed."""
     codes = sorted({c for c in custom_codes if is_flex_op(c)})
     if not codes:
         return []
     kernel = load()[0]
-    if model is not None:
-        _register_static_shapes(model)
     native = kernel._native_kernel
     return [CustomOp(code, f"litert-sdk-flex ({kernel.origin})", native_kernel=native) for code in codes]
 

@@ -231,11 +231,11 @@ class Checkpointed(tf.Module):
     def _restore(self, path):
         out = {}
         # Restore's outputs get static shapes in the converted model (RestoreV2's stay unranked, and the Flex kernel
-        # cannot size value-dependent outputs). Distinct preferred_shard values (ignored for a one-file checkpoint)
-        # make the two nodes' attributes differ: nodes with identical attributes share one custom code, and so one
-        # set of static output shapes.
-        for shard, (name, var) in enumerate((("w", self.w), ("b", self.b))):
-            value = tf.raw_ops.Restore(file_pattern=path, tensor_name=name, dt=tf.float32, preferred_shard=shard)
+        # cannot size value-dependent outputs). The two nodes have identical attributes (the converter strips node
+        # names) and differ only in their static output shapes. (The converter serialises a NodeDef's attributes in
+        # no fixed order: check that the Restore nodes' custom options came out byte-identical before committing.)
+        for name, var in (("w", self.w), ("b", self.b)):
+            value = tf.raw_ops.Restore(file_pattern=path, tensor_name=name, dt=tf.float32)
             var.assign(value)
             out[name] = value
         return out

@@ -316,3 +316,148 @@ def test_loading_what_is_not_a_custom_op_library(tmp_path):
     runtime = next(p for p in Path(litert_sdk.__file__).parent.iterdir() if p.stem == "libLiteRt")
     with pytest.raises(InvalidArgumentError, match="litert_sdk_custom_ops_v1"):
         load_custom_op_library(runtime)
+
+
+# ------------------------------------------------------------------- library ABI: op_struct_size, configure_instance
+_PROBE_SOURCE = r"""
+/* A custom-op library that logs what the SDK calls; built twice: with the current LiteRtSdkCustomOp (PROBE_NEW) and
+ * with the struct as it was before configure_instance was appended (a library built against the older header). */
+#include <stdio.h>
+#include <string.h>
+#include "litert_sdk/custom_op_api.h"
+
+static char g_log[4096];
+static int g_instances;
+static void note(const char* s) { strncat(g_log, s, sizeof(g_log) - strlen(g_log) - 1); }
+LITERT_SDK_CUSTOM_OP_EXPORT const char* probe_log(void) { return g_log; }
+
+static LiteRtStatus init(void* u, const void* d, size_t n) { (void)u; (void)d; (void)n; return kLiteRtStatusOk; }
+static LiteRtStatus layouts(void* u, size_t ni, const LiteRtLayout* il, size_t no, LiteRtLayout* ol) {
+  (void)u; (void)ni; (void)il; (void)no; (void)ol; return kLiteRtStatusOk;  /* (only compiled, never run) */
+}
+static LiteRtStatus run(void* u, size_t ni, const LiteRtTensorBuffer* i, size_t no, LiteRtTensorBuffer* o) {
+  (void)u; (void)ni; (void)i; (void)no; (void)o; return kLiteRtStatusOk;
+}
+static LiteRtStatus destroy(void* u) { (void)u; return kLiteRtStatusOk; }
+static void* create(void* op_data) { (void)op_data; note("create;"); return (void*)(long)(++g_instances); }
+static void destroy_instance(void* inst) { (void)inst; note("destroy;"); }
+static const char* last_error(void* inst) { (void)inst; return "seven is not allowed"; }
+
+#ifdef PROBE_NEW
+static int configure(void* inst, const char* code, const char* io_shapes) {
+  char line[512];
+  snprintf(line, sizeof line, "configure %ld %s %s;", (long)inst, code, io_shapes);
+  note(line);
+  return strstr(io_shapes, "[7]") ? 3 : 0;
+}
+#define OP(name) {name, 1, {init, layouts, run, destroy}, create, destroy_instance, last_error, NULL, configure}
+typedef LiteRtSdkCustomOp ProbeOp;
+#else
+#define OP(name) {name, 1, {init, layouts, run, destroy}, create, destroy_instance, last_error, NULL}
+typedef struct {  /* LiteRtSdkCustomOp before configure_instance */
+  const char* name; int version; LiteRtCustomOpKernel kernel; void* (*create_instance)(void*);
+  void (*destroy_instance)(void*); const char* (*last_error)(void*); void* op_data;
+} ProbeOp;
+typedef char probe_size_check[sizeof(ProbeOp) == LITERT_SDK_CUSTOM_OP_V1_BASE_SIZE ? 1 : -1];
+#endif
+static const ProbeOp kOps[] = {OP("ProbeA"), OP("Probe")};
+static const LiteRtSdkCustomOpTable kTable = {LITERT_SDK_CUSTOM_OP_API_VERSION, sizeof(ProbeOp), "probe", 2,
+                                              (const LiteRtSdkCustomOp*)kOps};
+LITERT_SDK_CUSTOM_OP_EXPORT int litert_sdk_custom_ops_v1(const LiteRtSdkCustomOpTable** table) {
+  *table = &kTable;
+  return 0;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def probe_libraries(tmp_path_factory) -> dict[str, Path]:
+    """{"new": ..., "old": ...}: the probe library built with the current and with the original op struct."""
+    import shutil
+    import subprocess
+    import sys
+
+    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    repo = Path(__file__).resolve().parents[3]
+    header = repo / "custom_ops" / "include" / "litert_sdk" / "custom_op_api.h"
+    if cc is None or sys.platform == "win32":
+        pytest.skip("no C compiler")
+    if not header.is_file():
+        pytest.skip("the custom-op API header is not available (tests run outside the source tree)")
+    d = tmp_path_factory.mktemp("probe")
+    src = d / "probe.c"
+    src.write_text(_PROBE_SOURCE)
+    out = {}
+    for kind, defs in (("new", ["-DPROBE_NEW"]), ("old", [])):
+        lib = d / f"libprobe_{kind}{'.dylib' if sys.platform == 'darwin' else '.so'}"
+        cmd = [cc, "-shared", "-fPIC", "-O1", "-Wall", "-Werror", *defs, "-I", str(repo / "custom_ops" / "include"),
+               "-I", str(repo / "runtime" / "include"), "-o", str(lib), str(src)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, proc.stderr
+        out[kind] = lib
+    return out
+
+
+def _probe_log(lib: Path) -> str:
+    import ctypes
+
+    fn = ctypes.CDLL(str(lib)).probe_log
+    fn.restype = ctypes.c_char_p
+    return fn().decode()
+
+
+def _probe_model(second_output: tuple[int, ...]) -> bytes:
+    """x -> Probe -> a [2,3] and x -> Probe -> b (second_output): identical options, different static shapes."""
+    g = Graph()
+    x = g.tensor("x", (2, 3))
+    g.inputs = [x]
+    a, b = g.tensor("a", (2, 3)), g.tensor("b", second_output)
+    opts = flexbuffers.Dumps({"tensor": "same"})
+    g.ops += [Op("Probe", [x], [a], opts), Op("Probe", [x], [b], opts)]
+    g.outputs = [a, b]
+    return build(g)
+
+
+def test_library_gets_each_codes_static_shapes_through_configure_instance(probe_libraries):
+    lib = load_custom_op_library(probe_libraries["new"])
+    assert lib.names == ["ProbeA", "Probe"]
+    cm = CompiledModel.from_buffer(_probe_model((4,)), Options(custom_ops=lib))
+    log = _probe_log(probe_libraries["new"])
+    assert log == "create;configure 1 Probe [2,3]|[2,3];create;configure 2 Probe#1 [2,3]|[4];", log
+    del cm
+    import gc
+
+    gc.collect()
+    assert _probe_log(probe_libraries["new"]).endswith("destroy;destroy;")
+
+
+def test_failing_configure_instance_fails_the_compile(probe_libraries):
+    lib = load_custom_op_library(probe_libraries["new"])
+    with pytest.raises(CustomOpError, match=r"Probe.*node code 'Probe#1'.*configure_instance failed with 3: seven"):
+        CompiledModel.from_buffer(_probe_model((7,)), Options(custom_ops=lib))
+
+
+def test_library_built_with_the_original_op_struct_still_loads(probe_libraries):
+    # op_struct_size == LITERT_SDK_CUSTOM_OP_V1_BASE_SIZE: the SDK steps through the table with it and never reads
+    # configure_instance (instances are created, never configured). Where the current struct has configure_instance,
+    # the old table has the next op's name: reading it as a function would crash.
+    lib = load_custom_op_library(probe_libraries["old"])
+    assert lib.names == ["ProbeA", "Probe"]
+    cm = CompiledModel.from_buffer(_probe_model((4,)), Options(custom_ops=lib))
+    assert _probe_log(probe_libraries["old"]) == "create;create;"
+
+
+@pytest.mark.parametrize("spec", ["[2,3", "[2,3]", "[2,x]|[1]", "[1]|[2];", "[99999999999]|[1]", "[-1]|[1]",
+                                  "[1]|[2]|[3]", "[1];[2]", "[1]|[2]\0"])
+def test_malformed_io_shapes_are_rejected(spec):
+    native = litert_sdk._runtime.native()
+    kernel = mediapipe_ops()[0]._native_kernel
+    with pytest.raises(InvalidArgumentError, match="io_shapes"):
+        native.Options().add_custom_op("X", kernel, spec)
+    native.Options().add_custom_op("X", kernel, "[2,3]?[]|[4];[1,3]?[]|[4]")  # well-formed
+
+
+def test_io_shapes_spec():
+    assert _rewrite.io_shapes_spec([]) == ""
+    assert _rewrite.io_shapes_spec([(((2, 3), None, ()), ((4,),)), (((1, 3), None, ()), ((4,),))]) == \
+        "[2,3]?[]|[4];[1,3]?[]|[4]"

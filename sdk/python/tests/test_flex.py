@@ -144,6 +144,43 @@ def test_flex_training_step_matches_tensorflow() -> None:
     np.testing.assert_allclose(logits, ref["infer_logits"], rtol=1e-5, atol=1e-5)
 
 
+@requires_flex
+def test_flex_nodes_with_identical_options_and_different_output_shapes(tmp_path: Path) -> None:
+    # The converter strips node names, so restore()'s two Restore nodes (one per weight) have byte-identical custom
+    # options and differ only in their static output shapes (w [3, 2], b [2]); TensorFlow cannot infer a Restore's
+    # shape without reading the file. The SDK gives them codes of their own and hands each kernel instance its
+    # code's static shapes (configure_instance).
+    from litert_sdk import _rewrite
+
+    data = (MODELS / "flex_checkpoint.tflite").read_bytes()
+    restores = [n for n in _rewrite.analyze(data).nodes if n.name == "FlexRestore"]
+    assert len(restores) == 4  # restore + restore_fixed
+    assert {n.output_shapes for n in restores} == {((3, 2),), ((2,),)}
+    # (the converter writes a NodeDef's attributes in no fixed order, so a regenerated model may order them
+    # differently between nodes; in the committed one all four are byte-identical)
+    by_options: dict[bytes, set] = {}
+    for n in restores:
+        by_options.setdefault(n.options, set()).add(n.output_shapes)
+    assert any(len(shapes) == 2 for shapes in by_options.values())
+    result = _rewrite.rewrite_for_custom_ops(data)
+    specs = {c: _rewrite.io_shapes_spec(result.io_shapes[c]) for c, op in result.codes.items() if op == "FlexRestore"}
+    assert sorted(specs.values()) == ["[][]|[2]", "[][]|[3,2]"]
+
+    ref = np.load(MODELS / "flex_checkpoint.npz")
+    ckpt = str(tmp_path / "model.ckpt")
+    trained = CompiledModel.from_file(MODELS / "flex_checkpoint.tflite")
+    for _ in range(3):
+        trained.run({"x": ref["x"], "y": ref["y"]}, signature="train")
+    trained.run({"checkpoint_path": ckpt}, signature="save")
+    fresh = CompiledModel.from_file(MODELS / "flex_checkpoint.tflite")  # untrained weights
+    restored = fresh.run({"checkpoint_path": ckpt}, signature="restore")
+    assert restored["w"].shape == (3, 2) and restored["b"].shape == (2,)
+    np.testing.assert_allclose(restored["w"], ref["w"], rtol=1e-6)      # TensorFlow's weights after 3 steps
+    np.testing.assert_allclose(restored["b"], ref["b"], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(fresh.run({"x": ref["x"]}, signature="infer")["y"], ref["infer_y"], rtol=1e-5,
+                               atol=1e-6)
+
+
 _RESTORE = textwrap.dedent(
     """
     import sys, numpy as np, litert_sdk

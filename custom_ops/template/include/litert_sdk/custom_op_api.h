@@ -15,10 +15,12 @@
  * What the SDK guarantees to a kernel (it works around the runtime's custom-op caveats):
  *   - Instances. For every compiled model and every custom code it registers, the SDK calls `create_instance`
  *     (when set) and passes the result as `user_data` to every kernel callback; without `create_instance` the
- *     kernel gets `op_data` itself. `destroy_instance` runs after the compiled model is destroyed.
+ *     kernel gets `op_data` itself. `configure_instance` (when set and covered by op_struct_size) runs right after
+ *     `create_instance`. `destroy_instance` runs after the compiled model is destroyed.
  *   - Node attributes. The runtime gives a kernel no node identity and shares user_data between nodes of the same
  *     custom code. The SDK therefore renames nodes so that all nodes sharing a code (and so an instance) have
- *     identical custom options: `Init` may be called several times on one instance, always with the same bytes.
+ *     identical custom options and identical static output shapes: `Init` may be called several times on one
+ *     instance, always with the same bytes.
  *   - Call order. Init (per node, at compile) -> GetOutputLayouts (per node, at allocation and after each
  *     resize) -> Run (per node, per inference) -> Destroy (per node, when the compiled model is destroyed).
  *     Calls on one instance never overlap.
@@ -32,11 +34,34 @@
  *   - Inputs/outputs are LiteRtTensorBuffers over the runtime's tensors: lock them (Read for inputs, Write for
  *     outputs), use the host address, unlock. Their element type and layout come from
  *     LiteRtGetTensorBufferTensorType. GetOutputLayouts receives layouts only (no element types, no values).
+ *   - Static shapes per instance (optional `configure_instance`, see below). Nodes sharing a code also have
+ *     identical static output shapes in the model: the SDK gives nodes with identical options but different
+ *     static output shapes codes of their own. Right after `create_instance` it calls
+ *     `configure_instance(instance, custom_code, io_shapes)` with the static shapes of that code's nodes, so that a
+ *     kernel whose output shapes depend on input *values* (which GetOutputLayouts never sees) can size its outputs
+ *     per instance instead of per custom options.
+ *
+ * io_shapes (a NUL-terminated ASCII string; never NULL): one entry per distinct (input shapes, output shapes) of the
+ * code's nodes, entries separated by ';'. An entry is the input shapes, '|', the output shapes; a shape is "[d,d,...]"
+ * (dimensions in decimal, "[]" for a scalar) or "?" (not static: dynamic or unknown in the model; also an omitted
+ * optional input), e.g. "[2,8,8,1][4]|[3,3,1,4]" (two inputs, one output) or "[]|[3,2]" (a scalar input). Entries
+ * of one code differ in their input shapes only. The string is empty when the SDK
+ * knows no shapes for the code (e.g. the model could not be analysed). Treat it as untrusted input: parse it
+ * defensively and fail (non-zero) on anything malformed.
+ *
+ * Struct growth rule. `op_struct_size` is sizeof(LiteRtSdkCustomOp) as the library was compiled, and the SDK steps
+ * through `ops` with it. Members are only ever appended, and the SDK reads a member only when `op_struct_size`
+ * covers it (offsetof(member) + sizeof(member) <= op_struct_size); uncovered members count as NULL. The smallest
+ * accepted size is LITERT_SDK_CUSTOM_OP_V1_BASE_SIZE (the struct before `configure_instance` was added), so
+ * libraries built against an older copy of this header keep loading unchanged. Zero-initialise the struct (or use
+ * an aggregate initialiser) so that members a library does not use are NULL.
  *
  * Version 1 is frozen: later versions add a new entry point (litert_sdk_custom_ops_v2) and keep this one.
  */
 #ifndef LITERT_SDK_CUSTOM_OP_API_H_
 #define LITERT_SDK_CUSTOM_OP_API_H_
+
+#include <stddef.h>
 
 #include "litert_sdk/litert_c_abi.h"
 
@@ -65,7 +90,19 @@ typedef struct LiteRtSdkCustomOp {
   /* Text describing the last failure on this instance (or NULL); read right after a non-Ok status. */
   const char* (*last_error)(void* instance);
   void* op_data;                /* passed to create_instance, or used as user_data when that is NULL */
+  /* ---- appended members: read only when op_struct_size covers them (see "Struct growth rule") ---- */
+  /* Optional. Called once per instance made by create_instance (never without create_instance), right after it and
+   * before any kernel callback: the custom code the instance is registered under and the static shapes of that
+   * code's nodes (io_shapes, see above). The strings are valid during the call only. Return 0; anything else fails
+   * the compile with litert_sdk.errors.CustomOpError (with the text of `last_error` when set). */
+  int (*configure_instance)(void* instance, const char* custom_code, const char* io_shapes);
 } LiteRtSdkCustomOp;
+
+/* sizeof(LiteRtSdkCustomOp) before `configure_instance` was added: the smallest op_struct_size the SDK accepts. */
+#define LITERT_SDK_CUSTOM_OP_V1_BASE_SIZE offsetof(LiteRtSdkCustomOp, configure_instance)
+/* Whether an op struct of `struct_size` bytes has `member` (for readers of op tables). */
+#define LITERT_SDK_CUSTOM_OP_HAS(struct_size, member)                                               \
+  (offsetof(LiteRtSdkCustomOp, member) + sizeof(((const LiteRtSdkCustomOp*)0)->member) <= (struct_size))
 
 typedef struct LiteRtSdkCustomOpTable {
   uint32_t api_version;          /* LITERT_SDK_CUSTOM_OP_API_VERSION */

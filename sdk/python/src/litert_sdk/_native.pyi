@@ -48,7 +48,10 @@ class Options:
 
     def opaque(self) -> list[tuple[str, str]]: ...
 
-    def add_custom_op(self, code: str, kernel: CustomOpKernel) -> None: ...
+    def add_custom_op(self, code: str, kernel: CustomOpKernel, io_shapes: str = '') -> None:
+        """
+        Register `kernel` under custom code `code`; `io_shapes` (the static shapes of the code's nodes, in custom_op_api.h's format) is passed to the kernel's configure_instance.
+        """
 
     def custom_op_codes(self) -> list[str]: ...
 

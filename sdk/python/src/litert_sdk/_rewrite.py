@@ -380,6 +380,17 @@ def _copy_fields(t: _Table, kinds: dict[int, str], what: str) -> dict[int, tuple
     return fields
 
 
+def io_shapes_spec(entries: list[Any]) -> str:
+    """``RewriteResult.io_shapes`` of one code as the string a native kernel's ``configure_instance`` gets
+    (``custom_ops/include/litert_sdk/custom_op_api.h``): entries ``<input shapes>|<output shapes>`` joined by
+    ``;``, each shape ``[d,d,...]`` or ``?`` (not static), e.g. ``"[2,8,8,1][4]|[3,3,1,4]"``."""
+
+    def shapes(ss: Any) -> str:
+        return "".join("?" if s is None else "[" + ",".join(str(int(d)) for d in s) + "]" for s in ss)
+
+    return ";".join(shapes(ins) + "|" + shapes(outs) for ins, outs in entries)
+
+
 def assign_codes(nodes: list[CustomOpNode], reserved: frozenset[str] | set[str] = frozenset()
                  ) -> dict[tuple[int, int], str]:
     """The custom code each node gets, by (subgraph, operator index).

@@ -33,8 +33,8 @@ def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
 
     def native_options(o: Options) -> Any:
         n = o.to_native()
-        for code, kernel in kernels:
-            n.add_custom_op(code, kernel)
+        for code, kernel, io_shapes in kernels:
+            n.add_custom_op(code, kernel, io_shapes)
         return n
 
     try:

@@ -117,7 +117,9 @@ class CustomOp:
         return self.fn is not None
 
     def _kernel_for(self, code: str, io_shapes: list[Any]) -> Any:
-        """The native kernel to register for one custom code of a (rewritten) model."""
+        """The native kernel to register for one custom code of a (rewritten) model. A library kernel is shared by
+        every code (the SDK creates one instance per code and hands it the code's ``io_shapes`` through
+        ``configure_instance``); a Python kernel is made per code and keeps ``io_shapes`` itself."""
         if self._native_kernel is not None:
             return self._native_kernel
         return _python_kernel(self, code, io_shapes)
@@ -386,8 +388,10 @@ def _prepare(model: "Model", reserved: frozenset[str]) -> _Prepared:
     return p
 
 
-def compile_plan(model: "Model", options: "Options") -> tuple[Any, list[tuple[str, Any]]]:
-    """(native model to compile, [(custom code, native kernel)]) for compiling ``model`` with ``options``.
+def compile_plan(model: "Model", options: "Options") -> tuple[Any, list[tuple[str, Any, str]]]:
+    """(native model to compile, [(custom code, native kernel, io_shapes)]) for compiling ``model`` with
+    ``options``; ``io_shapes`` is the static shapes of the code's nodes as native kernels get them
+    (:func:`litert_sdk._rewrite.io_shapes_spec`, passed to the library's ``configure_instance``).
 
     Without custom ops in the model, or without kernels for them, the model is compiled as it is (the runtime then
     reports unresolved ops).
@@ -410,5 +414,6 @@ def compile_plan(model: "Model", options: "Options") -> tuple[Any, list[tuple[st
     for code, name in sorted(prepared.result.codes.items()):
         kernel_op = available.get(name)
         if kernel_op is not None:
-            kernels.append((code, kernel_op._kernel_for(code, prepared.result.io_shapes.get(code, []))))
+            io_shapes = prepared.result.io_shapes.get(code, [])
+            kernels.append((code, kernel_op._kernel_for(code, io_shapes), _rewrite.io_shapes_spec(io_shapes)))
     return prepared.model._native, kernels

@@ -6,6 +6,7 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <stdexcept>
@@ -110,15 +111,61 @@ static LiteRtStatus tramp_destroy(void* user_data) {
 
 static const LiteRtCustomOpKernel kTrampolines = {tramp_init, tramp_layouts, tramp_run, tramp_destroy};
 
-SessionPtr register_custom_ops(LiteRtOptions options, const std::vector<std::pair<std::string, KernelPtr>>& kernels) {
+void check_io_shapes_spec(const std::string& spec) {
+  // entries "shapes|shapes" separated by ';'; shapes: "?" or "[d,d,...]" (decimal, at most 10 digits, <= INT32_MAX)
+  auto bad = [&](const char* why) {
+    raise(ErrorKind::kInvalidArgument, std::string("malformed io_shapes '") + spec.substr(0, 200) + "': " + why);
+  };
+  size_t i = 0;
+  const size_t n = spec.size();
+  while (i < n) {
+    for (int side = 0; side < 2; ++side) {
+      while (i < n && spec[i] != '|' && spec[i] != ';') {
+        if (spec[i] == '?') {
+          ++i;
+          continue;
+        }
+        if (spec[i] != '[') bad("expected '[' or '?'");
+        ++i;
+        bool first = true;
+        while (i < n && spec[i] != ']') {
+          if (!first) {
+            if (spec[i] != ',') bad("expected ',' or ']'");
+            ++i;
+          }
+          first = false;
+          size_t start = i;
+          uint64_t v = 0;
+          while (i < n && spec[i] >= '0' && spec[i] <= '9' && i - start < 11) v = v * 10 + (spec[i++] - '0');
+          if (i == start) bad("expected a dimension");
+          if (v > 0x7fffffffu) bad("dimension out of range");
+        }
+        if (i >= n) bad("unterminated shape");
+        ++i;  // ']'
+      }
+      if (side == 0) {
+        if (i >= n || spec[i] != '|') bad("expected '|' between input and output shapes");
+        ++i;
+      }
+    }
+    if (i < n) {
+      if (spec[i] != ';') bad("expected ';' between entries");
+      if (++i == n) bad("trailing ';'");
+    }
+  }
+}
+
+SessionPtr register_custom_ops(LiteRtOptions options, const std::vector<CustomOpRegistration>& kernels) {
   auto session = std::make_shared<CustomOpSession>();
-  for (const auto& [code, kernel] : kernels) {
-    if (!kernel || !kernel->op) raise(ErrorKind::kInvalidArgument, "custom op '" + code + "' has no kernel");
+  for (const auto& reg : kernels) {
+    const KernelPtr& kernel = reg.kernel;
+    if (!kernel || !kernel->op) raise(ErrorKind::kInvalidArgument, "custom op '" + reg.code + "' has no kernel");
     auto owned = std::make_unique<OpInstance>();
     OpInstance* inst = owned.get();
     inst->session = session.get();
     inst->kernel = kernel;
-    inst->code = code;
+    inst->code = reg.code;
+    inst->io_shapes = reg.io_shapes;
     session->instances.push_back(std::move(owned));
     const LiteRtSdkCustomOp* op = kernel->op;
     if (op->create_instance) {
@@ -127,6 +174,19 @@ SessionPtr register_custom_ops(LiteRtOptions options, const std::vector<std::pai
         raise(ErrorKind::kCustomOp, "custom op '" + kernel->name + "': create_instance failed [kernel from " +
                                         kernel->origin + "]");
       inst->created = true;
+      // the instance's code and the static shapes of its nodes (custom_op_api.h); destroy_instance runs with the
+      // session whatever happens here
+      if (kernel->configure_instance) {
+        int rc = kernel->configure_instance(inst->user_data, inst->code.c_str(), inst->io_shapes.c_str());
+        if (rc != 0) {
+          const char* detail = op->last_error ? op->last_error(inst->user_data) : nullptr;
+          std::string msg = "custom op '" + kernel->name + "'";
+          if (inst->code != kernel->name) msg += " (node code '" + inst->code + "')";
+          msg += " configure_instance failed with " + std::to_string(rc);
+          if (detail && *detail) msg += std::string(": ") + detail;
+          raise(ErrorKind::kCustomOp, msg + " [kernel from " + kernel->origin + "]");
+        }
+      }
     } else {
       inst->user_data = op->op_data;
     }
@@ -180,12 +240,17 @@ static std::vector<KernelPtr> load_library(const std::string& path) {
     raise(ErrorKind::kUnsupported, "custom-op library '" + path + "' implements custom-op API version " +
                                        std::to_string(table->api_version) + "; this SDK supports version " +
                                        std::to_string(LITERT_SDK_CUSTOM_OP_API_VERSION));
-  if (table->op_struct_size < sizeof(LiteRtSdkCustomOp) || (table->num_ops && !table->ops))
-    raise(ErrorKind::kInvalidArgument, "custom-op library '" + path + "' has a malformed op table");
+  // op_struct_size: at least the first version of the struct; members appended later are read only when it covers
+  // them (custom_op_api.h, "Struct growth rule"). The upper bound and the alignment only catch garbage.
+  const size_t stride = table->op_struct_size;
+  if (stride < LITERT_SDK_CUSTOM_OP_V1_BASE_SIZE || stride > 4096 || stride % alignof(LiteRtSdkCustomOp) != 0 ||
+      (table->num_ops && !table->ops) || table->num_ops > 65536)
+    raise(ErrorKind::kInvalidArgument, "custom-op library '" + path + "' has a malformed op table (op_struct_size " +
+                                           std::to_string(stride) + ", " + std::to_string(table->num_ops) + " ops)");
   std::vector<KernelPtr> out;
   for (size_t i = 0; i < table->num_ops; ++i) {
     const auto* op = reinterpret_cast<const LiteRtSdkCustomOp*>(reinterpret_cast<const char*>(table->ops) +
-                                                                i * table->op_struct_size);
+                                                                i * stride);
     if (!op->name || !*op->name || !op->kernel.Init || !op->kernel.GetOutputLayouts || !op->kernel.Run ||
         !op->kernel.Destroy)
       raise(ErrorKind::kInvalidArgument, "custom-op library '" + path + "': op #" + std::to_string(i) +
@@ -195,6 +260,7 @@ static std::vector<KernelPtr> load_library(const std::string& path) {
     k->version = op->version;
     k->origin = path;
     k->op = op;
+    if (LITERT_SDK_CUSTOM_OP_HAS(stride, configure_instance)) k->configure_instance = op->configure_instance;
     out.push_back(std::move(k));
   }
   loaded[path] = out;

@@ -27,6 +27,8 @@ struct CustomOpKernel {
   int version = 1;
   std::string origin;                // library path, or "python"
   const LiteRtSdkCustomOp* op = nullptr;  // into a library's table, or &owned
+  // op->configure_instance when the library's op_struct_size covers it (read once at load), else nullptr
+  int (*configure_instance)(void* instance, const char* custom_code, const char* io_shapes) = nullptr;
   LiteRtSdkCustomOp owned{};         // Python kernels
   std::shared_ptr<PythonCallables> python;  // Python kernels: the callables (released at interpreter exit)
 };
@@ -39,6 +41,7 @@ struct OpInstance {
   CustomOpSession* session = nullptr;
   KernelPtr kernel;
   std::string code;       // the custom code registered (may differ from kernel->name after model rewriting)
+  std::string io_shapes;  // static shapes of the code's nodes (custom_op_api.h's io_shapes format; may be empty)
   void* user_data = nullptr;
   bool created = false;   // user_data came from create_instance
 };
@@ -59,8 +62,19 @@ class CustomOpSession {
 };
 using SessionPtr = std::shared_ptr<CustomOpSession>;
 
-// Registers every (custom code, kernel) pair with `options` and returns the session that owns the instances.
-SessionPtr register_custom_ops(LiteRtOptions options, const std::vector<std::pair<std::string, KernelPtr>>& kernels);
+// One kernel to register: the custom code, the kernel, and the static shapes of the code's nodes (io_shapes).
+struct CustomOpRegistration {
+  std::string code;
+  KernelPtr kernel;
+  std::string io_shapes;
+};
+
+// Checks an io_shapes string (custom_op_api.h) before it is stored; raises InvalidArgument when malformed.
+void check_io_shapes_spec(const std::string& spec);
+
+// Registers every kernel with `options` (create_instance, configure_instance, LiteRtAddCustomOpKernelOption) and
+// returns the session that owns the instances.
+SessionPtr register_custom_ops(LiteRtOptions options, const std::vector<CustomOpRegistration>& kernels);
 
 // Throws Error(kCustomOp) when the session recorded failures; `what` names the step ("run", "compile", ...).
 void raise_custom_op_errors(const SessionPtr& session, const char* what, const std::string& runtime_detail = {});

@@ -32,20 +32,24 @@ void Options::set_opaque(const std::string& identifier, const std::string& toml)
   opaque_.emplace_back(identifier, toml);
 }
 
-void Options::add_custom_op(const std::string& code, KernelPtr kernel) {
+void Options::add_custom_op(const std::string& code, KernelPtr kernel, const std::string& io_shapes) {
   if (code.empty() || !kernel) raise(ErrorKind::kInvalidArgument, "a custom op needs a code and a kernel");
-  for (auto& kv : custom_ops_) {
-    if (kv.first == code) {
-      kv.second = std::move(kernel);
+  if (code.find('\0') != std::string::npos)
+    raise(ErrorKind::kInvalidArgument, "a custom code must not contain NUL characters");
+  check_io_shapes_spec(io_shapes);
+  for (auto& r : custom_ops_) {
+    if (r.code == code) {
+      r.kernel = std::move(kernel);
+      r.io_shapes = io_shapes;
       return;
     }
   }
-  custom_ops_.emplace_back(code, std::move(kernel));
+  custom_ops_.push_back(CustomOpRegistration{code, std::move(kernel), io_shapes});
 }
 
 std::vector<std::string> Options::custom_op_codes() const {
   std::vector<std::string> out;
-  for (const auto& kv : custom_ops_) out.push_back(kv.first);
+  for (const auto& r : custom_ops_) out.push_back(r.code);
   return out;
 }
 
@@ -78,7 +82,9 @@ void bind_options(nb::module_& m) {
       .def_prop_rw("hardware_accelerators", &Options::hardware_accelerators, &Options::set_hardware_accelerators)
       .def("set_opaque", &Options::set_opaque, nb::arg("identifier"), nb::arg("toml"))
       .def("opaque", &Options::opaque)
-      .def("add_custom_op", &Options::add_custom_op, nb::arg("code"), nb::arg("kernel"))
+      .def("add_custom_op", &Options::add_custom_op, nb::arg("code"), nb::arg("kernel"), nb::arg("io_shapes") = "",
+           "Register `kernel` under custom code `code`; `io_shapes` (the static shapes of the code's nodes, in "
+           "custom_op_api.h's format) is passed to the kernel's configure_instance.")
       .def("custom_op_codes", &Options::custom_op_codes);
 }
 

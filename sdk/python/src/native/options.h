@@ -18,8 +18,9 @@ class Options {
   // Opaque option: `identifier` ("xnnpack", "runtime_options_string", "gpu_options", ...) with TOML text.
   void set_opaque(const std::string& identifier, const std::string& toml);
   std::vector<std::pair<std::string, std::string>> opaque() const { return opaque_; }
-  // Custom-op kernel registered under `code` (the custom code of the model's nodes) when the options are built.
-  void add_custom_op(const std::string& code, KernelPtr kernel);
+  // Custom-op kernel registered under `code` (the custom code of the model's nodes) when the options are built;
+  // `io_shapes`: the static shapes of the code's nodes, handed to the kernel's configure_instance (custom_op_api.h).
+  void add_custom_op(const std::string& code, KernelPtr kernel, const std::string& io_shapes = {});
   std::vector<std::string> custom_op_codes() const;
 
   struct Built {
@@ -34,7 +35,7 @@ class Options {
  private:
   int hw_ = kLiteRtHwAcceleratorCpu;
   std::vector<std::pair<std::string, std::string>> opaque_;
-  std::vector<std::pair<std::string, KernelPtr>> custom_ops_;
+  std::vector<CustomOpRegistration> custom_ops_;
 };
 
 void bind_options(nb::module_& m);
