@@ -25,11 +25,15 @@ def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
 
     Returns (native compiled model, the options actually used, fallback reason or None).
     """
-    from .custom_ops import compile_plan  # (imports the model rewriter: only when a model is compiled)
-
     native = _runtime.native()
-    # Custom ops: the model rewritten for the runtime's custom-op kernels, and the kernels to register per code.
-    native_model, kernels = compile_plan(model, options)
+    # Custom ops: the model rewritten for the runtime's custom-op kernels, and the kernels to register per code
+    # (the custom-op machinery and the model rewriter are imported only for models that have custom ops).
+    if model.custom_op_codes():
+        from .custom_ops import compile_plan
+
+        native_model, kernels = compile_plan(model, options)
+    else:
+        native_model, kernels = model._native, []
 
     def native_options(o: Options) -> Any:
         n = o.to_native()
