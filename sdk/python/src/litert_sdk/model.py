@@ -132,6 +132,30 @@ class SubgraphSpec:
     tensors: dict[int, TensorSpec] = field(repr=False)
 
 
+_CUSTOM_OPCODE = 32
+
+
+def _custom_codes_missing(d: dict[str, Any]) -> bool:
+    return any(op["opcode"] == _CUSTOM_OPCODE and op["custom_code"] is None
+               for sg in d["subgraphs"] for op in sg["ops"])
+
+
+def _fill_custom_ops(d: dict[str, Any], content: bytes) -> None:
+    """Custom codes and options from the flatbuffer, where the runtime cannot report them (libLiteRt.dll 2.3.0
+    does not export LiteRtGetCustomCode / LiteRtGetCustomOptions)."""
+    from ._flatbuffer import custom_ops
+
+    table = custom_ops(content)
+    for s, sg in enumerate(d["subgraphs"]):
+        ops = table[s] if s < len(table) else []
+        if len(ops) != len(sg["ops"]):
+            raise ModelError(f"subgraph {s}: the runtime reports {len(sg['ops'])} operators, the file has {len(ops)}")
+        for op, (code, options) in zip(sg["ops"], ops):
+            if op["opcode"] == _CUSTOM_OPCODE and op["custom_code"] is None:
+                op["custom_code"] = code or ""
+                op["custom_options"] = options or b""
+
+
 class Model:
     """A TFLite model loaded by the runtime, with its signatures, subgraphs and metadata.
 
@@ -164,6 +188,8 @@ class Model:
             shape_signatures = read_signatures(content)
         self._shape_signatures = shape_signatures or []
         d = native_model.describe()
+        if content is not None and _custom_codes_missing(d):
+            _fill_custom_ops(d, content)
         self.subgraphs: tuple[SubgraphSpec, ...] = tuple(
             SubgraphSpec(
                 i,
