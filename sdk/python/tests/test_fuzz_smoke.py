@@ -70,3 +70,23 @@ def test_fuzz_findings_stay_fixed() -> None:
     assert not bad, bad
     builtin = [p.name for p in REPRODUCERS if "builtin_add" in p.name]
     assert all(outcomes[n] in ("rejected", "ran") for n in builtin)  # these never need the corpus
+
+
+def test_atheris_engine_smoke(tmp_path: Path) -> None:
+    """The coverage-guided engine (atheris/libFuzzer with the structure-aware mutator) runs 1,500 inputs from the
+    corpus seeds without a finding."""
+    pytest.importorskip("atheris")
+    seeds, crashes = tmp_path / "seeds", tmp_path / "crashes"
+    crashes.mkdir()
+    subprocess.run([sys.executable, str(HARNESS), "--write-seeds", str(seeds)], check=True, capture_output=True,
+                   timeout=300, env=_env())
+    assert len(list(seeds.glob("*.tflite"))) >= 2
+    proc = subprocess.run(
+        [sys.executable, str(HARNESS), "--engine", "atheris", "-runs=1500", "-seed=20261", "-rss_limit_mb=4096",
+         f"-artifact_prefix={crashes}/", str(seeds)],
+        capture_output=True, text=True, timeout=600, env=_env(),
+    )
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-3000:]
+    assert "Done 1500 runs" in log, log[-3000:]
+    assert not list(crashes.iterdir()), log[-3000:]
