@@ -46,6 +46,13 @@ def test_generated_and_bundled_models_pass(path: Path) -> None:
     assert verify_model(path) == []
 
 
+def test_float_tensors_may_carry_a_zero_scale() -> None:
+    """Only integer tensors compute with their scales; a float tensor's zero scale is left alone."""
+    d = add_model()
+    _sg(d)["tensors"][0].update(quantization={"scale": [0.0], "zero_point": [0]})
+    assert not [p for p in verify_model(build_model(d)) if "scale" in p]
+
+
 def test_shape_signatures_from_the_verifier_match_the_flatbuffers_reader(corpus: Path) -> None:
     """Model loading takes the shape signatures from the verifier's arrays; they are what the flatbuffers package
     reads field by field, on every corpus, generated and bundled model."""
@@ -161,6 +168,11 @@ DEFECTS: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
      "has 2 scales but 1 zero points"),
     ("scales without zero points", _with(quantization={"scale": [0.5]}), "has scales but no zero points"),
     ("NaN scale", _with(quantization={"scale": [float("nan")], "zero_point": [0]}), "has scale nan"),
+    ("int8 scale 0", lambda d: _sg(d)["tensors"][0].update(type=9, quantization={"scale": [0.0], "zero_point": [0]}),
+     "has scale 0.0"),
+    ("int8 subnormal scale", lambda d: _sg(d)["tensors"][0].update(type=9, quantization={"scale": [1e-40],
+                                                                                          "zero_point": [0]}),
+     "has scale 9.99994"),
     ("int8 zero point", lambda d: _sg(d)["tensors"][0].update(type=9, quantization={"scale": [1.0],
                                                                                       "zero_point": [300]}),
      "zero point 300, outside the range of its type"),

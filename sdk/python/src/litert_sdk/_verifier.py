@@ -127,6 +127,8 @@ _ARITY: dict[int, tuple[int, int | None, int, int | None]] = {
     85: (4, 4, 1, 1), 103: (1, 1, 2, 2),  # ONE_HOT, UNIQUE
     129: (0, 0, 0, 0), 142: (0, 0, 1, 1), 143: (1, 1, 1, 1), 144: (2, 2, 0, 0),  # CALL_ONCE, variables
 }
+# TensorType values of integer types (INT32, UINT8, INT64, INT16, INT8, UINT64, UINT32, UINT16, INT4).
+_INTEGER_TYPES = np.array([2, 3, 4, 7, 9, 12, 15, 16, 17], np.int64)
 # TensorType -> element size as a lookup table over the type byte.
 _SIZE_LUT = np.zeros(256, np.int64)
 for _t, _s in _TYPE_SIZES.items():
@@ -497,6 +499,11 @@ class _Verifier:
         scales, sc_owner, _ = self.gather(s_start, n_scale, "i32")
         scales = scales.astype(np.uint32).view(np.float32) if len(scales) else np.zeros(0, np.float32)
         bad = ~np.isfinite(scales) | (scales < 0)
+        # integer tensors are computed with these scales: zero or subnormal ones make the kernels' multipliers
+        # overflow (found by fuzzing with atheris: an int8 scale of 0 or 1e-40 crashes LiteRtCreateCompiledModel)
+        if len(scales):
+            owner_type = self.t_type[q_owner[sc_owner]] & 0xFF
+            bad |= np.isin(owner_type, _INTEGER_TYPES) & (scales < np.finfo(np.float32).tiny)
         self.problems_where(bad, lambda i: f"quantization of {tlabel(int(q_owner[sc_owner[i]]))} has scale "
                                            f"{float(scales[i])}")
         lo, zp_owner, zp_local = self.gather(z_start, n_zp * 2, "i32")
