@@ -880,6 +880,8 @@ class _ShapeChecker:
 
     _UNARY = frozenset({6, 8, 14, 19, 20, 21, 25, 28, 47, 53, 59, 66, 73, 75, 76, 87, 92, 93, 98, 101, 104, 108,
                         111, 114, 116, 117, 150})
+    _COMPARE = frozenset({58, 61, 62, 63, 71, 72})  # LESS, GREATER, GREATER_EQUAL, LESS_EQUAL, EQUAL, NOT_EQUAL
+    _LOGICAL = frozenset({84, 86, 87})  # LOGICAL_OR, LOGICAL_AND, LOGICAL_NOT
     _BINARY = frozenset({0, 18, 41, 42, 55, 57, 58, 61, 62, 63, 71, 72, 78, 84, 86, 90, 95, 99})
     # Operators whose output has the element type of their data operands: opcode -> positions of those inputs
     # (None: all inputs). The XNNPACK delegate copies by the output's type (found by fuzzing: RESHAPE from an int32
@@ -1163,6 +1165,10 @@ class _ShapeChecker:
         use_offset = self.option(op, 5, "<b", 0)
         dims = shapes[0]
         k = len(begin)
+        # several ellipses, or mask bits past the spec (found by fuzzing: ellipsis_mask=0b1101 with a 4-element
+        # spec crashes the runtime at compile time)
+        if any(m < 0 or m >> k for m in (bm, em, ellipsis, new_axis, shrink)) or ellipsis & (ellipsis - 1):
+            return [-2]
         if ellipsis or new_axis or len(end) != k or len(strides) != k or k > len(dims):
             return None
         out = []
@@ -1220,6 +1226,17 @@ class _ShapeChecker:
                     v.problem(f"{label} (builtin operator {c}) mixes element types {[_TYPE_NAMES.get(t, t) for t in types]}"
                               f" (output first) where they must all be the same")
                     continue
+            if c in self._COMPARE or c in self._LOGICAL:
+                if outs and outs[0] >= 0:
+                    first = int(v.t_first[sg])
+                    out_type = int(v.t_type[first + outs[0]])
+                    in_types = {int(v.t_type[first + t]) for t in ins if t >= 0}
+                    wrong = out_type != 6 or len(in_types) > 1 or (c in self._LOGICAL and in_types - {6})
+                    if wrong:  # found by fuzzing: PRELU turned into LESS writes bools into a float output
+                        v.problem(f"{label} (builtin operator {c}) has output type {_TYPE_NAMES.get(out_type, out_type)}"
+                                  f" and input types {sorted(_TYPE_NAMES.get(t, t) for t in in_types)} (it needs bool "
+                                  f"output{' and inputs' if c in self._LOGICAL else ' and inputs of one type'})")
+                        continue
             if c in (49, 102, 88):  # SPLIT, SPLIT_V, UNPACK: one output per piece
                 pieces = self.option(op, 0, "<i", 0)
                 if pieces != len(outs):
