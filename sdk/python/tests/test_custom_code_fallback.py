@@ -2,8 +2,9 @@
 
 libLiteRt.dll 2.3.0 does not export LiteRtGetCustomCode / LiteRtGetCustomOptions (measured; the Linux and macOS
 libraries do). There the native layer reports custom ops with ``custom_code=None`` and the model facade fills them in
-from the file. These tests check the reader against what the runtime reports, on every model with custom ops we
-have, and the facade's fallback end to end by hiding the runtime's answers.
+from the file with the custom-op rewriter's analysis. These tests check that analysis against what the runtime
+reports, on every model with custom ops we have, and the facade's fallback end to end by hiding the runtime's
+answers.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import numpy as np
 
 import litert_sdk
-from litert_sdk._flatbuffer import custom_ops
+from litert_sdk._rewrite import analyze
 from conftest import GENERATED, REPO
 
 
@@ -32,18 +33,17 @@ def _models_with_custom_ops(corpus: Path) -> list[Path]:
 
 
 def test_reader_matches_the_runtime(corpus: Path) -> None:
+    """The custom ops the rewriter's analysis reads from the file are exactly those the runtime reports."""
     paths = _models_with_custom_ops(corpus)
     assert len(paths) >= 8, [p.name for p in paths]
     checked = 0
     for path in paths:
         model = litert_sdk.Model.from_file(path)
-        table = custom_ops(path.read_bytes())
-        assert [len(ops) for ops in table] == [len(sg.ops) for sg in model.subgraphs], path.name
-        for sg, ops in zip(model.subgraphs, table):
-            for op, (code, options) in zip(sg.ops, ops):
-                if op.custom_code is not None:
-                    assert (code, options or b"") == (op.custom_code, op.custom_options or b""), path.name
-                    checked += 1
+        from_file = {(n.subgraph, n.index): (n.name, n.options) for n in analyze(path.read_bytes()).nodes}
+        from_runtime = {(sg.index, i): (op.custom_code, op.custom_options or b"")
+                        for sg in model.subgraphs for i, op in enumerate(sg.ops) if op.custom_code is not None}
+        assert from_file == from_runtime, path.name
+        checked += len(from_file)
     assert checked >= 20
 
 

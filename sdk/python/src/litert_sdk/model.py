@@ -132,7 +132,7 @@ class SubgraphSpec:
     tensors: dict[int, TensorSpec] = field(repr=False)
 
 
-_CUSTOM_OPCODE = 32
+_CUSTOM_OPCODE = 32  # _rewrite.CUSTOM_OPCODE (not imported here: model loading does not need the rewriter)
 
 
 def _custom_codes_missing(d: dict[str, Any]) -> bool:
@@ -141,19 +141,22 @@ def _custom_codes_missing(d: dict[str, Any]) -> bool:
 
 
 def _fill_custom_ops(d: dict[str, Any], content: bytes) -> None:
-    """Custom codes and options from the flatbuffer, where the runtime cannot report them (libLiteRt.dll 2.3.0
-    does not export LiteRtGetCustomCode / LiteRtGetCustomOptions)."""
-    from ._flatbuffer import custom_ops
+    """Custom codes and options from the flatbuffer (the custom-op rewriter's analysis), where the runtime cannot
+    report them (libLiteRt.dll 2.3.0 does not export LiteRtGetCustomCode / LiteRtGetCustomOptions). When the file
+    cannot be analysed, the codes stay unknown and compiling reports the unresolved ops."""
+    from ._rewrite import RewriteError, analyze
 
-    table = custom_ops(content)
-    for s, sg in enumerate(d["subgraphs"]):
-        ops = table[s] if s < len(table) else []
-        if len(ops) != len(sg["ops"]):
-            raise ModelError(f"subgraph {s}: the runtime reports {len(sg['ops'])} operators, the file has {len(ops)}")
-        for op, (code, options) in zip(sg["ops"], ops):
+    try:
+        nodes = analyze(content).nodes
+    except RewriteError:
+        return
+    subgraphs = d["subgraphs"]
+    for n in nodes:
+        if n.subgraph < len(subgraphs) and n.index < len(subgraphs[n.subgraph]["ops"]):
+            op = subgraphs[n.subgraph]["ops"][n.index]
             if op["opcode"] == _CUSTOM_OPCODE and op["custom_code"] is None:
-                op["custom_code"] = code or ""
-                op["custom_options"] = options or b""
+                op["custom_code"] = n.name
+                op["custom_options"] = n.options
 
 
 class Model:
@@ -231,6 +234,7 @@ class Model:
         env = environment or _runtime.default_environment()
         if not isinstance(path, (str, os.PathLike)):
             raise ModelError(f"model path must be a str or os.PathLike, got {type(path).__name__}")
+        from ._flatbuffer import read_model_bytes
         from ._verifier import verify_model_bytes
 
         p = os.fspath(path)
@@ -238,8 +242,7 @@ class Model:
             p = os.fsdecode(p)
         if not os.path.isfile(p):
             raise ModelError(f"model file not found: {p!r}")
-        with open(p, "rb") as f:
-            content = f.read()
+        content = read_model_bytes(p)
         sigs = verify_model_bytes(content)  # the runtime only sees verified models
         return cls(_runtime.native().Model.from_file(env._native, p), env, p, content, sigs)
 
