@@ -12,6 +12,7 @@ from typing import Any, overload
 
 from . import _runtime
 from ._lazy import np
+from ._types import ElementType
 from .errors import CustomOpError, InvalidArgumentError, LiteRtError
 from .model import Model, SignatureSpec, TensorSpec
 from .options import Accelerator, CpuOptions, Options
@@ -242,7 +243,6 @@ class CompiledModel:
         return f"CompiledModel({self.model!r}, {state})"
 
 
-_STRING = 5  # LiteRtElementType of string tensors
 _MAX_DIM = 2**31 - 1  # tensor dimensions are int32 in the runtime
 
 
@@ -312,7 +312,7 @@ def _order_inputs(spec: SignatureSpec, inputs: Inputs) -> list[Any]:
 def _as_array(x: Any, name: str, spec: TensorSpec) -> Any:
     """numpy arrays pass as they are (their dtype must match); other values are converted to the input's dtype.
     String inputs become ``_strings.PackedStrings`` (TFLite's packed format)."""
-    if spec.element_type == _STRING:
+    if spec.element_type == ElementType.STRING:
         if x is None:
             raise InvalidArgumentError(f"input {name!r} is None")
         from ._strings import pack

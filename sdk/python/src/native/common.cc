@@ -405,10 +405,6 @@ void forward_runtime_log(const std::string& text) {
   }
 }
 
-}  // namespace litert_sdk
-
-namespace litert_sdk {
-
 // ---- direct numpy array access ------------------------------------------------------------------------------
 namespace {
 

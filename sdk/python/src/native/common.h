@@ -107,10 +107,6 @@ class StderrCapture {
 // Forward captured runtime output to Python logging (needs the GIL).
 void forward_runtime_log(const std::string& text);
 
-}  // namespace litert_sdk
-
-namespace litert_sdk {
-
 // ---- direct numpy array access (hot paths) -------------------------------------------------------------
 // The data pointer, shape and flags of an object whose type is exactly numpy.ndarray, read from numpy's public
 // array struct (PyArrayObject_fields and the head of PyArray_Descr, whose layouts numpy 1.x and 2.x share). A
