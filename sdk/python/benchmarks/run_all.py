@@ -16,7 +16,7 @@ Run it with the interpreter that has litert_sdk and ai-edge-litert installed. It
    stderr under results/logs/.
 
 Corpus models (selfie_segmentation, tflm__sine_float, the pool models) come from ``--models-dir``, default
-$LITERT_SDK_MODELS or <repo>/.cache/models (``bash .ci/run`` or docs' fetch_models.sh fill it).
+$LITERT_SDK_MODELS or <repo>/.cache/models (``bash .ci/run`` or ``python models/fetch_corpus.py`` fill it).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Fixtures of the SDK tests: the shared model corpus, the peer runtime (ai-edge-litert 2.3.0), seeded inputs.
 
-The corpus is fetched by ../shared/models/fetch_models.sh into <repo>/.cache/models (or $LITERT_SDK_MODELS) the first
-time it is needed. With LITERT_SDK_STRICT=1 (set by .ci/run) a missing corpus or peer fails the run instead of
+The corpus is fetched by models/fetch_corpus.py (sha256-pinned) into <repo>/.cache/models (or $LITERT_SDK_MODELS)
+the first time it is needed. With LITERT_SDK_STRICT=1 (set by .ci/run) a missing corpus or peer fails the run instead of
 skipping tests.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -30,18 +31,33 @@ def _missing(reason: str) -> None:
     pytest.skip(reason)
 
 
+def _corpus_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_litert_sdk_fetch_corpus", REPO / "models" / "fetch_corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+_CORPUS = _corpus_module()
+
+
 def corpus_dir() -> Path:
-    return Path(os.environ.get("LITERT_SDK_MODELS", REPO / ".cache" / "models"))
+    return _CORPUS.default_dir()
+
+
+def corpus_available() -> bool:
+    return _CORPUS.is_complete(corpus_dir())
 
 
 def _ensure_corpus() -> Path:
     out = corpus_dir()
-    if len(list(out.glob("*.tflite"))) >= 30:
+    if _CORPUS.is_complete(out):
         return out
-    script = REPO.parent / "shared" / "models" / "fetch_models.sh"
-    if not script.is_file():
-        _missing(f"model corpus not found in {out} and no fetch script at {script}")
-    proc = subprocess.run(["bash", str(script), str(out)], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, str(REPO / "models" / "fetch_corpus.py"), str(out)],
+                          capture_output=True, text=True)
     if proc.returncode != 0:
         _missing(f"fetching the model corpus failed: {proc.stderr[-1000:]}")
     return out
@@ -54,16 +70,7 @@ def corpus() -> Path:
 
 def corpus_names() -> list[str]:
     """The corpus file names, known statically (the fetch script's table) so tests can be parametrized."""
-    script = REPO.parent / "shared" / "models" / "fetch_models.sh"
-    names = []
-    if script.is_file():
-        for line in script.read_text().splitlines():
-            parts = line.split()
-            if len(parts) == 7 and parts[5].endswith(".tflite"):
-                names.append(parts[5])
-    if not names and corpus_dir().is_dir():
-        names = [p.name for p in corpus_dir().glob("*.tflite")]
-    return sorted(names)
+    return list(_CORPUS.NAMES)
 
 
 @pytest.fixture(scope="session")

@@ -72,9 +72,9 @@ def test_fuzz_findings_stay_fixed() -> None:
     assert all(outcomes[n] in ("rejected", "ran") for n in builtin)  # these never need the corpus
 
 
-def test_atheris_engine_smoke(tmp_path: Path) -> None:
+def test_atheris_engine_smoke(tmp_path: Path, corpus: Path) -> None:
     """The coverage-guided engine (atheris/libFuzzer with the structure-aware mutator) runs 1,500 inputs from the
-    corpus seeds without a finding."""
+    corpus seeds without a finding (the `corpus` fixture fetches the seeds, or skips outside strict mode)."""
     pytest.importorskip("atheris")
     seeds, crashes = tmp_path / "seeds", tmp_path / "crashes"
     crashes.mkdir()
