@@ -71,8 +71,15 @@ def _tensorflow_dir() -> Path:
 
 
 def _preload_tensorflow() -> None:
-    """Load TensorFlow's C API libraries by path (RTLD_GLOBAL, as TensorFlow's own Python package does), so the
-    kernel library finds them whatever the layout of site-packages; an ``import tensorflow`` later reuses them."""
+    """Load TensorFlow's C API libraries by path, so the kernel library finds them whatever the layout of
+    site-packages (the dynamic loader matches its DT_NEEDED entries against the sonames of already loaded libraries).
+
+    RTLD_LOCAL, never RTLD_GLOBAL: libtensorflow_framework exports the ~900 functions of the BoringSSL it bundles
+    (``EVP_*``, ``CRYPTO_*``, ...) and its zlib without symbol versions. In the global namespace they interpose on
+    every library loaded afterwards: the system libcrypto.so.3 that CPython's ``_hashlib``/``_ssl`` load later binds
+    its own internal calls to BoringSSL and crashes (``import hashlib`` after a Flex run segfaulted in
+    ``CRYPTO_THREAD_read_lock``). Loaded locally they are visible only to the libraries that link them (the kernel
+    library, TensorFlow's own extension modules): a later ``import tensorflow`` reuses these copies."""
     if _tf_handles:
         return
     tf_dir = _tensorflow_dir()
@@ -82,7 +89,7 @@ def _preload_tensorflow() -> None:
             raise UnsupportedError(f"the installed tensorflow package has no {name} ({tf_dir}); Flex ops need "
                                    "tensorflow-cpu: pip install litert-sdk[flex]")
         try:
-            _tf_handles.append(ctypes.CDLL(str(path), mode=getattr(os, "RTLD_GLOBAL", 0)))
+            _tf_handles.append(ctypes.CDLL(str(path), mode=getattr(os, "RTLD_LOCAL", 0)))
         except OSError as e:
             raise UnsupportedError(f"cannot load TensorFlow's {name}: {e}") from None
 
