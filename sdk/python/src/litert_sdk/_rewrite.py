@@ -344,6 +344,12 @@ class _Writer:
         self.buf += struct.pack("<I", len(data)) + data
         return self._new_obj(pos)
 
+    def int32_vector(self, values: list[int]) -> int:
+        self._pad_to(4)
+        pos = self._abs()
+        self.buf += struct.pack(f"<I{len(values)}i", len(values), *values)
+        return self._new_obj(pos)
+
     def string(self, s: str) -> int:
         raw = s.encode("utf-8")
         self._pad_to(4)
@@ -581,3 +587,137 @@ def rewrite_for_custom_ops(data: bytes, *, align_all: bool = False,
     out = w.finish(0, old)
     return RewriteResult(out, True, codes, io_shapes, renamed_nodes=len(renamed),
                          realigned_buffers=len(buffers_to_move), versions_fixed=len(bad_versions))
+
+
+# ---------------------------------------------------------------------------------------------------- output copies
+_TENSOR_FIELDS = {0: "o", 1: "<b", 2: "<I", 3: "o", 4: "o", 5: "<B", 6: "o", 7: "o", 8: "<B", 9: "o"}
+_TENSOR_NAME = 3
+_OP_BUILTIN_OPTIONS_TYPE, _OP_BUILTIN_OPTIONS = 3, 4
+CONCATENATION_OPCODE = 2
+_CONCATENATION_OPTIONS = 10  # BuiltinOptions.ConcatenationOptions
+COPY_SUFFIX = "/litert_sdk_copy_source"
+
+
+class _Emitter:
+    """Emits a tree of new objects breadth first: each object's id is its emission index, and every reference
+    points to an object emitted after its referrer (or into the original model), as flatbuffers require."""
+
+    def __init__(self) -> None:
+        self.w = _Writer()
+        self.queue: list[tuple[str, Any]] = []
+
+    def ref(self, kind: str, payload: Any) -> tuple[str, int]:
+        """A reference to a new object ("table": fields, "vec": targets, "ints": int32 values, "str": text)."""
+        self.queue.append((kind, payload))
+        return ("new", len(self.queue) - 1)
+
+    def run(self) -> None:
+        i = 0
+        while i < len(self.queue):
+            kind, payload = self.queue[i]
+            if kind == "table":
+                oid = self.w.table({s: (k, v() if callable(v) else v) for s, (k, v) in payload.items()})
+            elif kind == "vec":
+                oid = self.w.offset_vector([t() if callable(t) else t for t in payload])
+            elif kind == "ints":
+                oid = self.w.int32_vector(payload)
+            else:
+                oid = self.w.string(payload)
+            if oid != i:
+                raise RewriteError("internal error: object ids out of order")
+            i += 1
+
+
+def add_output_copies(data: bytes, targets: dict[int, list[int]]) -> bytes:
+    """The model with each target tensor (``{subgraph: [tensor, ...]}``) written by a single-input CONCATENATION
+    (a copy) from a new tensor that its producer writes instead.
+
+    The runtime cannot bind output buffers to some tensors: those whose producer is laid out during the run (a
+    RESHAPE or FILL whose shape operand is computed) fail with ``subgraph.cc ... allocation_type`` from the second run
+    on, after a first run that leaves the output unwritten. A copy's output is an ordinary arena tensor. Tensors
+    without a producer in the subgraph are left alone.
+    """
+    m = _Model(data)
+    concat_index = next((i for i in range(len(m.opcodes)) if m.opcode_info(i)[0] == CONCATENATION_OPCODE), None)
+    add_opcode = concat_index is None
+    if concat_index is None:
+        concat_index = len(m.opcodes)
+    e = _Emitter()
+    old = bytearray(data)
+    changed: dict[int, tuple[list[int], dict[int, int]]] = {}  # sg -> (operator order with copies, copy ops)
+    for si, wanted in sorted(targets.items()):
+        sg = m.subgraphs[si]
+        ops = sg.tables(_SUBGRAPH_OPERATORS)
+        producer = {}
+        for oi, op in enumerate(ops):
+            for t in op.ints(_OP_OUTPUTS) or ():
+                producer[t] = oi
+        wanted = sorted({t for t in wanted if t in producer})
+        if wanted:
+            changed[si] = (wanted, producer)  # type: ignore[assignment]
+    if not changed:
+        return bytes(data)
+
+    def old_ref(t: _Table) -> tuple[str, int]:
+        return ("old", t.pos)
+
+    # Referrers are created before what they reference (ids are emission order; payloads are filled in later).
+    model_fields = _copy_fields(m.root, _MODEL_FIELDS, "Model")
+    e.ref("table", model_fields)
+    if add_opcode:
+        opcodes: list[Any] = [old_ref(t) for t in m.opcodes]
+        model_fields[_MODEL_OPERATOR_CODES] = ("o", e.ref("vec", opcodes))
+        opcodes.append(e.ref("table", {_OPCODE_DEPRECATED: ("<b", CONCATENATION_OPCODE), _OPCODE_VERSION: ("<i", 1),
+                                       _OPCODE_BUILTIN: ("<i", CONCATENATION_OPCODE)}))
+    sg_refs: list[Any] = []
+    model_fields[_MODEL_SUBGRAPHS] = ("o", e.ref("vec", sg_refs))
+    for si, sg in enumerate(m.subgraphs):
+        if si not in changed:
+            sg_refs.append(old_ref(sg))
+            continue
+        wanted, producer = changed[si]  # type: ignore[misc]
+        tensors = sg.tables(_SUBGRAPH_TENSORS)
+        ops = sg.tables(_SUBGRAPH_OPERATORS)
+        sg_fields = _copy_fields(sg, _SUBGRAPH_FIELDS, "SubGraph")
+        sg_refs.append(e.ref("table", sg_fields))
+        tensor_refs: list[Any] = [old_ref(t) for t in tensors]
+        sg_fields[_SUBGRAPH_TENSORS] = ("o", e.ref("vec", tensor_refs))
+        op_refs: list[Any] = []
+        sg_fields[_SUBGRAPH_OPERATORS] = ("o", e.ref("vec", op_refs))
+        source = {t: len(tensors) + k for k, t in enumerate(wanted)}  # target -> new source tensor
+        for t in wanted:
+            f = _copy_fields(tensors[t], _TENSOR_FIELDS, "Tensor")
+            tensor_refs.append(e.ref("table", f))
+            name = tensors[t].string(_TENSOR_NAME) or f"tensor{t}"
+            f[_TENSOR_NAME] = ("o", e.ref("str", name + COPY_SUFFIX))
+        by_producer: dict[int, list[int]] = {}
+        for t in wanted:
+            by_producer.setdefault(producer[t], []).append(t)
+        for oi, op in enumerate(ops):
+            if oi not in by_producer:
+                op_refs.append(old_ref(op))
+                continue
+            f = _copy_fields(op, _OPERATOR_FIELDS, "Operator")
+            op_refs.append(e.ref("table", f))
+            f[_OP_OUTPUTS] = ("o", e.ref("ints", [source.get(t, t) for t in op.ints(_OP_OUTPUTS) or ()]))
+            for t in by_producer[oi]:
+                c: dict[int, Any] = {_OP_OPCODE_INDEX: ("<I", concat_index),
+                                     _OP_BUILTIN_OPTIONS_TYPE: ("<B", _CONCATENATION_OPTIONS)}
+                op_refs.append(e.ref("table", c))
+                c[_OP_INPUTS] = ("o", e.ref("ints", [source[t]]))
+                c[_OP_OUTPUTS] = ("o", e.ref("ints", [t]))
+                c[_OP_BUILTIN_OPTIONS] = ("o", e.ref("table", {0: ("<i", 0), 1: ("<b", 0)}))  # axis 0, no activation
+    e.run()
+    old_base = (e.w._abs() + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
+    for bt in m.buffers:
+        if bt.scalar(_BUFFER_OFFSET, "<Q", 0) > 1:
+            p = bt.field_pos(_BUFFER_OFFSET)
+            assert p is not None
+            struct.pack_into("<Q", old, p, struct.unpack_from("<Q", old, p)[0] + old_base)
+    for sg in m.subgraphs:
+        for op in sg.tables(_SUBGRAPH_OPERATORS):
+            if op.scalar(_OP_LARGE_OPTIONS_OFFSET, "<Q", 0) > 1:
+                p = op.field_pos(_OP_LARGE_OPTIONS_OFFSET)
+                assert p is not None
+                struct.pack_into("<Q", old, p, struct.unpack_from("<Q", old, p)[0] + old_base)
+    return e.w.finish(0, old)

@@ -27,14 +27,15 @@ def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
     Returns (native compiled model, the options actually used, fallback reason or None).
     """
     native = _runtime.native()
+    runtime_model = model._runtime_model()  # with copies of outputs the runtime cannot bind buffers to
     # Custom ops: the model rewritten for the runtime's custom-op kernels, and the kernels to register per code
     # (the custom-op machinery and the model rewriter are imported only for models that have custom ops).
-    if model.custom_op_codes():
+    if runtime_model.custom_op_codes():
         from .custom_ops import compile_plan
 
-        native_model, kernels = compile_plan(model, options)
+        native_model, kernels = compile_plan(runtime_model, options)
     else:
-        native_model, kernels = model._native, []
+        native_model, kernels = runtime_model._native, []
 
     def native_options(o: Options) -> Any:
         n = o.to_native()
@@ -42,8 +43,14 @@ def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
             n.add_custom_op(code, kernel, io_shapes)
         return n
 
+    def create(o: Options) -> Any:
+        cm = native.CompiledModel(native_model, native_options(o))
+        if model.has_shape_arithmetic():
+            cm.set_shape_hook(_shape_hook(model))
+        return cm
+
     try:
-        return native.CompiledModel(native_model, native_options(options)), options, None
+        return create(options), options, None
     except CustomOpError:
         raise
     except LiteRtError as e:
@@ -55,7 +62,23 @@ def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
     import logging
 
     logging.getLogger("litert_sdk").info("falling back to CPU: %s", reason)
-    return native.CompiledModel(native_model, native_options(cpu_options)), cpu_options, reason
+    return create(cpu_options), cpu_options, reason
+
+def _shape_hook(model: Model) -> Any:
+    """The native layer's output-shape hook for ``model``: the shape engine's output shapes for the signature's
+    current input shapes (None where it cannot tell, so the runtime's layout stands). It holds the engine and the
+    signature specs, not the compiled model."""
+    engine = model._shape_engine()
+    sigs = [(s.subgraph, [t.index for _, t in s.inputs], [t.index for _, t in s.outputs]) for s in model.signatures]
+
+    def hook(sig: int, input_shapes: list[list[int]]) -> list[tuple[int, ...] | None] | None:
+        subgraph, ins, outs = sigs[sig]
+        if any(d < 0 for s in input_shapes for d in s):
+            return None
+        return engine.output_shapes(subgraph, ins, input_shapes, outs)
+
+    return hook
+
 
 ArrayLike = Any
 Inputs = Any  # Mapping[str, ArrayLike] | Sequence[ArrayLike] | np.ndarray (numpy is imported on first use)

@@ -133,6 +133,7 @@ class SubgraphSpec:
 
 
 _CUSTOM_OPCODE = 32  # _rewrite.CUSTOM_OPCODE (not imported here: model loading does not need the rewriter)
+_SHAPE_SOURCE_OPS = frozenset({77, 110, 145})  # _shapes.SHAPE_SOURCE_OPS: SHAPE, RANK, BROADCAST_ARGS
 
 
 def _custom_codes_missing(d: dict[str, Any]) -> bool:
@@ -175,6 +176,9 @@ class Model:
     ) -> None:
         self._native = native_model
         self.environment = environment
+        self._engine: Any = None  # see _shape_engine
+        self._compiled_form: Model | None = None  # see _runtime_model
+        self._compiled_form_known = False
         self.path = path
         if content is None and path is not None:
             from ._flatbuffer import read_model_bytes
@@ -280,6 +284,47 @@ class Model:
         raise NotFoundError(f"no signature {key!r}; available: {self.signature_keys}")
 
     # -- graph ---------------------------------------------------------------------------------------------------
+    def content(self) -> bytes:
+        """The model's flatbuffer bytes (read again from ``path`` for models loaded from a file)."""
+        if self._content is not None:
+            return self._content
+        from ._flatbuffer import read_model_bytes
+
+        assert self.path is not None
+        return read_model_bytes(self.path)
+
+    def has_shape_arithmetic(self) -> bool:
+        """True when an operator turns tensor shapes into values (SHAPE, RANK, BROADCAST_ARGS): output shapes may
+        then follow the inputs through shape arithmetic, which the SDK's shape engine follows (``_shapes``)."""
+        return any(op.opcode in _SHAPE_SOURCE_OPS for sg in self.subgraphs for op in sg.ops)
+
+    def _shape_engine(self) -> Any:
+        """The model's shape engine (``_shapes.ShapeEngine``), made on first use."""
+        if self._engine is None:
+            from ._shapes import ShapeEngine
+
+            self._engine = ShapeEngine(self.content())
+        return self._engine
+
+    def _runtime_model(self) -> "Model":
+        """The model the runtime compiles: this one, or, where outputs are produced by operators with computed shape
+        operands (which cannot take client buffers), a copy of it in which such outputs are written by a copy
+        operator (``_rewrite.add_output_copies``). Tensor indices and signatures are the same in both."""
+        if not self._compiled_form_known:
+            self._compiled_form_known = True  # (a reference to itself would keep every model alive until a GC pass)
+            if self.has_shape_arithmetic():
+                from ._rewrite import add_output_copies
+                from ._shapes import outputs_needing_copies
+
+                outputs: dict[int, list[int]] = {}
+                for s in self.signatures:
+                    outputs.setdefault(s.subgraph, []).extend(t.index for _, t in s.outputs)
+                targets = outputs_needing_copies(self._shape_engine(), outputs)
+                if targets:
+                    data = add_output_copies(self.content(), targets)
+                    self._compiled_form = Model.from_buffer(data, self.environment)
+        return self if self._compiled_form is None else self._compiled_form
+
     def custom_op_codes(self) -> list[str]:
         """Custom op codes used anywhere in the model (sorted, unique)."""
         return sorted({op.custom_code for sg in self.subgraphs for op in sg.ops if op.custom_code is not None})

@@ -228,6 +228,7 @@ void CompiledModel::close() {
   lock(lk);
   if (cm_) LiteRtDestroyCompiledModel(cm_);
   cm_ = nullptr;
+  shape_hook_ = nb::object();
   for (auto& st : sigs_) {
     for (auto& s : st.inputs) s.release();
     for (auto& s : st.outputs) s.release();
@@ -254,7 +255,10 @@ SignatureState& CompiledModel::state(size_t sig) {
   return sigs_[sig];
 }
 
-static void make_slot(Slot& slot, LiteRtElementType type, const LiteRtLayout& layout, size_t string_capacity = 0) {
+// `min_bytes`: the buffer is at least this large (the runtime's own layout of an output whose shape the SDK computed
+// differently: the runtime checks the buffer against its own idea of the tensor's size).
+static void make_slot(Slot& slot, LiteRtElementType type, const LiteRtLayout& layout, size_t string_capacity = 0,
+                      size_t min_bytes = 0) {
   slot.release();
   slot.type = type;
   slot.dims = layout_dims(layout);
@@ -267,13 +271,14 @@ static void make_slot(Slot& slot, LiteRtElementType type, const LiteRtLayout& la
   size_t esize = element_size(type);
   if (esize == 0) return;  // not representable in numpy: reported on use
   slot.bytes = layout_num_elements(layout, slot.name.c_str()) * esize;
-  slot.block = std::make_shared<AlignedBlock>(slot.bytes);
+  slot.block = std::make_shared<AlignedBlock>(std::max(slot.bytes, min_bytes));
   LiteRtRankedTensorType rtt;
   std::memset(&rtt, 0, sizeof(rtt));
   rtt.element_type = type;
   rtt.layout = layout;
   rtt.layout.has_strides = false;
-  check(LiteRtCreateTensorBufferFromHostMemory(&rtt, slot.block->data, slot.bytes, nullptr, &slot.buffer),
+  check(LiteRtCreateTensorBufferFromHostMemory(&rtt, slot.block->data, std::max(slot.bytes, min_bytes), nullptr,
+                                               &slot.buffer),
         "LiteRtCreateTensorBufferFromHostMemory");
 }
 
@@ -295,10 +300,33 @@ void CompiledModel::allocate_locked(size_t sig) {
     std::memset(layouts.data(), 0, sizeof(LiteRtLayout) * n_out);
     LiteRtStatus status = LiteRtGetCompiledModelOutputTensorLayouts(cm_, sig, n_out, layouts.data(), true);
     st.allocation_error.clear();
+    std::vector<size_t> min_bytes(n_out, 0);
+    if (status == kLiteRtStatusOk && shape_hook_.is_valid() && !shape_hook_.is_none()) {
+      nb::list in_shapes;
+      for (size_t i = 0; i < n_in; ++i) in_shapes.append(nb::cast(st.inputs[i].dims));
+      nb::object computed = shape_hook_(sig, in_shapes);
+      if (!computed.is_none()) {
+        nb::list shapes = nb::cast<nb::list>(computed);
+        if (nb::len(shapes) != n_out)
+          raise(ErrorKind::kRuntime, "internal error: the shape engine returned " + std::to_string(nb::len(shapes)) +
+                                         " output shapes for " + std::to_string(n_out) + " outputs");
+        for (size_t i = 0; i < n_out; ++i) {
+          nb::handle s = shapes[i];
+          if (s.is_none()) continue;
+          LiteRtLayout computed = make_layout(nb::cast<std::vector<int64_t>>(s));
+          if (layout_dims(computed) == layout_dims(layouts[i])) continue;
+          size_t esize = element_size(out_types_[sig][i]);
+          bool runtime_static = true;
+          for (int64_t d : layout_dims(layouts[i])) runtime_static &= d >= 0;
+          min_bytes[i] = runtime_static && esize ? layout_num_elements(layouts[i], "output") * esize : 0;
+          layouts[i] = computed;
+        }
+      }
+    }
     for (size_t i = 0; i < n_out; ++i) {
       st.outputs[i].name = out_names_[sig][i];
       if (status == kLiteRtStatusOk) {
-        make_slot(st.outputs[i], out_types_[sig][i], layouts[i], string_output_capacity_);
+        make_slot(st.outputs[i], out_types_[sig][i], layouts[i], string_output_capacity_, min_bytes[i]);
       } else {
         st.outputs[i].release();
         st.outputs[i].type = out_types_[sig][i];
@@ -702,6 +730,13 @@ nb::list CompiledModel::run(size_t sig, nb::list inputs, bool auto_resize) {
   return out;
 }
 
+void CompiledModel::set_shape_hook(nb::object hook) {
+  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+  lock(lk);
+  shape_hook_ = std::move(hook);
+  for (SignatureState& st : sigs_) st.ready = false;  // laid out again on next use, with the hook's shapes
+}
+
 bool CompiledModel::is_fully_accelerated() {
   std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
   lock(lk);
@@ -738,6 +773,7 @@ void bind_compiled_model(nb::module_& m) {
       .def("get_output", &CompiledModel::get_output, nb::arg("signature"), nb::arg("index"))
       .def("invoke", &CompiledModel::invoke, nb::arg("signature"))
       .def("prepare", &CompiledModel::prepare, nb::arg("signature"), "Allocate the signature's buffers now.")
+      .def("set_shape_hook", &CompiledModel::set_shape_hook, nb::arg("hook").none())
       .def("run", &CompiledModel::run, nb::arg("signature"), nb::arg("inputs"), nb::arg("auto_resize") = true)
       .def("run_exact", &CompiledModel::run_exact, nb::arg("signature"), nb::arg("inputs").none(),
            "run() when `inputs` is a list of exact-match arrays (small, C-contiguous, same dtype and shape), else None.")

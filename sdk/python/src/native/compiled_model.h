@@ -64,6 +64,11 @@ class CompiledModel {
 
   bool is_fully_accelerated();
   std::string error_messages();
+  // Output shapes the SDK computes itself (litert_sdk._shapes): `hook(signature, input_shapes)` returns, per output,
+  // the shape the kernels will produce, or None where the runtime's layout stands. Called whenever a signature's
+  // slots are laid out (first use and every resize); the runtime keeps output layouts from before a resize when
+  // shapes flow through shape operators, so output buffers are sized from the hook's shapes. None removes it.
+  void set_shape_hook(nb::object hook);
   // Wall time of the last run (any signature) in microseconds; 0 before the first run.
   double last_run_us() const { return static_cast<double>(last_run_ns_.load(std::memory_order_relaxed)) / 1000.0; }
 
@@ -101,7 +106,8 @@ class CompiledModel {
   std::vector<SignatureState> sigs_;
   std::vector<std::vector<LiteRtElementType>> in_types_, out_types_;
   std::vector<std::vector<std::string>> in_names_, out_names_;
-  size_t string_output_capacity_ = size_t{1} << 20;  // host buffer size of string outputs (strings.h), grown when one needs more
+  size_t string_output_capacity_ = size_t{1} << 20;
+  nb::object shape_hook_;  // see set_shape_hook  // host buffer size of string outputs (strings.h), grown when one needs more
 };
 
 void bind_compiled_model(nb::module_& m);

@@ -1,0 +1,139 @@
+"""Generates the shape-engine test set (sdk/python/tests/models/shapes): models whose output shapes follow the input
+through shape arithmetic, converted with TensorFlow 2.21's TFLite converter, and TensorFlow's outputs for seeded
+inputs at batch 1, 3 and 8 (``<name>.npz``: ``x_b<B>``, ``<output>_b<B>``).
+
+    python sdk/python/tests/models/make_shape_models.py      # needs tensorflow-cpu==2.21.0
+
+Each model's first input has a dynamic batch (``None``); test_shape_engine.py runs it at batch 1, 3, 8 and 3 again
+through the Interpreter, signature runners and CompiledModel.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "shapes"
+BATCHES = (1, 3, 8)
+
+
+def _keras(model: tf.keras.Model, quantize: str | None = None, sample_shape: tuple[int, ...] | None = None) -> bytes:
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    if quantize == "int8":
+        rng = np.random.default_rng(0)
+
+        def data():
+            for _ in range(8):
+                yield [rng.standard_normal((1, *sample_shape)).astype(np.float32)]
+
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.representative_dataset = data
+    elif quantize == "dynamic":
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    elif quantize == "fp16":
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.target_spec.supported_types = [tf.float16]
+    return conv.convert()
+
+
+def _function(fn, spec: list[tf.TensorSpec]) -> bytes:
+    """A tf.function through a SavedModel, so the model has a serving_default signature with named outputs."""
+    import tempfile
+
+    module = tf.Module()
+    module.f = tf.function(fn, input_signature=spec)
+    with tempfile.TemporaryDirectory() as d:
+        tf.saved_model.save(module, d, signatures=module.f.get_concrete_function())
+        return tf.lite.TFLiteConverter.from_saved_model(d).convert()
+
+
+def cnn_flatten() -> tf.keras.Model:
+    tf.keras.utils.set_random_seed(1)
+    inp = tf.keras.Input((8, 8, 3), name="image")
+    x = tf.keras.layers.Conv2D(4, 3, padding="same", activation="relu")(inp)
+    x = tf.keras.layers.Flatten()(x)
+    return tf.keras.Model(inp, tf.keras.layers.Dense(5, name="logits")(x))
+
+
+def squeeze_excite() -> tf.keras.Model:
+    tf.keras.utils.set_random_seed(2)
+    inp = tf.keras.Input((8, 8, 6), name="image")
+    se = tf.keras.layers.GlobalAveragePooling2D()(inp)
+    se = tf.keras.layers.Dense(6, activation="sigmoid")(se)
+    se = tf.keras.layers.Reshape((1, 1, 6))(se)
+    x = tf.keras.layers.Multiply()([inp, se])
+    x = tf.keras.layers.Reshape((-1, 6))(x)
+    return tf.keras.Model(inp, x)
+
+
+def unet() -> tf.keras.Model:
+    tf.keras.utils.set_random_seed(3)
+    inp = tf.keras.Input((16, 16, 3), name="image")
+    d1 = tf.keras.layers.Conv2D(4, 3, padding="same", activation="relu")(inp)
+    p1 = tf.keras.layers.MaxPooling2D()(d1)
+    d2 = tf.keras.layers.Conv2D(8, 3, padding="same", activation="relu")(p1)
+    u1 = tf.keras.layers.Conv2DTranspose(4, 2, strides=2, padding="same")(d2)
+    c1 = tf.keras.layers.Concatenate()([u1, d1])
+    up = tf.keras.layers.UpSampling2D()(c1)
+    return tf.keras.Model(inp, tf.keras.layers.Conv2D(2, 1, name="mask")(up))
+
+
+def mobilenet_v3_small() -> tf.keras.Model:
+    tf.keras.utils.set_random_seed(4)
+    return tf.keras.applications.MobileNetV3Small(input_shape=(64, 64, 3), alpha=0.75, minimalistic=False,
+                                                  weights=None, classes=10, include_preprocessing=False)
+
+
+def shape_fill(x):
+    b = tf.shape(x)[0]
+    return {"concat": tf.concat([x, tf.fill(tf.stack([b, 2]), 1.5)], axis=1), "reshaped": tf.reshape(x, [b, 3, 1]),
+            "filled": tf.fill(tf.stack([b, 2]), 0.5), "shape": tf.shape(x)}
+
+
+def tiled(x):
+    b = tf.shape(x)[0]
+    t = tf.tile(tf.reshape(x, [b, 1, 3]), tf.stack([1, 2, 1]))
+    return {"tiled": t, "broadcast": tf.broadcast_to(tf.constant([1.0, 2.0, 3.0]), tf.shape(x)) + x}
+
+
+MODELS = {
+    "cnn_flatten": lambda: (_keras(cnn_flatten()), (8, 8, 3)),
+    "cnn_flatten_int8": lambda: (_keras(cnn_flatten(), "int8", (8, 8, 3)), (8, 8, 3)),
+    "squeeze_excite": lambda: (_keras(squeeze_excite()), (8, 8, 6)),
+    "unet": lambda: (_keras(unet()), (16, 16, 3)),
+    "mobilenet_v3_small": lambda: (_keras(mobilenet_v3_small()), (64, 64, 3)),
+    "mobilenet_v3_small_dynamic": lambda: (_keras(mobilenet_v3_small(), "dynamic"), (64, 64, 3)),
+    "shape_fill": lambda: (_function(shape_fill, [tf.TensorSpec([None, 3], tf.float32, name="x")]), (3,)),
+    "tiled": lambda: (_function(tiled, [tf.TensorSpec([None, 3], tf.float32, name="x")]), (3,)),
+}
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    import sys
+
+    wanted = sys.argv[1:] or list(MODELS)
+    for name in wanted:
+        make = MODELS[name]
+        data, sample = make()
+        (OUT / f"{name}.tflite").write_bytes(data)
+        interp = tf.lite.Interpreter(model_content=data)
+        runner = interp.get_signature_runner()
+        in_name = next(iter(runner.get_input_details()))
+        rng = np.random.default_rng(7)
+        arrays = {}
+        for b in BATCHES:
+            x = rng.standard_normal((b, *sample)).astype(np.float32)
+            arrays[f"x_b{b}"] = x
+            for k, v in runner(**{in_name: x}).items():
+                arrays[f"{k}_b{b}"] = v
+        np.savez(OUT / f"{name}.npz", **arrays)
+        print(f"{name}: {len(data)} bytes, outputs {sorted(k for k in arrays if k.endswith('_b1') and not k.startswith('x_'))}")
+
+
+if __name__ == "__main__":
+    main()
