@@ -226,3 +226,135 @@ def test_console_script() -> None:
         pytest.skip("litert-sdk console script not installed next to this python")
     proc = subprocess.run([script, "--version"], check=False, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and litert_sdk.__version__ in proc.stdout
+
+
+# ------------------------------------------------------------------------------- bundled MediaPipe custom ops
+MEDIAPIPE_MODEL = "mp-py__face_landmark_with_attention.tflite"  # Landmarks2TransformMatrix, TransformLandmarks, ...
+
+
+def test_run_enables_bundled_mediapipe_ops(capsys, corpus: Path, tmp_path: Path) -> None:
+    path = corpus / MEDIAPIPE_MODEL
+    out = tmp_path / "out.npz"
+    code, stdout, err = run_cli(capsys, "run", path, "--random-inputs", "--seed", "5", "-o", out)
+    assert code == 0, err
+    assert "output_mesh_identity" in stdout and "unresolved" not in err
+    # the same seeded inputs through the Python API with the MediaPipe kernels enabled explicitly
+    model = litert_sdk.Model.from_file(path)
+    spec = model.signature()
+    rng = np.random.default_rng(5)
+    feed = {name: cli.random_input(t.shape, t.dtype, rng) for name, t in spec.inputs}
+    with litert_sdk.CompiledModel(model, litert_sdk.Options().with_mediapipe_custom_ops()) as cm:
+        want = cm.run(feed, spec.key)
+    with np.load(out) as z:
+        assert sorted(z.files) == sorted(want)
+        for name, arr in want.items():
+            np.testing.assert_array_equal(z[name], arr, err_msg=name)
+
+
+def test_bundled_mediapipe_ops_in_info_bench_verify_and_the_opt_out(capsys, corpus: Path) -> None:
+    path = corpus / MEDIAPIPE_MODEL
+    code, out, err = run_cli(capsys, "info", path, "--json")
+    assert code == 0, err
+    assert json.loads(out)["custom_ops_bundled"] == ["Landmarks2TransformMatrix", "TransformLandmarks",
+                                                     "TransformTensorBilinear"]
+    code, out, err = run_cli(capsys, "bench", path, "--runs", "2", "--warmup", "0", "--json")
+    assert code == 0, err
+    assert json.loads(out)["latency_ms"]["median"] > 0
+    code, out, err = run_cli(capsys, "verify", path, "--runs", "1", "--json")
+    assert code == 0, err
+    assert json.loads(out)["passed"] is True
+    # --no-mediapipe-ops: the runtime reports the unresolved custom op (runtime failure)
+    code, out, err = run_cli(capsys, "run", path, "--random-inputs", "--no-mediapipe-ops")
+    assert code == cli.EXIT_RUNTIME and "unresolved custom op" in err and out == ""
+    # models without custom ops do not list any
+    code, out, _ = run_cli(capsys, "info", FACE, "--json")
+    assert json.loads(out)["custom_ops_bundled"] == []
+
+
+# ---------------------------------------------------------------------------------------------- --json errors
+def json_error(out: str, code: int, kind: str, fragment: str) -> dict:
+    """stdout holds exactly one JSON object describing the error."""
+    obj = json.loads(out)
+    assert set(obj) == {"error"}, obj
+    err = obj["error"]
+    assert err["exit_code"] == code and err["type"] == kind and fragment in err["message"], err
+    return err
+
+
+def test_json_errors_for_each_exit_code(capsys, corpus: Path, tmp_path: Path, monkeypatch) -> None:
+    np.save(tmp_path / "small.npy", np.zeros((1, 64, 64, 3), np.float32))
+    (tmp_path / "junk.tflite").write_bytes(b"not a flatbuffer at all" * 4)
+    cases = [
+        # usage / input errors (3), argparse's included
+        (("run", FACE, "--json"), cli.EXIT_USAGE, "UsageError", "--random-inputs"),
+        (("run", FACE, "--json", "-i", f"input={tmp_path / 'small.npy'}"), cli.EXIT_USAGE, "UsageError",
+         "expects shape"),
+        (("run", FACE, "--json", "--bogus"), cli.EXIT_USAGE, "UsageError", "unrecognized arguments: --bogus"),
+        (("bench", FACE, "--js", "--runs", "0"), cli.EXIT_USAGE, "UsageError", "--runs"),
+        (("verify", FACE, "--json", "--runs", "many"), cli.EXIT_USAGE, "UsageError", "invalid int value"),
+        (("info", "--json"), cli.EXIT_USAGE, "UsageError", "required"),
+        (("frobnicate", "--json"), cli.EXIT_USAGE, "UsageError", "invalid choice"),
+        (("run", FACE, "--json", "--signature", "nope", "--random-inputs"), cli.EXIT_USAGE, "NotFoundError",
+         "no signature 'nope'"),
+        # the model cannot be loaded (4)
+        (("info", tmp_path / "absent.tflite", "--json"), cli.EXIT_MODEL, "ModelError", "model file not found"),
+        (("run", tmp_path / "junk.tflite", "--json", "--random-inputs"), cli.EXIT_MODEL, "ModelError", ""),
+        (("bench", tmp_path, "--json"), cli.EXIT_MODEL, "ModelError", "is a directory"),
+        # runtime failure (5)
+        (("run", corpus / MEDIAPIPE_MODEL, "--json", "--random-inputs", "--no-mediapipe-ops"), cli.EXIT_RUNTIME,
+         "RuntimeFailure", "unresolved custom op"),
+    ]
+    for argv, want_code, kind, fragment in cases:
+        code, out, err = run_cli(capsys, *argv)
+        assert code == want_code, (argv, out, err)
+        json_error(out, want_code, kind, fragment)
+        assert err.startswith("litert-sdk: error:") and err.count("\n") == 1, err  # stderr keeps its one line
+        code, out, _ = run_cli(capsys, *(a for a in argv if a not in ("--json", "--js")))
+        assert code == want_code and out == ""  # without --json: stdout stays empty
+
+    # ok (0) and verify mismatch (1): the result object itself (mismatch: "passed": false)
+    code, out, _ = run_cli(capsys, "info", FACE, "--json")
+    assert code == cli.EXIT_OK and "error" not in json.loads(out)
+    code, out, _ = run_cli(capsys, "verify", FACE, "--fp16", "--runs", "1", "--rtol", "1e-6", "--atol", "1e-6",
+                           "--json")
+    assert code == cli.EXIT_MISMATCH and json.loads(out)["passed"] is False
+
+    # accelerator unavailable (2): a GPU compile that fails
+    from litert_sdk import compiled_model, errors
+
+    real = compiled_model.CompiledModel
+
+    class NoGpu(real):  # type: ignore[misc, valid-type]
+        def __init__(self, model, options=None):
+            if options is not None and options.accelerators & litert_sdk.Accelerator.GPU:
+                raise errors.CompilationError("no GPU here (test)")
+            super().__init__(model, options)
+
+    monkeypatch.setattr(compiled_model, "CompiledModel", NoGpu)
+    code, out, err = run_cli(capsys, "verify", FACE, "--accelerator", "gpu", "--runs", "1", "--json")
+    assert code == cli.EXIT_ACCELERATOR, err
+    json_error(out, cli.EXIT_ACCELERATOR, "AcceleratorUnavailable", "GPU accelerator unavailable")
+    monkeypatch.setattr(compiled_model, "CompiledModel", real)
+
+    # interrupted (130)
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "cmd_info", interrupted)
+    code, out, err = run_cli(capsys, "info", FACE, "--json")
+    assert code == cli.EXIT_INTERRUPTED and "interrupted" in err
+    json_error(out, cli.EXIT_INTERRUPTED, "Interrupted", "interrupted")
+
+
+def test_json_errors_demo_and_subprocess(capsys, tmp_path: Path) -> None:
+    code, out, err = run_cli(capsys, "demo", "--json", "--image", tmp_path / "missing.png")
+    assert code == cli.EXIT_USAGE
+    json_error(out, cli.EXIT_USAGE, "UsageError", "image not found")
+    code, out, _ = run_cli(capsys, "demo", "--json", "--score-threshold", "x")
+    json_error(out, cli.EXIT_USAGE, "UsageError", "invalid float value")
+    # arguments after "--" are not options
+    assert cli.wants_json(["run", "m", "--", "--json"]) is False and cli.wants_json(["run", "m", "--jso"]) is True
+    proc = subprocess.run([sys.executable, "-m", "litert_sdk", "info", str(tmp_path / "absent.tflite"), "--json"],
+                          check=False, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == cli.EXIT_MODEL and "Traceback" not in proc.stderr
+    json_error(proc.stdout, cli.EXIT_MODEL, "ModelError", "model file not found")

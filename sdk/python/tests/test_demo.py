@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -119,6 +120,37 @@ def test_demo_module_subprocess(tmp_path) -> None:
                          check=False, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert bad.returncode == 3
     assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr and "image not found" in bad.stderr
+
+
+def test_demo_default_output_goes_to_the_temp_dir(tmp_path) -> None:
+    """Without --output nothing lands in the current directory: a new file in the temp directory, path printed."""
+    work, tmp = tmp_path / "work", tmp_path / "tmp"
+    work.mkdir()
+    tmp.mkdir()
+    env = dict(os.environ, TMPDIR=str(tmp), TEMP=str(tmp), TMP=str(tmp))
+    proc = subprocess.run([sys.executable, "-m", "litert_sdk.demo"], check=False, capture_output=True, text=True,
+                          timeout=120, cwd=work, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert list(work.iterdir()) == []
+    (written,) = tmp.iterdir()
+    assert written.name.startswith("litert_sdk_faces_") and written.suffix == ".png"
+    assert proc.stdout.splitlines()[-1] == f"wrote {written}"
+    assert _png.read_png(written).shape == (256, 256, 3)
+    # --json reports the absolute path too; a second run does not overwrite the first
+    proc = subprocess.run([sys.executable, "-m", "litert_sdk.demo", "--json"], check=False, capture_output=True,
+                          text=True, timeout=120, cwd=work, env=env)
+    assert proc.returncode == 0, proc.stderr
+    out = Path(json.loads(proc.stdout)["output"])
+    assert out.is_absolute() and out.parent == tmp and out != written and out.is_file()
+    assert list(work.iterdir()) == []
+
+
+def test_demo_relative_output_prints_the_absolute_path(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run_demo(["--output", "sub/faces.png"]) == 0
+    out = tmp_path / "sub" / "faces.png"
+    assert out.is_file()
+    assert capsys.readouterr().out.splitlines()[-1] == f"wrote {out}"
 
 
 def _load_example():

@@ -6,7 +6,11 @@ Usage (also ``python -m litert_sdk ...``)::
     litert-sdk run MODEL [--input NAME=FILE ...] [--random-inputs [--seed N]] [--output out.npz]
     litert-sdk bench MODEL [--threads N] [--accelerator cpu|gpu] [--runs N] [--warmup N] [--json] [--quiet]
     litert-sdk verify MODEL [--accelerator cpu|gpu] [--fp16] [--kernel-mode MODE] [--runs N] [--rtol X] [--atol X]
-    litert-sdk demo [--image PATH] [--output faces.png]
+    litert-sdk demo [--image PATH] [--output faces.png]   (default output: a new file in the temp directory)
+
+Models whose custom ops have kernels in the SDK's bundled MediaPipe library (``Convolution2DTransposeBias``,
+``Landmarks2TransformMatrix``, ``TransformLandmarks``, ``TransformTensorBilinear``) get those kernels automatically
+(run, bench, verify); ``--no-mediapipe-ops`` turns that off.
 
 Exit codes:
 
@@ -19,7 +23,9 @@ Exit codes:
     5  the runtime failed while running the model
   130  interrupted
 
-Errors are reported as one line on stderr (``litert-sdk: error: ...``), without a traceback.
+Errors are reported as one line on stderr (``litert-sdk: error: ...``), without a traceback. With ``--json``, an
+error is also printed on stdout as one JSON object,
+``{"error": {"type": "ModelError", "message": "...", "exit_code": 4}}``, argument errors included.
 """
 
 from __future__ import annotations
@@ -128,18 +134,51 @@ def _error_code(e: BaseException) -> int:
     return EXIT_USAGE  # OSError, ValueError from bad files / arguments
 
 
-def run_guarded(fn: Any, *args: Any, prog: str = PROG) -> int:
-    """Call ``fn(*args)`` and turn expected errors into a one-line message and an exit code."""
+# The "type" reported for CliError, by exit code (other errors report their class name).
+_CLI_ERROR_TYPES = {EXIT_MISMATCH: "VerifyMismatch", EXIT_ACCELERATOR: "AcceleratorUnavailable",
+                    EXIT_USAGE: "UsageError", EXIT_MODEL: "ModelError", EXIT_RUNTIME: "RuntimeFailure"}
+
+
+def error_json(e: BaseException, code: int, message: str | None = None) -> dict[str, Any]:
+    """The JSON object printed on stdout for an error under ``--json``."""
+    if isinstance(e, CliError):
+        kind = _CLI_ERROR_TYPES.get(code, "UsageError")
+    elif isinstance(e, KeyboardInterrupt):
+        kind = "Interrupted"
+    else:
+        kind = type(e).__name__
+    return {"error": {"type": kind, "message": _one_line(e) if message is None else message, "exit_code": code}}
+
+
+def wants_json(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` asks for JSON output (``--json`` or an abbreviation argparse accepts), before parsing, so
+    that argument errors can be reported as JSON too. Arguments after ``--`` are not options."""
+    for a in argv:
+        if a == "--":
+            return False
+        if len(a) >= 3 and "--json".startswith(a):
+            return True
+    return False
+
+
+def run_guarded(fn: Any, *args: Any, prog: str = PROG, json_errors: bool = False) -> int:
+    """Call ``fn(*args)`` and turn expected errors into a one-line message on stderr and an exit code; with
+    ``json_errors``, also one JSON object on stdout (:func:`error_json`)."""
     from . import errors
 
     try:
         return int(fn(*args) or 0)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         print(f"{prog}: interrupted", file=sys.stderr)
+        if json_errors:
+            print(json.dumps(error_json(e, EXIT_INTERRUPTED, "interrupted")), flush=True)
         return EXIT_INTERRUPTED
     except (CliError, errors.LiteRtError, OSError, ValueError) as e:
+        code = _error_code(e)
         print(f"{prog}: error: {_one_line(e)}", file=sys.stderr)
-        return _error_code(e)
+        if json_errors:
+            print(json.dumps(error_json(e, code)), flush=True)
+        return code
 
 
 class _Parser(argparse.ArgumentParser):
@@ -194,11 +233,51 @@ def _model_extras(data: bytes) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------------------------------- helpers
 def _load_model(path: str) -> Any:
+    """Model.from_file, which checks the path first: a missing path, a directory or something that is not a regular
+    file (FIFO, device) is a ModelError (EXIT_MODEL) with a message saying which."""
     from .model import Model
 
-    if not Path(path).is_file():
-        raise CliError(f"model file not found: {path}", EXIT_MODEL)
     return Model.from_file(path)
+
+
+def _check_input_file(path: str, what: str = "input file") -> None:
+    """A file given as input must be an existing regular file (a FIFO would block the reader, a device never ends)."""
+    import stat
+
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        raise CliError(f"{what} not found: {path}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise CliError(f"{what} not found: {path} is a directory")
+    if not stat.S_ISREG(st.st_mode):
+        raise CliError(f"{what} {path} is not a regular file")
+
+
+def bundled_custom_ops(model: Any) -> list[str]:
+    """The model's custom codes that the SDK's bundled MediaPipe library has kernels for ([] when it has none, or the
+    library is not part of this build)."""
+    codes = model.custom_op_codes()
+    if not codes:
+        return []
+    from .custom_ops import mediapipe_ops
+    from .errors import LiteRtError
+
+    try:
+        names = set(mediapipe_ops().names)
+    except LiteRtError:  # no bundled library in this build: the runtime reports the unresolved ops
+        return []
+    return [c for c in codes if c in names]
+
+
+def _custom_ops_for(model: Any, args: argparse.Namespace) -> tuple[Any, ...]:
+    """Custom-op kernels to compile ``model`` with: the bundled MediaPipe kernels when its custom codes need them,
+    unless ``--no-mediapipe-ops``."""
+    if getattr(args, "no_mediapipe_ops", False) or not bundled_custom_ops(model):
+        return ()
+    from .custom_ops import mediapipe_ops
+
+    return (mediapipe_ops(),)
 
 
 def _signature(model: Any, key: str | None) -> Any:
@@ -212,7 +291,7 @@ def _has_field(cls: type, name: str) -> bool:
 
 
 def _options(accelerator: str = "cpu", threads: int | None = None, kernel_mode: str | None = None,
-             fp16: bool = False, allow_fallback: bool = True) -> Any:
+             fp16: bool = False, allow_fallback: bool = True, custom_ops: Sequence[Any] = ()) -> Any:
     from .options import Accelerator, CpuOptions, Options, XNNPackFlags
 
     cpu_kw: dict[str, Any] = {"num_threads": threads, "kernel_mode": kernel_mode}
@@ -229,6 +308,8 @@ def _options(accelerator: str = "cpu", threads: int | None = None, kernel_mode: 
         kw["accelerators"] = Accelerator.GPU | Accelerator.CPU  # CPU runs the ops the GPU cannot
         if _has_field(Options, "gpu_fallback"):
             kw["gpu_fallback"] = allow_fallback
+    if custom_ops:
+        kw["custom_ops"] = tuple(custom_ops)
     return Options(**kw)
 
 
@@ -402,6 +483,8 @@ def model_info(path: str) -> dict[str, Any]:
         "op_count": sum(hist.values()),
         "ops": dict(hist.most_common()),
         "custom_ops": dict(sorted(custom.items())),
+        # custom codes the SDK's bundled MediaPipe kernels provide (run/bench/verify use them automatically)
+        "custom_ops_bundled": bundled_custom_ops(model),
         "metadata": metadata,
     }
 
@@ -450,6 +533,9 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"    {name:<{width}}  {n}")
     if info["custom_ops"]:
         print("custom ops: " + ", ".join(f"{k} (x{v})" for k, v in info["custom_ops"].items()))
+        if info["custom_ops_bundled"]:
+            print("  bundled MediaPipe kernels (used by run/bench/verify unless --no-mediapipe-ops): "
+                  + ", ".join(info["custom_ops_bundled"]))
     else:
         print("custom ops: none")
     if info["metadata"]:
@@ -585,8 +671,7 @@ def _load_inputs(cm: Any, spec: Any, items: Sequence[str], args: argparse.Namesp
         name, sep, path = item.partition("=")
         if not sep:  # a bare .npz: arrays by input name
             path, name = item, ""
-        if not Path(path).is_file():
-            raise CliError(f"input file not found: {path}")
+        _check_input_file(path)
         suffix = Path(path).suffix.lower()
         if not name:
             if suffix != ".npz":
@@ -642,7 +727,8 @@ def _summary_rows(outputs: dict[str, np.ndarray]) -> list[dict[str, Any]]:
 def cmd_run(args: argparse.Namespace) -> int:
     model = _load_model(args.model)
     spec = _signature(model, args.signature)
-    opts = _options(args.accelerator, args.threads, args.kernel_mode, args.fp16)
+    opts = _options(args.accelerator, args.threads, args.kernel_mode, args.fp16,
+                    custom_ops=_custom_ops_for(model, args))
     cm, compile_ms = _compile(model, opts, args.accelerator)
     reason = _fallback_reason(cm)
     if reason:
@@ -736,7 +822,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise CliError("--warmup must not be negative")
     model = _load_model(args.model)
     spec = _signature(model, args.signature)
-    opts = _options(args.accelerator, args.threads, args.kernel_mode, args.fp16)
+    opts = _options(args.accelerator, args.threads, args.kernel_mode, args.fp16,
+                    custom_ops=_custom_ops_for(model, args))
     cm, compile_ms = _compile(model, opts, args.accelerator)
     reason = _fallback_reason(cm)
     if reason and not args.quiet:
@@ -834,13 +921,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise CliError("--rtol and --atol must not be negative")
     model = _load_model(args.model)
     spec = _signature(model, args.signature)
-    opts = _options(args.accelerator, args.threads, args.kernel_mode, args.fp16, allow_fallback=False)
+    custom_ops = _custom_ops_for(model, args)
+    opts = _options(args.accelerator, args.threads, args.kernel_mode, args.fp16, allow_fallback=False,
+                    custom_ops=custom_ops)
     cm, _ = _compile(model, opts, args.accelerator)
     reason = _fallback_reason(cm)
     if reason:
         raise CliError(f"GPU accelerator unavailable (the runtime fell back to the CPU: {_one_line(reason, 200)}); "
                        "nothing to verify", EXIT_ACCELERATOR)
-    ref, _ = _compile(model, _options("cpu", 1, "reference"), "cpu")
+    ref, _ = _compile(model, _options("cpu", 1, "reference", custom_ops=custom_ops), "cpu")
     shapes = _parse_shapes(args.shape)
     _apply_shapes(cm, spec, shapes)
     _apply_shapes(ref, spec, shapes)
@@ -904,6 +993,9 @@ def _add_compile_args(p: argparse.ArgumentParser, accel_default: str = "cpu") ->
     p.add_argument("--signature", default=None, metavar="KEY", help="signature key or index (default: the first)")
     p.add_argument("--shape", action="append", metavar="NAME=D0,D1,...",
                    help="resize a (dynamic) input before running; repeatable")
+    p.add_argument("--no-mediapipe-ops", action="store_true",
+                   help="do not give the model the SDK's bundled MediaPipe custom-op kernels (by default they are "
+                        "used when the model's custom ops need them)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -994,7 +1086,8 @@ def _dispatch(argv: Sequence[str] | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``litert-sdk`` console script; returns the exit code."""
-    return run_guarded(_dispatch, argv)
+    argv = [os.fspath(a) for a in (sys.argv[1:] if argv is None else argv)]
+    return run_guarded(_dispatch, argv, json_errors=wants_json(argv))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,9 +1,11 @@
 """Face detection on a photo with the bundled MediaPipe model: ``python -m litert_sdk.demo``.
 
 Runs the bundled ``face_detection_short_range.tflite`` on the bundled sample photo (or ``--image``), prints each
-face's score, box and keypoints in pixels, and writes a copy of the image with the boxes and keypoints drawn::
+face's score, box and keypoints in pixels, and writes a copy of the image with the boxes and keypoints drawn, by
+default to a new file in the system's temporary directory (never into the current directory unless asked); the
+absolute path written is always printed::
 
-    python -m litert_sdk.demo                               # bundled photo -> faces.png
+    python -m litert_sdk.demo                               # bundled photo -> <temp dir>/litert_sdk_faces_*.png
     python -m litert_sdk.demo --image me.png --output out.png
 
 Nothing is downloaded and nothing beyond numpy is needed (PNG is read and written by the SDK itself; other image
@@ -14,11 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from .cli import CliError, run_guarded
+from .cli import CliError, _check_input_file, run_guarded, wants_json
 
 __all__ = ["main", "run_demo"]
 
@@ -36,7 +40,9 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
                    help="image to process (PNG; other formats need Pillow). Default: the bundled astronaut photo")
     p.add_argument("--model", metavar="PATH", default=None,
                    help="BlazeFace .tflite (default: the bundled face_detection_short_range.tflite)")
-    p.add_argument("--output", "-o", metavar="PATH", default="faces.png", help="annotated image (default faces.png)")
+    p.add_argument("--output", "-o", metavar="PATH", default=None,
+                   help="where to write the annotated image (PNG). Default: a new file litert_sdk_faces_*.png in the "
+                        "system's temporary directory; the path written is printed")
     p.add_argument("--score-threshold", type=float, default=0.5, help="minimum face score (default 0.5)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads")
     p.add_argument("--json", action="store_true", help="print the detections as JSON")
@@ -53,17 +59,19 @@ def run_demo(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
     if not 0.0 <= args.score_threshold <= 1.0:
         raise CliError(f"--score-threshold must be in [0, 1], got {args.score_threshold}")
     image_path = Path(args.image) if args.image else SAMPLE_IMAGE
-    if not image_path.is_file():
-        raise CliError(f"image not found: {image_path}")
+    _check_input_file(str(image_path), "image")
     image = load_image(image_path)
     options = Options(cpu=CpuOptions(num_threads=args.threads)) if args.threads else None
     detector = FaceDetector(args.model, options)
     faces = detector.detect(image, score_threshold=args.score_threshold)
     annotated = draw_detections(image, faces)
-    out = Path(args.output)
-    if out.parent and not out.parent.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
-    save_image(out, annotated)
+    out = _output_path(args.output)
+    try:
+        save_image(out, annotated)
+    except BaseException:
+        if args.output is None:  # no empty temp file left behind
+            out.unlink(missing_ok=True)
+        raise
 
     h, w = image.shape[:2]
     if args.json:
@@ -87,8 +95,21 @@ def run_demo(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
     return 0
 
 
+def _output_path(output: str | None) -> Path:
+    """The absolute path to write the annotated image to: ``output`` (its folder is created), or a new, uniquely
+    named file in the system's temporary directory (created here, so nothing else can take the name)."""
+    if output is None:
+        fd, name = tempfile.mkstemp(prefix="litert_sdk_faces_", suffix=".png")
+        os.close(fd)
+        return Path(name).absolute()
+    out = Path(output).absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_guarded(run_demo, argv, prog="litert_sdk.demo")
+    args = list(sys.argv[1:] if argv is None else argv)
+    return run_guarded(run_demo, args, prog="litert_sdk.demo", json_errors=wants_json(args))
 
 
 if __name__ == "__main__":

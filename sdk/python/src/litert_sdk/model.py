@@ -238,14 +238,14 @@ class Model:
         env = environment or _runtime.default_environment()
         if not isinstance(path, (str, os.PathLike)):
             raise ModelError(f"model path must be a str or os.PathLike, got {type(path).__name__}")
-        from ._flatbuffer import read_model_bytes
+        from ._flatbuffer import check_model_file, read_model_bytes
         from ._verifier import verify_model_bytes
 
         p = os.fspath(path)
         if not isinstance(p, str):
             p = os.fsdecode(p)
-        if not os.path.isfile(p):
-            raise ModelError(f"model file not found: {p!r}")
+        # os.stat first: ModelError for a missing path, a directory, or a FIFO / device / socket (never opened).
+        check_model_file(p)
         content = read_model_bytes(p)
         sigs = verify_model_bytes(content)  # the runtime only sees verified models
         return cls(_runtime.native().Model.from_file(env._native, p), env, p, content, sigs)
