@@ -1,7 +1,8 @@
 """Select TensorFlow ops (Flex) for litert-sdk.
 
 A model converted with ``supported_ops = [TFLITE_BUILTINS, SELECT_TF_OPS]`` contains ``Flex*`` custom ops (e.g.
-``FlexCumprod``). With this package installed (``pip install litert-sdk[flex]``), litert-sdk runs them: when it
+``FlexCumprod``). With this package installed (from a litert-sdk checkout: ``pip install ./sdk/python ./flex``;
+``pip install "litert-sdk[flex]"`` once litert-sdk is published on PyPI), litert-sdk runs them: when it
 compiles a model with Flex custom codes it asks :func:`kernels_for` for kernels, and each node is executed by
 TensorFlow's eager runtime (from the installed ``tensorflow-cpu``) through a native custom-op kernel. Nothing needs
 to be configured::
@@ -20,12 +21,15 @@ tensors (the runtime's custom-op API cannot express them).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import importlib.util
 import os
+import re
 import sys
+import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +51,16 @@ _TF_LIBRARIES = {
     "darwin": ("libtensorflow_framework.2.dylib", "libtensorflow_cc.2.dylib"),
 }.get(sys.platform, ("libtensorflow_framework.so.2", "libtensorflow_cc.so.2"))
 
+_BUILT_TENSORFLOW: str | None
+try:  # written by the build (CMakeLists.txt): the TensorFlow version the kernel library was compiled against
+    from ._build_info import TENSORFLOW_VERSION as _BUILT_TENSORFLOW  # type: ignore[import-not-found,unused-ignore]
+except ImportError:  # pragma: no cover - a source tree, not an installation
+    _BUILT_TENSORFLOW = None
+
+# What to run when TensorFlow is missing (a litert-sdk-flex installation pulls it in as a dependency).
+_TENSORFLOW_HINT = (f'pip install "tensorflow-cpu=={_BUILT_TENSORFLOW}" (the version litert-sdk-flex was built with)'
+                    if _BUILT_TENSORFLOW else 'pip install "tensorflow-cpu>=2.16,<2.22"')
+
 _lock = threading.Lock()
 _library: CustomOpLibrary | None = None
 _tf_handles: list[ctypes.CDLL] = []
@@ -66,8 +80,83 @@ def _tensorflow_dir() -> Path:
     # find_spec does not import tensorflow (which takes seconds): only its libraries are needed
     spec = importlib.util.find_spec("tensorflow")
     if spec is None or not spec.submodule_search_locations:
-        raise UnsupportedError("Flex ops need TensorFlow: pip install litert-sdk[flex] (tensorflow-cpu)")
+        raise UnsupportedError(f"Flex ops need TensorFlow (tensorflow-cpu), which is not installed: "
+                               f"{_TENSORFLOW_HINT}")
     return Path(list(spec.submodule_search_locations)[0])
+
+
+# TensorFlow's C++ log lines: absl's "I0000 00:00:1700000000.123456   1234 port.cc:153] ..." and TensorFlow's own
+# "2025-01-01 12:00:00.123456: I tensorflow/core/.../cpu_feature_guard.cc:210] ...".
+_TF_LOG_LINE = re.compile(rb"^(?:([IWEF])\d{4} \d\d:\d\d:[\d.]+ +\d+ |\d{4}-\d\d-\d\d \d\d:\d\d:[\d.]+: ([IWEF]) )"
+                          rb"[^\s\]]+:\d+\] ")
+_ABSL_PREFACE = b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+_SEVERITY = {b"I": 0, b"W": 1, b"E": 2, b"F": 3}
+DEFAULT_TF_LOG_LEVEL = "2"
+
+
+def _tf_min_log_level() -> int:
+    """TF_CPP_MIN_LOG_LEVEL as TensorFlow reads it (0: everything, 1: no INFO, 2: no WARNING, 3: no ERROR)."""
+    try:
+        return int(os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0"))
+    except ValueError:
+        return 0
+
+
+def _filter_tf_log(data: bytes, min_level: int) -> bytes:
+    """``data`` without TensorFlow log lines below ``min_level`` (and absl's preface line when min_level > 0)."""
+    if min_level <= 0:
+        return data
+    kept = []
+    for line in data.splitlines(keepends=True):
+        m = _TF_LOG_LINE.match(line)
+        if m and _SEVERITY[m.group(1) or m.group(2)] < min_level:
+            continue
+        if line.rstrip(b"\r\n") == _ABSL_PREFACE:
+            continue
+        kept.append(line)
+    return b"".join(kept)
+
+
+@contextlib.contextmanager
+def _tf_log_filter() -> Iterator[None]:
+    """Apply TF_CPP_MIN_LOG_LEVEL to what TensorFlow prints while its libraries load.
+
+    TensorFlow honours TF_CPP_MIN_LOG_LEVEL for what it logs once loaded, but libtensorflow_framework's static
+    initialisers log through absl before that (e.g. "oneDNN custom operations are on", with absl's "WARNING: All log
+    messages before absl::InitializeLog() ..." preface). So while the libraries load, file descriptor 2 goes to a
+    temporary file; afterwards everything written there is passed on to the real stderr except TensorFlow log lines
+    below the level. (Other threads' stderr output in that window arrives late, not lost.)"""
+    min_level = _tf_min_log_level()
+    if min_level <= 0:
+        yield
+        return
+    try:
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):
+        pass
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all: nothing to filter
+        yield
+        return
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            try:
+                sys.stderr.flush()
+            except (AttributeError, OSError, ValueError):
+                pass
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            rest = _filter_tf_log(capture.read(), min_level)
+            if rest:
+                try:
+                    os.write(2, rest)
+                except OSError:
+                    pass
 
 
 def _preload_tensorflow() -> None:
@@ -83,15 +172,20 @@ def _preload_tensorflow() -> None:
     if _tf_handles:
         return
     tf_dir = _tensorflow_dir()
-    for name in _TF_LIBRARIES:
-        path = tf_dir / name
+    paths = [tf_dir / name for name in _TF_LIBRARIES]
+    for path in paths:
         if not path.is_file():
-            raise UnsupportedError(f"the installed tensorflow package has no {name} ({tf_dir}); Flex ops need "
-                                   "tensorflow-cpu: pip install litert-sdk[flex]")
-        try:
-            _tf_handles.append(ctypes.CDLL(str(path), mode=getattr(os, "RTLD_LOCAL", 0)))
-        except OSError as e:
-            raise UnsupportedError(f"cannot load TensorFlow's {name}: {e}") from None
+            raise UnsupportedError(f"the installed tensorflow package has no {path.name} ({tf_dir}); Flex ops need "
+                                   f"tensorflow-cpu: {_TENSORFLOW_HINT}")
+    # TensorFlow's INFO and WARNING lines (oneDNN notice, CPU feature guard, ...) are not shown unless the user
+    # chose a level: TF_CPP_MIN_LOG_LEVEL=0 (set before the first Flex model loads) shows them all.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", DEFAULT_TF_LOG_LEVEL)
+    with _tf_log_filter():
+        for path in paths:
+            try:
+                _tf_handles.append(ctypes.CDLL(str(path), mode=getattr(os, "RTLD_LOCAL", 0)))
+            except OSError as e:
+                raise UnsupportedError(f"cannot load TensorFlow's {path.name}: {e}") from None
 
 
 def load() -> CustomOpLibrary:
@@ -101,7 +195,9 @@ def load() -> CustomOpLibrary:
         if _library is None:
             path = library_path()
             if not path.is_file():
-                raise UnsupportedError(f"this installation of litert-sdk-flex has no native library ({path})")
+                raise UnsupportedError(f"this installation of litert-sdk-flex has no native library ({path}); "
+                                       "reinstall it, from a litert-sdk checkout: "
+                                       "pip install --force-reinstall --no-deps ./flex")
             _preload_tensorflow()
             _library = load_custom_op_library(path)
         return _library

@@ -28,9 +28,9 @@ CUMPROD = MODELS / "flex_cumprod.tflite"
 
 def _flex_unavailable() -> str | None:
     if importlib.util.find_spec("tensorflow") is None:
-        return "tensorflow is not installed (pip install litert-sdk[flex])"
+        return "tensorflow is not installed (from the repository root: pip install ./sdk/python ./flex)"
     if importlib.util.find_spec("litert_sdk_flex") is None:
-        return "litert_sdk_flex is not installed (pip install ./flex)"
+        return "litert_sdk_flex is not installed (from the repository root: pip install ./sdk/python ./flex)"
     return None
 
 
@@ -53,13 +53,13 @@ def no_flex_package(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_flex_model_without_flex_package_raises(no_flex_package: None) -> None:
-    with pytest.raises(UnsupportedError, match=r"pip install litert-sdk\[flex\]") as e:
+    with pytest.raises(UnsupportedError, match=r"litert-sdk\[flex\]") as e:
         CompiledModel.from_file(CUMPROD)
     assert "FlexCumprod" in str(e.value)
 
 
 def test_flex_model_without_flex_package_interpreter(no_flex_package: None) -> None:
-    with pytest.raises(UnsupportedError, match=r"pip install litert-sdk\[flex\]"):
+    with pytest.raises(UnsupportedError, match=r"litert-sdk\[flex\]"):
         interpreter = Interpreter(model_path=str(CUMPROD))
         interpreter.allocate_tensors()
 
@@ -67,7 +67,7 @@ def test_flex_model_without_flex_package_interpreter(no_flex_package: None) -> N
 def test_flex_delegate_without_flex_package(no_flex_package: None) -> None:
     options = InterpreterOptions()
     options.add_delegate(FlexDelegate.create())
-    with pytest.raises(UnsupportedError, match=r"pip install litert-sdk\[flex\]"):
+    with pytest.raises(UnsupportedError, match=r"litert-sdk\[flex\]"):
         options.to_options()
 
 
@@ -282,3 +282,17 @@ def test_flex_string_output_is_a_clear_error() -> None:
     cm = CompiledModel.from_file(MODELS / "flex_string_join.tflite")
     with pytest.raises(CustomOpError, match="string outputs of Flex ops are not supported"):
         cm.run(inputs)
+
+
+@requires_flex
+def test_flex_missing_tensorflow_names_a_working_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    import litert_sdk_flex
+
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name: str, *args: object) -> object:
+        return None if name == "tensorflow" else real_find_spec(name, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    with pytest.raises(UnsupportedError, match=r'pip install "tensorflow-cpu(==\d+\.\d+\.\d+|>=2\.16,<2\.22)"'):
+        litert_sdk_flex._tensorflow_dir()

@@ -133,3 +133,73 @@ def test_tensorflow_libraries_stay_out_of_the_global_namespace() -> None:
     proc = _run_child(code)
     _check(proc, ["flex ok", "EVP_MD_CTX_new False", "CRYPTO_THREADID_current False", "TFE_NewContext False",
                   "TF_Version False"])
+
+
+# ------------------------------------------------------------------------------------------- TensorFlow's logs
+def _env(**values: str | None) -> dict[str, str]:
+    env = dict(os.environ)
+    for key, value in values.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def test_a_flex_run_prints_nothing_to_stderr() -> None:
+    # TensorFlow's INFO/WARNING lines (the oneDNN notice its static initialisers log through absl, the CPU feature
+    # guard, ...) are silenced by default: TF_CPP_MIN_LOG_LEVEL=2 unless the user set it
+    code = _RUN_FLEX + "import os\nprint('level', os.environ['TF_CPP_MIN_LOG_LEVEL'], flush=True)\n"
+    proc = _run_child(code, env=_env(TF_CPP_MIN_LOG_LEVEL=None))
+    _check(proc, ["flex ok", "level 2"])
+    assert proc.stderr == ""
+
+
+def test_the_users_tf_cpp_min_log_level_is_kept() -> None:
+    code = _RUN_FLEX + "import os\nprint('level', os.environ['TF_CPP_MIN_LOG_LEVEL'], flush=True)\n"
+    proc = _run_child(code, env=_env(TF_CPP_MIN_LOG_LEVEL="3"))
+    _check(proc, ["flex ok", "level 3"])
+    assert proc.stderr == ""
+
+
+@pytest.mark.skipif(sys.platform != "linux" or platform.machine() != "x86_64",
+                    reason="the oneDNN notice is what x86_64 Linux builds of TensorFlow log at load")
+def test_tf_cpp_min_log_level_0_shows_tensorflow_logs() -> None:
+    proc = _run_child(_RUN_FLEX, env=_env(TF_CPP_MIN_LOG_LEVEL="0", TF_ENABLE_ONEDNN_OPTS="1"))
+    _check(proc, ["flex ok"])
+    assert "oneDNN custom operations are on" in proc.stderr
+
+
+_FILTER = textwrap.dedent(
+    """
+    import os, sys
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = sys.argv[2]
+    import litert_sdk_flex
+    print("to stderr before", file=sys.stderr, flush=True)
+    with litert_sdk_flex._tf_log_filter():
+        os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\\n")
+        os.write(2, b"I0000 00:00:1700000000.123456   1234 port.cc:153] an info line\\n")
+        os.write(2, b"2025-01-01 12:00:00.123456: W tensorflow/core/x.cc:7] a warning line\\n")
+        os.write(2, b"E0000 00:00:1700000000.123456   1234 op_kernel.cc:1858] an error line\\n")
+        os.write(2, b"not a log line\\n")
+        print("python's stderr inside", file=sys.stderr)
+    print("to stderr after", file=sys.stderr, flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize(("level", "kept"), [
+    ("0", ["WARNING: All log", "an info line", "a warning line", "an error line"]),
+    ("1", ["a warning line", "an error line"]),
+    ("2", ["an error line"]),
+    ("3", []),
+])
+def test_log_filter_while_tensorflow_loads(level: str, kept: list[str]) -> None:
+    proc = _run_child(_FILTER.replace("sys.argv[2]", repr(level)))
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert lines[0] == "to stderr before" and lines[-1] == "to stderr after", lines
+    middle = lines[1:-1]
+    assert "not a log line" in middle and "python's stderr inside" in middle  # other output passes through
+    logs = [line for line in middle if line not in ("not a log line", "python's stderr inside")]
+    assert len(logs) == len(kept) and all(want in line for want, line in zip(kept, logs)), logs
