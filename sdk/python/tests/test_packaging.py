@@ -12,6 +12,7 @@ import importlib.metadata
 import importlib.util
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # sdk/python
+REPO = PACKAGE_DIR.parents[1]
 PYPROJECT = PACKAGE_DIR / "pyproject.toml"
 
 # cp310/cp311: version-specific wheels; cp312: the abi3 wheel (wheel.py-api = "cp312"), reused and tested on
@@ -35,6 +37,7 @@ NO_RUNTIME = {
     "android": ("no Android wheels", {"cp313-android_arm64_v8a", "cp313-android_x86_64"}),
     "ios": ("no iOS wheels", {"cp313-ios_arm64_iphoneos", "cp313-ios_arm64_iphonesimulator"}),
 }
+LICENSE_FILES = ["LICENSE", "NOTICE", "THIRD_PARTY_NOTICES.txt"]
 
 
 def _load_pyproject() -> dict:
@@ -153,6 +156,10 @@ def test_installed_package_contents():
     recorded = {str(f).replace("\\", "/") for f in dist.files or ()}
     missing = [rel for rel in expected if f"litert_sdk/{rel}" not in recorded]
     assert not missing, f"not in the wheel's RECORD: {missing}"
+    # PEP 639 licence files, in the .dist-info directory of the installed wheel.
+    licenses = {f.split("/")[-1] for f in recorded if ".dist-info/licenses/" in f}
+    assert set(LICENSE_FILES) <= licenses, f"licence files in the installed distribution: {sorted(licenses)}"
+    assert dist.metadata["License-Expression"] == "Apache-2.0"
 
 
 def test_import_does_not_load_numpy_or_the_runtime():
@@ -167,3 +174,37 @@ def test_import_does_not_load_numpy_or_the_runtime():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out in ("", "pathlib"), out  # pathlib may come with a site-packages .pth file
+
+
+# ---- licence files and metadata (PyPI-ready) ------------------------------------------------------------------------
+
+
+def test_license_files_match_the_repository_root():
+    # license-files cannot reach outside sdk/python, so the package carries copies of the root files.
+    for name in LICENSE_FILES:
+        assert (REPO / name).is_file(), f"{name} missing at the repository root"
+        assert (PACKAGE_DIR / name).read_bytes() == (REPO / name).read_bytes(), (
+            f"sdk/python/{name} differs from the repository root's {name}: copy it again (cp {name} sdk/python/)")
+    license_text = (REPO / "LICENSE").read_text(encoding="utf-8")
+    assert license_text.startswith("Copyright ") and "litert-sdk developers" in license_text.splitlines()[0]
+    assert "Version 2.0, January 2004" in license_text and "END OF TERMS AND CONDITIONS" in license_text
+    assert "litert-sdk developers" in (REPO / "NOTICE").read_text(encoding="utf-8")
+
+
+def test_third_party_notices_cover_the_bundled_files():
+    notices = (REPO / "THIRD_PARTY_NOTICES.txt").read_text(encoding="utf-8")
+    # Every runtime and accelerator library any wheel bundles (runtime/conandata.yml).
+    conandata = (REPO / "runtime" / "conandata.yml").read_text(encoding="utf-8")
+    libraries = set(re.findall(r"runtime:\s*\"([^\"]+)\"", conandata))
+    for accelerators in re.findall(r"accelerators:\s*\[([^\]]*)\]", conandata):
+        libraries |= set(re.findall(r"\"([^\"]+)\"", accelerators))
+    assert {"libLiteRt.so", "libLiteRtWebGpuAccelerator.so", "libLiteRt.dylib"} <= libraries
+    for lib in sorted(libraries):
+        assert lib in notices, f"{lib} is bundled but not named in THIRD_PARTY_NOTICES.txt"
+    for needle in (
+        "nanobind", "Redistribution and use in source and binary forms",   # BSD-3-Clause, full text
+        "robin_map", "Permission is hereby granted",                       # MIT (tsl::robin_map, zig compiler_rt)
+        "Apache-2.0 WITH LLVM-exception", "---- LLVM Exceptions to the Apache 2.0 License ----",
+        "libc++abi", "face_detection_short_range.tflite", "LICENSE.litert-runtime",
+    ):
+        assert needle in notices, needle
