@@ -208,3 +208,24 @@ def test_third_party_notices_cover_the_bundled_files():
         "libc++abi", "face_detection_short_range.tflite", "LICENSE.litert-runtime",
     ):
         assert needle in notices, needle
+
+
+def test_sdist_carries_the_repository_files_the_build_needs():
+    # The sdist builds on its own (test_distributions.py builds one): CMakeLists.txt reads runtime/ and custom_ops/
+    # from _repo/ there, which sdist.force-include fills from ../../ (scikit-build-core >= 1.0).
+    config = _load_pyproject()
+    requires = config["build-system"]["requires"]
+    assert any(re.fullmatch(r"scikit-build-core>=1\.\d+(\.\d+)?", r) for r in requires), requires
+    force = config["tool"]["scikit-build"]["sdist"]["force-include"]
+    for source, dest in force.items():
+        assert source.startswith("../../") and dest == "_repo/" + source[len("../../"):], (source, dest)
+        assert (PACKAGE_DIR / source).exists(), f"sdist.force-include source {source} does not exist"
+    cmake = (PACKAGE_DIR / "CMakeLists.txt").read_text(encoding="utf-8")
+    used = set(re.findall(r"\$\{LITERT_SDK_REPO_ROOT\}/([\w./]+)", cmake))
+    dests = [d[len("_repo/"):] for d in force.values()]
+    for rel in sorted(used):
+        covered = any(rel == d or rel.startswith(d + "/") or d.startswith(rel + "/") for d in dests)
+        assert covered, f"CMakeLists.txt uses {rel} from the repository, but the sdist does not carry it"
+    # Building an sdist from an unpacked sdist: _repo/ is already there and ../../ is not.
+    override = next(o for o in config["tool"]["scikit-build"]["overrides"] if o.get("if", {}).get("from-sdist"))
+    assert override["sdist"]["force-include"] == {}
