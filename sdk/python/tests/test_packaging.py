@@ -1,9 +1,10 @@
-"""Packaging: the cibuildwheel configuration selects the intended wheels, and an installed package is complete.
+"""Packaging: the cibuildwheel configuration selects the intended wheels, the metadata and licence files are ready to
+publish, and an installed package is complete.
 
 The identifier checks run `cibuildwheel --print-build-identifiers` on sdk/python/pyproject.toml for every platform
-(nothing is built; it works on any host). They skip when cibuildwheel 3.x is not installed: the configuration is
-written for 3.x (ci/github/wheels.yml pins 3.4.1), since cibuildwheel 4 dropped cp313t and rejects the
-"cpython-freethreading" enable group.
+(nothing is built; it works on any host). The configuration is written for cibuildwheel 4.x (ci/github/wheels.yml
+pins 4.3.5; cibuildwheel 4 needs Python >= 3.11): with another major version, or none, these tests skip, and fail
+under LITERT_SDK_STRICT=1 (.ci/run). Building the sdist and the wheels themselves: test_distributions.py.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ import pytest
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # sdk/python
 REPO = PACKAGE_DIR.parents[1]
 PYPROJECT = PACKAGE_DIR / "pyproject.toml"
+STRICT = os.environ.get("LITERT_SDK_STRICT") == "1"
+CIBUILDWHEEL_MAJOR = "4"  # ci/github/wheels.yml pins 4.3.5
 
 # cp310/cp311: version-specific wheels; cp312: the abi3 wheel (wheel.py-api = "cp312"), reused and tested on
-# cp313/cp314; cp313t/cp314t: free-threaded wheels.
-PYTHONS = ["cp310", "cp311", "cp312", "cp313", "cp313t", "cp314", "cp314t"]
+# cp313/cp314; cp314t: the free-threaded wheel (cibuildwheel 4 has no cp313t).
+PYTHONS = ["cp310", "cp311", "cp312", "cp313", "cp314", "cp314t"]
 EXPECTED = {
     "linux": [f"{py}-manylinux_{arch}" for arch in ("x86_64", "aarch64") for py in PYTHONS],
     "macos": [f"{py}-macosx_arm64" for py in PYTHONS],
@@ -36,29 +39,34 @@ EXPECTED = {
 NO_RUNTIME = {
     "android": ("no Android wheels", {"cp313-android_arm64_v8a", "cp313-android_x86_64"}),
     "ios": ("no iOS wheels", {"cp313-ios_arm64_iphoneos", "cp313-ios_arm64_iphonesimulator"}),
+    "pyodide": ("no Pyodide wheels", {"cp313-pyodide_wasm32", "cp314-pyodide_wasm32"}),
 }
 LICENSE_FILES = ["LICENSE", "NOTICE", "THIRD_PARTY_NOTICES.txt"]
 
 
-def _load_pyproject() -> dict:
+def _missing(reason: str) -> None:
+    if STRICT:
+        pytest.fail(f"{reason} (LITERT_SDK_STRICT=1)")
+    pytest.skip(reason)
+
+
+def _load_pyproject(path: Path = PYPROJECT) -> dict:
     try:
         import tomllib
     except ImportError:  # Python 3.10
         tomllib = pytest.importorskip("tomli")
-    with open(PYPROJECT, "rb") as f:
+    with open(path, "rb") as f:
         return tomllib.load(f)
 
 
 def _cibuildwheel() -> list[str]:
     if importlib.util.find_spec("cibuildwheel") is not None:
         version = importlib.metadata.version("cibuildwheel")
-        if version.split(".")[0] != "3":
-            pytest.skip(f"the [tool.cibuildwheel] configuration targets cibuildwheel 3.x; {version} is installed")
+        if version.split(".")[0] != CIBUILDWHEEL_MAJOR:
+            _missing(f"the [tool.cibuildwheel] configuration targets cibuildwheel {CIBUILDWHEEL_MAJOR}.x; "
+                     f"{version} is installed (pip install 'cibuildwheel==4.3.5')")
         return [sys.executable, "-m", "cibuildwheel"]
-    exe = shutil.which("cibuildwheel")
-    if exe is None:
-        pytest.skip("cibuildwheel is not installed (pip install 'cibuildwheel==3.4.1', Python >= 3.11)")
-    return [exe]
+    _missing("cibuildwheel is not installed in this interpreter (pip install 'cibuildwheel==4.3.5', Python >= 3.11)")
 
 
 def _identifiers(platform_name: str, *archs: str) -> list[str]:
@@ -86,11 +94,22 @@ def test_unsupported_architectures_are_skipped(platform_name):
     assert _identifiers(platform_name, "all") == EXPECTED[platform_name]
 
 
+@pytest.mark.parametrize("platform_name", sorted(EXPECTED))
+def test_build_identifiers_per_architecture(platform_name):
+    # What each runner of ci/github/wheels.yml builds (CIBW_ARCHS = one architecture).
+    archs = {"linux": ["x86_64", "aarch64"], "macos": ["arm64"], "windows": ["AMD64"]}[platform_name]
+    for arch in archs:
+        tag = {"AMD64": "win_amd64", "arm64": "macosx_arm64"}.get(arch, f"manylinux_{arch}")
+        assert _identifiers(platform_name, arch) == [f"{py}-{tag}" for py in PYTHONS]
+
+
 def test_abi3_and_free_threading_configuration():
     config = _load_pyproject()["tool"]
     assert config["scikit-build"]["wheel"]["py-api"] == "cp312"
     cibw = config["cibuildwheel"]
-    assert "cpython-freethreading" in cibw["enable"]
+    # cibuildwheel 4 rejects the 3.x "cpython-freethreading" group and builds cp314t without any group.
+    assert "cpython-freethreading" not in cibw.get("enable", [])
+    assert "cp314t-*" in cibw["build"] and not any(b.startswith("cp313t") for b in cibw["build"])
     # Free-threaded builds cannot use the limited API (scikit-build-core ignores py-api there) and have no peer.
     override = next(o for o in cibw["overrides"] if o["select"] == "cp31*t-*")
     assert not any(r.startswith("ai-edge-litert") for r in override["test-requires"])
@@ -229,3 +248,9 @@ def test_sdist_carries_the_repository_files_the_build_needs():
     # Building an sdist from an unpacked sdist: _repo/ is already there and ../../ is not.
     override = next(o for o in config["tool"]["scikit-build"]["overrides"] if o.get("if", {}).get("from-sdist"))
     assert override["sdist"]["force-include"] == {}
+
+
+def test_wheels_workflow_pins_cibuildwheel_4():
+    workflow = (REPO / "ci" / "github" / "wheels.yml").read_text(encoding="utf-8")
+    pins = set(re.findall(r"cibuildwheel(?:==|@v)(\d+\.\d+\.\d+)", workflow))
+    assert pins == {"4.3.5"}, pins
