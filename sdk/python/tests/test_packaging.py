@@ -229,6 +229,46 @@ def test_third_party_notices_cover_the_bundled_files():
         assert needle in notices, needle
 
 
+def test_project_metadata():
+    project = _load_pyproject()["project"]
+    assert project["license"] == "Apache-2.0"  # PEP 639 SPDX expression
+    assert project["license-files"] == LICENSE_FILES
+    classifiers = project["classifiers"]
+    # PEP 639: no licence classifiers next to a licence expression.
+    assert not any(c.startswith("License ::") for c in classifiers)
+    versions = sorted((c.rsplit(":: ", 1)[1] for c in classifiers if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)),
+                      key=lambda v: int(v.split(".")[1]))
+    assert versions == ["3.10", "3.11", "3.12", "3.13", "3.14"]
+    assert project["requires-python"] == ">=3.10"
+    assert any(c.startswith("Programming Language :: Python :: Free Threading ::") for c in classifiers)
+    # The wheels built are the versions the classifiers promise (plus the free-threaded 3.14 build).
+    built = {b.split("-")[0] for b in _load_pyproject()["tool"]["cibuildwheel"]["build"]}
+    assert built == {f"cp3{v.split('.')[1]}" for v in versions} | {"cp314t"}
+    try:
+        from trove_classifiers import classifiers as known
+    except ImportError:
+        known = None
+    if known is not None:
+        assert not [c for c in classifiers if c not in known], "unknown trove classifiers"
+
+    urls = project["urls"]
+    assert set(urls) == {"Homepage", "Source", "Issues", "Documentation"}
+    assert all(u.startswith("https://") for u in urls.values())
+    assert project["readme"] == "README.md"
+    readme = (PACKAGE_DIR / "README.md").read_text(encoding="utf-8")
+    assert "pip install litert-sdk" in readme and urls["Source"] in readme
+    assert "](" not in readme.replace("](https://", ""), "relative links do not work on PyPI"
+
+    # pip install "./sdk/python[flex]" ./flex: the extra names the flex distribution at its own version.
+    flex = REPO / "flex" / "pyproject.toml"
+    (extra,) = project["optional-dependencies"]["flex"]
+    assert extra.startswith("litert-sdk-flex==")
+    if flex.is_file():
+        flex_project = _load_pyproject(flex)["project"]
+        assert extra == f"{flex_project['name']}=={flex_project['version']}"
+        assert flex_project["version"] == project["version"]  # released in lockstep
+
+
 def test_sdist_carries_the_repository_files_the_build_needs():
     # The sdist builds on its own (test_distributions.py builds one): CMakeLists.txt reads runtime/ and custom_ops/
     # from _repo/ there, which sdist.force-include fills from ../../ (scikit-build-core >= 1.0).
