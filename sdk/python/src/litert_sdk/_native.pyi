@@ -95,6 +95,8 @@ class CompiledModel:
     def prepare(self, signature: int) -> None:
         """Allocate the signature's buffers now."""
 
+    def set_shape_hook(self, hook: object | None) -> None: ...
+
     def run(self, signature: int, inputs: list, auto_resize: bool = True) -> list: ...
 
     def run_exact(self, signature: int, inputs: object | None) -> object:

@@ -46,6 +46,31 @@ BROADCAST_TO, REDUCE_ALL, BROADCAST_ARGS, SQUARED_DIFFERENCE, POW = 130, 140, 14
 # Operators that make shapes into values: a model without them has no shape arithmetic for the runtime to miss.
 SHAPE_SOURCE_OPS = frozenset({SHAPE, RANK, BROADCAST_ARGS})
 
+# Operators whose output shape depends on the values of a data input, whatever the shapes: never known statically.
+VALUE_DEPENDENT_OPS: dict[int, str] = {
+    103: "UNIQUE", 109: "WHERE", 120: "NON_MAX_SUPPRESSION_V4", 121: "NON_MAX_SUPPRESSION_V5", 125: "SEGMENT_SUM",
+    68: "SPARSE_TO_DENSE",
+}
+# Operators whose output shape is given by the value of an operand (positions): value-dependent when that value is
+# neither a constant nor computed from shapes.
+_SHAPE_VALUE_OPERANDS: dict[int, tuple[int, ...]] = {
+    RESHAPE: (1,), FILL: (0,), BROADCAST_TO: (1,), TILE: (1,), PAD: (1,), PADV2: (1,), MIRROR_PAD: (1,),
+    SLICE: (1, 2), STRIDED_SLICE: (1, 2, 3), TRANSPOSE: (1,), EXPAND_DIMS: (1,), RESIZE_BILINEAR: (1,),
+    RESIZE_NEAREST_NEIGHBOR: (1,), RANGE: (0, 1, 2), 48: (1,), ONE_HOT: (1,), TRANSPOSE_CONV: (0,),
+    153: (2,), 154: (2,), 155: (2,), 157: (2,),  # UNSORTED_SEGMENT_*: num_segments
+}
+_OP_NAMES = {RESHAPE: "RESHAPE", FILL: "FILL", BROADCAST_TO: "BROADCAST_TO", TILE: "TILE", PAD: "PAD", PADV2: "PADV2",
+             MIRROR_PAD: "MIRROR_PAD", SLICE: "SLICE", STRIDED_SLICE: "STRIDED_SLICE", TRANSPOSE: "TRANSPOSE",
+             EXPAND_DIMS: "EXPAND_DIMS", RESIZE_BILINEAR: "RESIZE_BILINEAR",
+             RESIZE_NEAREST_NEIGHBOR: "RESIZE_NEAREST_NEIGHBOR", RANGE: "RANGE", 48: "TOPK_V2", ONE_HOT: "ONE_HOT",
+             TRANSPOSE_CONV: "TRANSPOSE_CONV", 153: "UNSORTED_SEGMENT_PROD", 154: "UNSORTED_SEGMENT_MAX",
+             155: "UNSORTED_SEGMENT_SUM", 157: "UNSORTED_SEGMENT_MIN", **VALUE_DEPENDENT_OPS}
+
+
+def op_name(code: int) -> str:
+    return _OP_NAMES.get(code, f"builtin operator {code}")
+
+
 # Output shape = shape of input 0.
 _UNARY = frozenset({6, 8, 11, 13, 14, 19, 20, 21, 25, 28, 47, 50, 53, 54, 59, 66, 73, 75, 76, 80, 87, 92, 93, 98,
                     101, 104, 105, 108, 111, 114, 116, 117, 124, 128, 150, 152, 158})
@@ -555,10 +580,16 @@ class ShapeEngine:
         return opt
 
     # -- propagation -------------------------------------------------------------------------------------------
-    def propagate(self, subgraph: int, inputs: dict[int, Shape]) -> dict[int, _T]:
-        """Every tensor of `subgraph` the propagation can follow, from the shapes of its input tensors."""
+    def propagate(self, subgraph: int, inputs: dict[int, Shape],
+                  tainted: dict[int, tuple[int, int]] | None = None) -> dict[int, _T]:
+        """Every tensor of `subgraph` the propagation can follow, from the shapes of its input tensors.
+
+        ``tainted``, when given, receives the tensors whose shape depends on input values: tensor -> (operator index,
+        builtin code) of the operator that makes it so."""
         tensors, ops = self._subgraphs[subgraph]
         known: dict[int, _T] = {i: _T(tuple(int(d) for d in s)) for i, s in inputs.items()}
+        taint: dict[int, tuple[int, int]] = {} if tainted is None else tainted
+        derived: set[int] = set()  # tensors whose value is computed from shapes
 
         def get(i: int) -> _T | None:
             if i < 0:
@@ -569,11 +600,28 @@ class ShapeEngine:
                     known[i] = c
             return known.get(i)
 
-        for op in ops:
+        for oi, op in enumerate(ops):
             code = self._codes[op.scalar(0, "<I", 0)]
             in_idx = list(op.ints(1) or ())
             out_idx = list(op.ints(2) or ())
             ins = [get(i) for i in in_idx]
+            if code in SHAPE_SOURCE_OPS or any(i in derived for i in in_idx):
+                derived.update(i for i in out_idx if i >= 0)
+            source = next((taint[i] for i in in_idx if i in taint), None)
+            if source is None and code in VALUE_DEPENDENT_OPS:
+                source = (oi, code)
+            if source is None and code in _SHAPE_VALUE_OPERANDS:
+                # a shape operand whose value only the run knows (values computed from shapes that this module
+                # cannot follow leave the output unknown instead: the runtime's layout stands)
+                if any(k < len(ins) and in_idx[k] >= 0 and (ins[k] is None or ins[k].value is None)
+                       and in_idx[k] not in derived for k in _SHAPE_VALUE_OPERANDS[code]):
+                    source = (oi, code)
+            if source is not None:
+                for i in out_idx:
+                    if i >= 0:
+                        taint[i] = source
+                        known.pop(i, None)
+                continue
             out_types = [tensors[i].scalar(1, "<b", 0) for i in out_idx if i >= 0]
             results = None
             if code != CUSTOM:
@@ -630,4 +678,22 @@ def outputs_needing_copies(engine: ShapeEngine, outputs: dict[int, list[int]]) -
             for t in op.ints(2) or ():
                 if t in wanted_set and tensors[t].scalar(1, "<b", 0) in _COPYABLE_TYPES:
                     found.setdefault(sg, []).append(int(t))
+    return found
+
+
+def value_dependent_outputs(engine: ShapeEngine, subgraph: int, input_tensors: Sequence[int],
+                            input_shapes: Sequence[Sequence[int]], output_tensors: Sequence[int]
+                            ) -> dict[int, tuple[int, int]]:
+    """Output tensors whose shape depends on input values and which the model declares dynamic (a -1 in the shape
+    signature, or no shape), with the (operator index, builtin code) that makes them so."""
+    taint: dict[int, tuple[int, int]] = {}
+    engine.propagate(subgraph, {int(t): tuple(s) for t, s in zip(input_tensors, input_shapes)}, taint)
+    tensors = engine._subgraphs[subgraph][0]
+    found = {}
+    for t in output_tensors:
+        if t in taint:
+            sig = tensors[t].ints(7)
+            shape = tensors[t].ints(0)
+            if shape is None or (sig is not None and any(d < 0 for d in sig)):
+                found[int(t)] = taint[t]
     return found

@@ -13,7 +13,7 @@ from typing import Any, overload
 from . import _runtime
 from ._lazy import np
 from ._types import ElementType
-from .errors import CustomOpError, InvalidArgumentError, LiteRtError
+from .errors import CustomOpError, InvalidArgumentError, LiteRtError, ValueDependentShapeError
 from .model import Model, SignatureSpec, TensorSpec
 from .options import Accelerator, CpuOptions, Options
 
@@ -43,6 +43,9 @@ def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
             n.add_custom_op(code, kernel, io_shapes)
         return n
 
+    if model.has_value_dependent_ops():
+        _refuse_value_dependent_outputs(model)
+
     def create(o: Options) -> Any:
         cm = native.CompiledModel(native_model, native_options(o))
         if model.has_shape_arithmetic():
@@ -63,6 +66,27 @@ def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
 
     logging.getLogger("litert_sdk").info("falling back to CPU: %s", reason)
     return create(cpu_options), cpu_options, reason
+
+def _refuse_value_dependent_outputs(model: Model) -> None:
+    """ValueDependentShapeError for a signature output whose shape depends on input values (WHERE, UNIQUE, NMS,
+    RANGE of computed bounds, RESHAPE to a computed shape, ...): libLiteRt's CompiledModel lays every output out
+    before the run and cannot return them (it fails with internal messages or returns stale shapes)."""
+    from ._shapes import op_name, value_dependent_outputs
+
+    engine = model._shape_engine()
+    for s in model.signatures:
+        shapes = [tuple(max(d, 1) for d in t.shape or ()) for _, t in s.inputs]
+        found = value_dependent_outputs(engine, s.subgraph, [t.index for _, t in s.inputs], shapes,
+                                        [t.index for _, t in s.outputs])
+        for name, t in s.outputs:
+            if t.index in found:
+                op, code = found[t.index]
+                raise ValueDependentShapeError(
+                    f"output {name!r} (tensor {t.index}) of signature {s.key!r} has a shape that depends on the input "
+                    f"values (operator {op} of subgraph {s.subgraph}, {op_name(code)}); the LiteRT runtime lays "
+                    "outputs out before the run and cannot return it. Make the shape static (e.g. pad to a maximum "
+                    "size) or return a fixed-size result")
+
 
 def _shape_hook(model: Model) -> Any:
     """The native layer's output-shape hook for ``model``: the shape engine's output shapes for the signature's

@@ -100,6 +100,23 @@ def tiled(x):
     return {"tiled": t, "broadcast": tf.broadcast_to(tf.constant([1.0, 2.0, 3.0]), tf.shape(x)) + x}
 
 
+def value_dependent(kind: str):
+    """Models whose output shape depends on input values (the SDK refuses them with ValueDependentShapeError)."""
+    if kind == "range":
+        return lambda x: {"y": tf.range(tf.reduce_sum(tf.cast(x > 0.0, tf.int32)))}
+    if kind == "where":
+        return lambda x: {"y": tf.where(x > 0.0)}
+    if kind == "unique":
+        return lambda x: {"y": tf.unique(tf.reshape(tf.cast(x > 0.0, tf.int32), [-1])).y}
+    if kind == "nms":
+        return lambda x: {"y": tf.image.non_max_suppression(
+            tf.concat([x[:, :2], x[:, :2] + 1.0], axis=1), x[:, 2], max_output_size=4, iou_threshold=0.5)}
+    # value-dependent inside, fixed-size outside: runs
+    return lambda x: {"count": tf.reduce_sum(tf.cast(tf.where(x > 0.0), tf.float32), axis=0)}
+
+
+VALUE_DEPENDENT = ("range", "where", "unique", "nms", "reduced")
+
 MODELS = {
     "cnn_flatten": lambda: (_keras(cnn_flatten()), (8, 8, 3)),
     "cnn_flatten_int8": lambda: (_keras(cnn_flatten(), "int8", (8, 8, 3)), (8, 8, 3)),
@@ -109,6 +126,8 @@ MODELS = {
     "mobilenet_v3_small_dynamic": lambda: (_keras(mobilenet_v3_small(), "dynamic"), (64, 64, 3)),
     "shape_fill": lambda: (_function(shape_fill, [tf.TensorSpec([None, 3], tf.float32, name="x")]), (3,)),
     "tiled": lambda: (_function(tiled, [tf.TensorSpec([None, 3], tf.float32, name="x")]), (3,)),
+    **{f"value_{k}": (lambda k=k: (_function(value_dependent(k), [tf.TensorSpec([None, 3], tf.float32, name="x")]),
+                                   (3,))) for k in VALUE_DEPENDENT},
 }
 
 
