@@ -28,7 +28,8 @@ from typing import Any
 from ._lazy import np
 from ._rewrite import _Model, _Table
 
-__all__ = ["ShapeEngine", "ShapeError", "MAX_VALUE_ELEMENTS", "SHAPE_SOURCE_OPS", "infer_op"]
+__all__ = ["ShapeEngine", "ShapeError", "MAX_VALUE_ELEMENTS", "SHAPE_SOURCE_OPS", "SHAPE_VALUE_OPERANDS",
+           "VALUE_DEPENDENT_OPS", "infer_op", "op_name", "outputs_needing_copies", "value_dependent_outputs"]
 
 MAX_VALUE_ELEMENTS = 1024  # integer tensors up to this size carry values through the propagation
 
@@ -53,17 +54,17 @@ VALUE_DEPENDENT_OPS: dict[int, str] = {
 }
 # Operators whose output shape is given by the value of an operand (positions): value-dependent when that value is
 # neither a constant nor computed from shapes.
-_SHAPE_VALUE_OPERANDS: dict[int, tuple[int, ...]] = {
+SHAPE_VALUE_OPERANDS: dict[int, tuple[int, ...]] = {
     RESHAPE: (1,), FILL: (0,), BROADCAST_TO: (1,), TILE: (1,), PAD: (1,), PADV2: (1,), MIRROR_PAD: (1,),
     SLICE: (1, 2), STRIDED_SLICE: (1, 2, 3), TRANSPOSE: (1,), EXPAND_DIMS: (1,), RESIZE_BILINEAR: (1,),
     RESIZE_NEAREST_NEIGHBOR: (1,), RANGE: (0, 1, 2), 48: (1,), ONE_HOT: (1,), TRANSPOSE_CONV: (0,),
-    153: (2,), 154: (2,), 155: (2,), 157: (2,),  # UNSORTED_SEGMENT_*: num_segments
+    SPLIT: (0,), SPLIT_V: (1, 2), 153: (2,), 154: (2,), 155: (2,), 157: (2,),  # UNSORTED_SEGMENT_*: num_segments
 }
 _OP_NAMES = {RESHAPE: "RESHAPE", FILL: "FILL", BROADCAST_TO: "BROADCAST_TO", TILE: "TILE", PAD: "PAD", PADV2: "PADV2",
              MIRROR_PAD: "MIRROR_PAD", SLICE: "SLICE", STRIDED_SLICE: "STRIDED_SLICE", TRANSPOSE: "TRANSPOSE",
              EXPAND_DIMS: "EXPAND_DIMS", RESIZE_BILINEAR: "RESIZE_BILINEAR",
              RESIZE_NEAREST_NEIGHBOR: "RESIZE_NEAREST_NEIGHBOR", RANGE: "RANGE", 48: "TOPK_V2", ONE_HOT: "ONE_HOT",
-             TRANSPOSE_CONV: "TRANSPOSE_CONV", 153: "UNSORTED_SEGMENT_PROD", 154: "UNSORTED_SEGMENT_MAX",
+             TRANSPOSE_CONV: "TRANSPOSE_CONV", SPLIT: "SPLIT", SPLIT_V: "SPLIT_V", 153: "UNSORTED_SEGMENT_PROD", 154: "UNSORTED_SEGMENT_MAX",
              155: "UNSORTED_SEGMENT_SUM", 157: "UNSORTED_SEGMENT_MIN", **VALUE_DEPENDENT_OPS}
 
 
@@ -610,11 +611,11 @@ class ShapeEngine:
             source = next((taint[i] for i in in_idx if i in taint), None)
             if source is None and code in VALUE_DEPENDENT_OPS:
                 source = (oi, code)
-            if source is None and code in _SHAPE_VALUE_OPERANDS:
+            if source is None and code in SHAPE_VALUE_OPERANDS:
                 # a shape operand whose value only the run knows (values computed from shapes that this module
                 # cannot follow leave the output unknown instead: the runtime's layout stands)
                 if any(k < len(ins) and in_idx[k] >= 0 and (ins[k] is None or ins[k].value is None)
-                       and in_idx[k] not in derived for k in _SHAPE_VALUE_OPERANDS[code]):
+                       and in_idx[k] not in derived for k in SHAPE_VALUE_OPERANDS[code]):
                     source = (oi, code)
             if source is not None:
                 for i in out_idx:
@@ -648,27 +649,21 @@ class ShapeEngine:
         return [None if known.get(int(t)) is None else known[int(t)].shape for t in output_tensors]
 
 
-# Operators whose output the runtime lays out during the run when one of these operands is not a constant (their
-# output can then not take a client buffer: see ``_rewrite.add_output_copies``).
-_SHAPE_OPERANDS: dict[int, tuple[int, ...]] = {
-    RESHAPE: (1,), FILL: (0,), BROADCAST_TO: (1,), TILE: (1,), PAD: (1,), PADV2: (1,), MIRROR_PAD: (1,),
-    SLICE: (1, 2), STRIDED_SLICE: (1, 2, 3), TRANSPOSE: (1,), EXPAND_DIMS: (1,), RESIZE_BILINEAR: (1,),
-    RESIZE_NEAREST_NEIGHBOR: (1,), SPLIT: (0,), SPLIT_V: (1, 2),
-}
 # Schema tensor types a single-input CONCATENATION copies: float32, int32, uint8, int64, bool, int16, int8.
 _COPYABLE_TYPES = frozenset({0, 2, 3, 4, 6, 7, 9})
 
 
 def outputs_needing_copies(engine: ShapeEngine, outputs: dict[int, list[int]]) -> dict[int, list[int]]:
     """Of the signature output tensors ``{subgraph: [tensor, ...]}``, those produced by an operator whose shape
-    operand is computed (not a constant), by subgraph."""
+    operand is computed (not a constant), by subgraph: the runtime lays such outputs out during the run and cannot
+    bind a client buffer to them (``_rewrite.add_output_copies``)."""
     found: dict[int, list[int]] = {}
     for sg, wanted in outputs.items():
         tensors, ops = engine._subgraphs[sg]
         wanted_set = set(wanted)
         for op in ops:
             code = engine._codes[op.scalar(0, "<I", 0)]
-            positions = _SHAPE_OPERANDS.get(code)
+            positions = SHAPE_VALUE_OPERANDS.get(code)
             if positions is None:
                 continue
             ins = list(op.ints(1) or ())

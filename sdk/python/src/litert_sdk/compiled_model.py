@@ -43,7 +43,7 @@ def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
             n.add_custom_op(code, kernel, io_shapes)
         return n
 
-    if model.has_value_dependent_ops():
+    if model.may_have_value_dependent_shapes():
         _refuse_value_dependent_outputs(model)
 
     def create(o: Options) -> Any:

@@ -134,9 +134,6 @@ class SubgraphSpec:
 
 _CUSTOM_OPCODE = 32  # _rewrite.CUSTOM_OPCODE (not imported here: model loading does not need the rewriter)
 _SHAPE_SOURCE_OPS = frozenset({77, 110, 145})  # _shapes.SHAPE_SOURCE_OPS: SHAPE, RANK, BROADCAST_ARGS
-# _shapes.VALUE_DEPENDENT_OPS and the operators whose shape operand may be computed at run time
-_VALUE_SHAPE_OPS = frozenset({103, 109, 120, 121, 125, 68, 22, 94, 130, 69, 34, 60, 100, 65, 45, 39, 70, 23, 97, 96,
-                              48, 85, 67, 153, 154, 155, 157})
 
 
 def _custom_codes_missing(d: dict[str, Any]) -> bool:
@@ -301,10 +298,22 @@ class Model:
         then follow the inputs through shape arithmetic, which the SDK's shape engine follows (``_shapes``)."""
         return any(op.opcode in _SHAPE_SOURCE_OPS for sg in self.subgraphs for op in sg.ops)
 
-    def has_value_dependent_ops(self) -> bool:
-        """True when an operator's output shape may depend on tensor values (WHERE, UNIQUE, RANGE, RESHAPE of a
-        computed shape, ...): the compile then checks that no signature output does (``_shapes``)."""
-        return any(op.opcode in _VALUE_SHAPE_OPS for sg in self.subgraphs for op in sg.ops)
+    def may_have_value_dependent_shapes(self) -> bool:
+        """True when an operator's output shape may depend on tensor values: WHERE, UNIQUE, NMS, ..., or an operator
+        whose shape operand (RESHAPE's shape, RANGE's bounds, ...) is computed rather than constant. The compile then
+        checks that no signature output does (``_shapes.value_dependent_outputs``). Reads only the graph."""
+        from ._shapes import SHAPE_VALUE_OPERANDS, VALUE_DEPENDENT_OPS
+
+        for sg in self.subgraphs:
+            computed = set(sg.inputs)
+            for op in sg.ops:
+                if op.opcode in VALUE_DEPENDENT_OPS:
+                    return True
+                positions = SHAPE_VALUE_OPERANDS.get(op.opcode, ())
+                if any(k < len(op.inputs) and op.inputs[k] in computed for k in positions):
+                    return True
+                computed.update(op.outputs)
+        return False
 
     def _shape_engine(self) -> Any:
         """The model's shape engine (``_shapes.ShapeEngine``), made on first use."""
