@@ -330,6 +330,9 @@ def _release_at_exit() -> None:
 
 # ----------------------------------------------------------------------------------------------- compile support
 FLEX_PREFIX = "Flex"  # custom codes of Select TF ops (FlexCumprod, ...)
+# How to get litert-sdk-flex (error messages).
+FLEX_INSTALL_HINT = ('from a litert-sdk checkout: pip install ./sdk/python ./flex (once litert-sdk is on PyPI: '
+                     'pip install "litert-sdk[flex]")')
 
 
 def _flex_kernels(codes: list[str], model: "Model") -> list[CustomOp]:
@@ -341,7 +344,7 @@ def _flex_kernels(codes: list[str], model: "Model") -> list[CustomOp]:
             raise
         raise UnsupportedError(
             f"the model uses Select TensorFlow ops ({', '.join(codes)}), which need the Flex package: "
-            "pip install litert-sdk[flex]"
+            + FLEX_INSTALL_HINT
         ) from None
     return list(litert_sdk_flex.kernels_for(codes, model))
 

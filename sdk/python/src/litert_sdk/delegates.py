@@ -186,7 +186,8 @@ class CoreMlDelegate(Delegate):
 
 
 class FlexDelegate(Delegate):
-    """Select TF ops (Flex). Provided by the optional ``litert-sdk-flex`` package (``pip install litert-sdk[flex]``)."""
+    """Select TF ops (Flex). Provided by the optional ``litert-sdk-flex`` package (from a checkout:
+    ``pip install ./sdk/python ./flex``; ``pip install "litert-sdk[flex]"`` once published)."""
 
     name = "Flex"
 
@@ -198,9 +199,9 @@ class FlexDelegate(Delegate):
         try:
             import litert_sdk_flex  # type: ignore[import-not-found]
         except ImportError:
-            raise UnsupportedError(
-                "FlexDelegate needs the Flex package: pip install litert-sdk[flex]"
-            ) from None
+            from .custom_ops import FLEX_INSTALL_HINT
+
+            raise UnsupportedError(f"FlexDelegate needs the Flex package: {FLEX_INSTALL_HINT}") from None
         return litert_sdk_flex.apply_to_options(options)  # type: ignore[no-any-return]
 
 
