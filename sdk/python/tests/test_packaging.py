@@ -302,6 +302,8 @@ def test_build_manylinux_wheel_defaults():
     script = (REPO / "ci" / "build_manylinux_wheel.sh").read_text(encoding="utf-8")
     assert "[ $# -gt 0 ] || set -- python3\n" in script
     assert "-m ziglang" not in script.replace("`python -m ziglang`", "")
+    # One unwinder in the process: zig's static libunwind would crash on C++ exceptions leaking out of libLiteRt.
+    assert "-DCMAKE_CXX_STANDARD_LIBRARIES=$LIBGCC_S" in script
     bash = shutil.which("bash")
     if bash is not None:
         subprocess.run([bash, "-n", str(REPO / "ci" / "build_manylinux_wheel.sh")], check=True)
