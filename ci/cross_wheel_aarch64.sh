@@ -145,12 +145,18 @@ while IFS=$'\t' read -r name path; do
   else cp "$path" "$STAGE/litert_sdk/"; fi
 done <"$WORK/runtime.list"
 VERSION=$("$TPY" -c 'import re,sys; print(re.search(r"^version\s*=\s*\"([^\"]+)\"", open(sys.argv[1]).read(), re.M).group(1))' "$REPO/sdk/python/pyproject.toml")
+# The licence files every litert-sdk wheel carries (PEP 639, as scikit-build-core writes them for the real wheels).
+mkdir -p "$STAGE/litert_sdk-$VERSION.dist-info/licenses"
+cp "$REPO/sdk/python/LICENSE" "$REPO/sdk/python/NOTICE" "$REPO/sdk/python/THIRD_PARTY_NOTICES.txt" \
+  "$STAGE/litert_sdk-$VERSION.dist-info/licenses/"
 RAW="$WORK/raw" && rm -rf "$RAW" && mkdir -p "$RAW"
 "$TPY" - "$STAGE" "$RAW/litert_sdk-$VERSION-$PYTAG-$PYTAG-linux_aarch64.whl" "$VERSION" "$PYTAG" <<'EOF'
 import base64, hashlib, os, sys, zipfile
 stage, out, version, tag = sys.argv[1:]
 di = f"litert_sdk-{version}.dist-info"
-meta = {f"{di}/METADATA": f"Metadata-Version: 2.1\nName: litert-sdk\nVersion: {version}\nRequires-Dist: numpy>=1.23\nRequires-Dist: flatbuffers>=23.5\n",
+meta = {f"{di}/METADATA": f"Metadata-Version: 2.4\nName: litert-sdk\nVersion: {version}\nLicense-Expression: Apache-2.0\n"
+                            "License-File: LICENSE\nLicense-File: NOTICE\nLicense-File: THIRD_PARTY_NOTICES.txt\n"
+                            "Requires-Dist: numpy>=1.23\nRequires-Dist: flatbuffers>=23.5\n",
         f"{di}/WHEEL": f"Wheel-Version: 1.0\nGenerator: cross_wheel_aarch64\nRoot-Is-Purelib: false\nTag: {tag}-{tag}-linux_aarch64\n"}
 rows = []
 with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
