@@ -73,6 +73,22 @@ def corpus_names() -> list[str]:
     return list(_CORPUS.NAMES)
 
 
+def _flex_unavailable() -> str | None:
+    import importlib.util
+
+    hint = "from the repository root: pip install ./sdk/python ./flex"
+    if importlib.util.find_spec("tensorflow") is None:
+        return f"tensorflow is not installed ({hint})"
+    if importlib.util.find_spec("litert_sdk_flex") is None:
+        return f"litert_sdk_flex is not installed ({hint})"
+    return None
+
+
+_FLEX_REASON = _flex_unavailable()
+# Tests that need the Flex runtime (litert-sdk-flex and TensorFlow).
+requires_flex = pytest.mark.skipif(_FLEX_REASON is not None, reason=f"Flex runtime unavailable: {_FLEX_REASON}")
+
+
 @pytest.fixture(scope="session")
 def peer():
     """ai_edge_litert.interpreter (the same runtime version, 2.3.0): the reference the SDK must match."""

@@ -21,21 +21,13 @@ from litert_sdk import CompiledModel, Interpreter
 from litert_sdk.delegates import FlexDelegate, InterpreterOptions
 from litert_sdk.errors import CustomOpError, InvalidArgumentError, UnsupportedError
 
+from conftest import requires_flex
+
 REPO = Path(__file__).resolve().parents[3]
 MODELS = REPO / "flex" / "tests" / "models"
 CUMPROD = MODELS / "flex_cumprod.tflite"
 
 
-def _flex_unavailable() -> str | None:
-    if importlib.util.find_spec("tensorflow") is None:
-        return "tensorflow is not installed (from the repository root: pip install ./sdk/python ./flex)"
-    if importlib.util.find_spec("litert_sdk_flex") is None:
-        return "litert_sdk_flex is not installed (from the repository root: pip install ./sdk/python ./flex)"
-    return None
-
-
-_REASON = _flex_unavailable()
-requires_flex = pytest.mark.skipif(_REASON is not None, reason=f"Flex runtime unavailable: {_REASON}")
 
 
 def _reference(name: str) -> tuple[dict[str, np.ndarray], list[np.ndarray]]:

@@ -12,7 +12,6 @@ Needs tensorflow-cpu and litert-sdk-flex installed; skipped otherwise.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import platform
 import subprocess
@@ -23,20 +22,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import requires_flex
+
 REPO = Path(__file__).resolve().parents[3]
 MODELS = REPO / "flex" / "tests" / "models"
 
 
-def _flex_unavailable() -> str | None:
-    if importlib.util.find_spec("tensorflow") is None:
-        return "tensorflow is not installed"
-    if importlib.util.find_spec("litert_sdk_flex") is None:
-        return "litert_sdk_flex is not installed"
-    return None
-
-
-_REASON = _flex_unavailable()
-pytestmark = pytest.mark.skipif(_REASON is not None, reason=f"Flex runtime unavailable: {_REASON}")
+pytestmark = requires_flex
 
 # Loads and runs a Flex model, checks it against TensorFlow's reference output (committed .npz).
 _RUN_FLEX = textwrap.dedent(
