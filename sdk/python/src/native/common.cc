@@ -70,6 +70,12 @@ void register_error_translator(nb::module_& m) {
   (void)m;
   nb::register_exception_translator(
       [](const std::exception_ptr& p, void*) {
+        if (!p) {  // libLiteRt's libstdc++ exception seen from a libc++abi (zig-built wheel): no exception_ptr
+          nb::object factory = nb::module_::import_("litert_sdk.errors").attr("_from_native");
+          nb::object exc = factory("Runtime", -1, std::string("the runtime raised a C++ exception"));
+          PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr())), exc.ptr());
+          return;
+        }
         try {
           std::rethrow_exception(p);
         } catch (const Error& e) {
