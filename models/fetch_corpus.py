@@ -166,7 +166,9 @@ def _download(archive: str, dl: Path) -> Path:
             raise RuntimeError(f"npm is needed to fetch {NPM_ARCHIVES[archive]} (apt-get install npm)")
         cmd = [npm, "pack", "--silent", NPM_ARCHIVES[archive]]
     print(f"fetch: {' '.join(cmd[-1:])}", file=sys.stderr)
-    subprocess.run(cmd, check=True, cwd=dl, stdout=subprocess.DEVNULL)
+    proc = subprocess.run(cmd, cwd=dl, capture_output=True, text=True)
+    if proc.returncode != 0:  # the client's own output only when it failed
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
     if not path.is_file():
         raise RuntimeError(f"{cmd[-1]} did not produce {archive}")
     return path
