@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -88,5 +89,7 @@ def test_atheris_engine_smoke(tmp_path: Path, corpus: Path) -> None:
     )
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-3000:]
-    assert "Done 1500 runs" in log, log[-3000:]
+    # libFuzzer may overshoot -runs by a few executions (inputs it reduces after a new coverage find)
+    done = re.search(r"Done (\d+) runs", log)
+    assert done is not None and 1500 <= int(done.group(1)) <= 1600, log[-3000:]
     assert not list(crashes.iterdir()), log[-3000:]
