@@ -2,6 +2,7 @@
 #
 #   include(<repo>/runtime/cmake/LiteRtRuntime.cmake)
 #   litert_runtime_import([TARGET <name>] [DESTINATION <dir>] [CACHE_DIR <dir>])
+#   litert_runtime_require()   # the Conan package when a toolchain provides it, else litert_runtime_import()
 #
 # When LiteRt::LiteRt already exists (find_package(LiteRt) from the Conan package), nothing is fetched; the Conan
 # package's build module has already set the variables below. Otherwise the pinned official runtime for the target
@@ -66,6 +67,18 @@ function(_litert_runtime_python out_var)
   endif()
   set(${out_var} "${_py}" PARENT_SCOPE)
 endfunction()
+
+# LiteRt::LiteRt for a project that builds against the runtime: kept when it exists, else the litert-runtime Conan
+# package when find_package can see one (a Conan toolchain), else the pinned runtime (litert_runtime_import). A macro,
+# so that what find_package and litert_runtime_import set lands in the caller's scope.
+macro(litert_runtime_require)
+  if(NOT TARGET LiteRt::LiteRt)
+    find_package(LiteRt CONFIG QUIET)
+  endif()
+  if(NOT TARGET LiteRt::LiteRt)
+    litert_runtime_import()
+  endif()
+endmacro()
 
 function(litert_runtime_import)
   cmake_parse_arguments(ARG "" "TARGET;DESTINATION;CACHE_DIR" "" ${ARGN})
