@@ -133,7 +133,6 @@ class SubgraphSpec:
 
 
 _CUSTOM_OPCODE = 32  # _rewrite.CUSTOM_OPCODE (not imported here: model loading does not need the rewriter)
-_SHAPE_SOURCE_OPS = frozenset({77, 110, 145})  # _shapes.SHAPE_SOURCE_OPS: SHAPE, RANK, BROADCAST_ARGS
 
 
 def _custom_codes_missing(d: dict[str, Any]) -> bool:
@@ -296,7 +295,9 @@ class Model:
     def has_shape_arithmetic(self) -> bool:
         """True when an operator turns tensor shapes into values (SHAPE, RANK, BROADCAST_ARGS): output shapes may
         then follow the inputs through shape arithmetic, which the SDK's shape engine follows (``_shapes``)."""
-        return any(op.opcode in _SHAPE_SOURCE_OPS for sg in self.subgraphs for op in sg.ops)
+        from ._shapes import SHAPE_SOURCE_OPS
+
+        return any(op.opcode in SHAPE_SOURCE_OPS for sg in self.subgraphs for op in sg.ops)
 
     def may_have_value_dependent_shapes(self) -> bool:
         """True when an operator's output shape may depend on tensor values: WHERE, UNIQUE, NMS, ..., or an operator
