@@ -219,6 +219,27 @@ def _tensor_shape(t: _Table) -> tuple[int, ...] | None:
     return tuple(shape) if shape is not None else None
 
 
+_TENSOR_IS_VARIABLE = 5
+
+
+def variable_tensors(data: bytes) -> list[tuple[int, int, str, int | None]]:
+    """TFLite variable tensors (``is_variable``: state that the classic interpreter keeps between runs, e.g. of
+    UNIDIRECTIONAL_SEQUENCE_LSTM): (subgraph, tensor, name, builtin code of the first operator that takes it)."""
+    m = _Model(data)
+    found = []
+    for si, sg in enumerate(m.subgraphs):
+        tensors = sg.tables(_SUBGRAPH_TENSORS)
+        users: dict[int, int] = {}
+        for op in sg.tables(_SUBGRAPH_OPERATORS):
+            code = m.opcode_info(op.scalar(_OP_OPCODE_INDEX, "<I", 0))[0]
+            for i in op.ints(_OP_INPUTS) or ():
+                users.setdefault(i, code)
+        for ti, t in enumerate(tensors):
+            if t.scalar(_TENSOR_IS_VARIABLE, "<B", 0):
+                found.append((si, ti, t.string(_TENSOR_NAME) or "", users.get(ti)))
+    return found
+
+
 def _analyze(m: _Model) -> ModelAnalysis:
     out = ModelAnalysis()
     custom_idx: dict[int, str] = {}

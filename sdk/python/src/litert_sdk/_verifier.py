@@ -901,6 +901,7 @@ class _ShapeChecker:
         self.data = v.u8
         self.opt: dict[int, tuple[int, int, int, int]] | None = None
         self.opt_type = v.scalar(ops, 3, "u8", "builtin_options_type")
+        self.unknown: set[tuple[int, int]] = set()  # (subgraph, tensor) whose declared shape is not a fact
 
     @staticmethod
     def _per_op(arr: tuple[np.ndarray, np.ndarray, np.ndarray], n: int) -> list[list[int]]:
@@ -913,6 +914,8 @@ class _ShapeChecker:
     # -- tensor facts ------------------------------------------------------------------------------------------
     def shape(self, sg: int, t: int) -> list[int] | None:
         """Declared static shape, or None when the tensor is dynamic or its rank is unknown."""
+        if (sg, t) in self.unknown:
+            return None
         v = self.v
         g = int(v.t_first[sg]) + t
         start, ln = v.t_shape
@@ -1241,6 +1244,9 @@ class _ShapeChecker:
                 pieces = self.option(op, 0, "<i", 0)
                 if pieces != len(outs):
                     v.problem(f"{label} (builtin operator {c}) splits into {pieces} pieces but has {len(outs)} outputs")
+                continue
+            if c == 118:  # IF: its outputs take the shape of the branch the run takes; the declared one is a guess
+                self.unknown.update((sg, t) for t in outs if t >= 0)
                 continue
             if len(outs) != 1 or outs[0] < 0:
                 continue

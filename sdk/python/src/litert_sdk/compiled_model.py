@@ -43,12 +43,12 @@ def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
             n.add_custom_op(code, kernel, io_shapes)
         return n
 
-    if model.may_have_value_dependent_shapes():
+    if model._refused:
         _refuse_value_dependent_outputs(model)
 
     def create(o: Options) -> Any:
         cm = native.CompiledModel(native_model, native_options(o))
-        if model.has_shape_arithmetic():
+        if model.has_shape_arithmetic() or model._dynamic:
             cm.set_shape_hook(_shape_hook(model))
         return cm
 
@@ -68,38 +68,45 @@ def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
     return create(cpu_options), cpu_options, reason
 
 def _refuse_value_dependent_outputs(model: Model) -> None:
-    """ValueDependentShapeError for a signature output whose shape depends on input values (WHERE, UNIQUE, NMS,
-    RANGE of computed bounds, RESHAPE to a computed shape, ...): libLiteRt's CompiledModel lays every output out
-    before the run and cannot return them (it fails with internal messages or returns stale shapes)."""
-    from ._shapes import op_name, value_dependent_outputs
+    """ValueDependentShapeError for a signature output whose shape only the run tells (WHERE, UNIQUE, NMS, RANGE of
+    computed bounds, IF, ...) and whose element type the SDK's copy operator cannot take (strings, float16, ...):
+    libLiteRt's CompiledModel cannot bind a client buffer to such an output. Outputs of other types run: the SDK
+    copies them into a buffer it grows as needed and reads their shape back after each run."""
+    from ._shapes import op_name
 
-    engine = model._shape_engine()
-    for s in model.signatures:
-        shapes = [tuple(max(d, 1) for d in t.shape or ()) for _, t in s.inputs]
-        found = value_dependent_outputs(engine, s.subgraph, [t.index for _, t in s.inputs], shapes,
-                                        [t.index for _, t in s.outputs])
-        for name, t in s.outputs:
-            if t.index in found:
-                op, code = found[t.index]
-                raise ValueDependentShapeError(
-                    f"output {name!r} (tensor {t.index}) of signature {s.key!r} has a shape that depends on the input "
-                    f"values (operator {op} of subgraph {s.subgraph}, {op_name(code)}); the LiteRT runtime lays "
-                    "outputs out before the run and cannot return it. Make the shape static (e.g. pad to a maximum "
-                    "size) or return a fixed-size result")
+    for s, name, index, (op, code) in model._refused:
+        raise ValueDependentShapeError(
+            f"output {name!r} (tensor {index}) of signature {s.key!r} has a shape that only the run tells (operator "
+            f"{op} of subgraph {s.subgraph}, {op_name(code)}) and an element type the SDK cannot copy; the LiteRT "
+            "runtime lays outputs out before the run and cannot return it. Make the shape static (e.g. pad to a "
+            "maximum size) or cast the output to a numeric type")
 
 
 def _shape_hook(model: Model) -> Any:
     """The native layer's output-shape hook for ``model``: the shape engine's output shapes for the signature's
-    current input shapes (None where it cannot tell, so the runtime's layout stands). It holds the engine and the
-    signature specs, not the compiled model."""
+    current input shapes (None where it cannot tell, so the runtime's layout stands), and for outputs whose shape
+    only the run tells a capacity in elements (their shape is read back after each run). It holds the engine and
+    the signature specs, not the compiled model."""
+    from ._shapes import output_capacity
+
     engine = model._shape_engine()
     sigs = [(s.subgraph, [t.index for _, t in s.inputs], [t.index for _, t in s.outputs]) for s in model.signatures]
+    dynamic = model._dynamic
 
-    def hook(sig: int, input_shapes: list[list[int]]) -> list[tuple[int, ...] | None] | None:
+    def hook(sig: int, input_shapes: list[list[int]]) -> list[tuple[int, ...] | int | None] | None:
         subgraph, ins, outs = sigs[sig]
         if any(d < 0 for s in input_shapes for d in s):
             return None
-        return engine.output_shapes(subgraph, ins, input_shapes, outs)
+        known = engine.propagate(subgraph, {t: tuple(s) for t, s in zip(ins, input_shapes)})
+        read_back = dynamic.get(subgraph, ())
+        result: list[tuple[int, ...] | int | None] = []
+        for t in outs:
+            if t in read_back:
+                result.append(output_capacity(input_shapes))
+            else:
+                r = known.get(t)
+                result.append(None if r is None else r.shape)
+        return result
 
     return hook
 

@@ -301,6 +301,9 @@ void CompiledModel::allocate_locked(size_t sig) {
     LiteRtStatus status = LiteRtGetCompiledModelOutputTensorLayouts(cm_, sig, n_out, layouts.data(), true);
     st.allocation_error.clear();
     std::vector<size_t> min_bytes(n_out, 0);
+    std::vector<char> dynamic(n_out, 0);
+    std::vector<std::vector<int64_t>> before_run(n_out);  // shapes reported for value-dependent outputs until a run
+    std::vector<char> has_before_run(n_out, 0);
     if (status == kLiteRtStatusOk && shape_hook_.is_valid() && !shape_hook_.is_none()) {
       nb::list in_shapes;
       for (size_t i = 0; i < n_in; ++i) in_shapes.append(nb::cast(st.inputs[i].dims));
@@ -313,6 +316,23 @@ void CompiledModel::allocate_locked(size_t sig) {
         for (size_t i = 0; i < n_out; ++i) {
           nb::handle s = shapes[i];
           if (s.is_none()) continue;
+          if (nb::isinstance<nb::int_>(s)) {  // a capacity: the shape depends on tensor values
+            int64_t cap = nb::cast<int64_t>(s);
+            if (cap < 1) cap = 1;
+            size_t esize = element_size(out_types_[sig][i]);
+            size_t runtime_bytes = 0;
+            bool runtime_static = true;
+            for (int64_t d : layout_dims(layouts[i])) runtime_static &= d >= 0;
+            if (runtime_static && esize) runtime_bytes = layout_num_elements(layouts[i], "output") * esize;
+            min_bytes[i] = runtime_bytes;
+            if (runtime_static) {
+              before_run[i] = layout_dims(layouts[i]);
+              has_before_run[i] = 1;
+            }
+            layouts[i] = make_layout({cap});
+            dynamic[i] = 1;
+            continue;
+          }
           LiteRtLayout computed = make_layout(nb::cast<std::vector<int64_t>>(s));
           if (layout_dims(computed) == layout_dims(layouts[i])) continue;
           size_t esize = element_size(out_types_[sig][i]);
@@ -327,11 +347,22 @@ void CompiledModel::allocate_locked(size_t sig) {
       st.outputs[i].name = out_names_[sig][i];
       if (status == kLiteRtStatusOk) {
         make_slot(st.outputs[i], out_types_[sig][i], layouts[i], string_output_capacity_, min_bytes[i]);
+        Slot& o = st.outputs[i];
+        if (dynamic[i] && o.block) {  // until a run tells: the runtime's own layout (its declared shape)
+          size_t n = 1;
+          for (int64_t d : before_run[i]) n *= static_cast<size_t>(d);
+          if (has_before_run[i] && n * element_size(o.type) <= o.block->size) {
+            o.dims = before_run[i];
+            o.bytes = n * element_size(o.type);
+          }
+        }
       } else {
         st.outputs[i].release();
         st.outputs[i].type = out_types_[sig][i];
       }
     }
+    st.dynamic = dynamic;
+    st.has_dynamic = std::find(dynamic.begin(), dynamic.end(), 1) != dynamic.end();
     if (custom_ops_ && custom_ops_->has_errors()) {  // a kernel could not compute its output shapes
       take_errors_locked();
       raise_custom_op_errors(custom_ops_, "allocation");
@@ -380,6 +411,19 @@ std::vector<int64_t> CompiledModel::input_shape(size_t sig, size_t index) {
   SignatureState& st = state(sig);
   check_index(index, st.inputs.size(), "input");
   return st.inputs[index].dims;
+}
+
+std::vector<std::vector<int64_t>> CompiledModel::runtime_output_shapes(size_t sig) {
+  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+  lock(lk);
+  SignatureState& st = state(sig);
+  std::vector<LiteRtLayout> layouts(st.outputs.size());
+  std::memset(layouts.data(), 0, sizeof(LiteRtLayout) * layouts.size());
+  check(LiteRtGetCompiledModelOutputTensorLayouts(cm_, sig, layouts.size(), layouts.data(), false),
+        "LiteRtGetCompiledModelOutputTensorLayouts");
+  std::vector<std::vector<int64_t>> out;
+  for (const LiteRtLayout& l : layouts) out.push_back(layout_dims(l));
+  return out;
 }
 
 std::vector<int64_t> CompiledModel::output_shape(size_t sig, size_t index) {
@@ -484,7 +528,7 @@ bool CompiledModel::try_run_single(size_t sig, size_t in_index, PyObject* value,
   std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
   lock(lk);
   SignatureState& st = state(sig);
-  if (!st.runnable || in_index >= st.inputs.size() || out_index >= st.outputs.size()) return false;
+  if (!st.runnable || st.has_dynamic || in_index >= st.inputs.size() || out_index >= st.outputs.size()) return false;
   Slot& os = st.outputs[out_index];
   ExactArray target;
   if (out) {  // check before changing anything; acquired again after the run (the GIL may be released in it)
@@ -583,8 +627,77 @@ void CompiledModel::run_locked(size_t sig, const std::vector<LiteRtTensorBuffer>
   run_buffers_locked(st, sig, ins, outs);
 }
 
+// After a run: the shapes of outputs whose shape depends on tensor values, as the runtime resized them.
+void CompiledModel::read_dynamic_shapes_locked(SignatureState& st, size_t sig) {
+  std::vector<LiteRtLayout> layouts(st.outputs.size());
+  std::memset(layouts.data(), 0, sizeof(LiteRtLayout) * layouts.size());
+  check(LiteRtGetCompiledModelOutputTensorLayouts(cm_, sig, layouts.size(), layouts.data(), false),
+        "LiteRtGetCompiledModelOutputTensorLayouts");
+  for (size_t i = 0; i < st.outputs.size(); ++i) {
+    if (!st.dynamic[i]) continue;
+    Slot& s = st.outputs[i];
+    std::vector<int64_t> dims = layout_dims(layouts[i]);
+    size_t n = 1;
+    for (int64_t d : dims) {
+      if (d < 0) raise(ErrorKind::kRuntime, "the runtime reports no shape for output '" + s.name + "' after the run");
+      n *= static_cast<size_t>(d);
+    }
+    size_t bytes = n * element_size(s.type);
+    if (!s.block || bytes > s.block->size)
+      raise(ErrorKind::kRuntime, "output '" + s.name + "' has shape " + dims_to_string(dims) +
+                                     ", larger than its buffer (" + std::to_string(s.block ? s.block->size : 0) +
+                                     " bytes): the result is not returned");
+    if (dims != s.dims) {
+      s.view = nb::object();  // views are made for one shape
+      s.dims = std::move(dims);
+      s.bytes = bytes;
+    }
+  }
+}
+
+// After a failed run: grow the buffers of value-dependent outputs the runtime needed larger; false when none did.
+bool CompiledModel::grow_dynamic_outputs_locked(SignatureState& st, size_t sig, std::vector<LiteRtTensorBuffer>& outs) {
+  std::vector<LiteRtLayout> layouts(st.outputs.size());
+  std::memset(layouts.data(), 0, sizeof(LiteRtLayout) * layouts.size());
+  if (LiteRtGetCompiledModelOutputTensorLayouts(cm_, sig, layouts.size(), layouts.data(), false) != kLiteRtStatusOk)
+    return false;
+  bool grown = false;
+  for (size_t i = 0; i < st.outputs.size(); ++i) {
+    if (!st.dynamic[i]) continue;
+    Slot& s = st.outputs[i];
+    size_t n = 1;
+    bool known = true;
+    for (int64_t d : layout_dims(layouts[i])) {
+      known &= d >= 0;
+      n *= static_cast<size_t>(std::max<int64_t>(d, 0));
+    }
+    const size_t esize = element_size(s.type);
+    if (!known || !esize || !s.block || n * esize <= s.block->size) continue;
+    const int64_t cap = static_cast<int64_t>(n + n / 2);
+    LiteRtTensorBuffer old = s.buffer;
+    make_slot(s, s.type, make_layout({cap}));
+    for (auto& b : outs)
+      if (b == old) b = s.buffer;
+    if (st.out_buffers.size() > i) st.out_buffers[i] = s.buffer;
+    grown = true;
+  }
+  return grown;
+}
+
 void CompiledModel::run_buffers_locked(SignatureState& st, size_t sig, const std::vector<LiteRtTensorBuffer>& ins,
-                                       const std::vector<LiteRtTensorBuffer>& outs) {
+                                       const std::vector<LiteRtTensorBuffer>& given_outs) {
+  std::vector<LiteRtTensorBuffer> outs = given_outs;
+  for (int attempt = 0;; ++attempt) {
+    if (run_once_locked(st, sig, ins, outs, attempt < 4 && st.has_dynamic)) break;
+    take_errors_locked();
+  }
+  if (st.has_dynamic) read_dynamic_shapes_locked(st, sig);
+}
+
+// One LiteRtRunCompiledModel; returns false (having grown output buffers) when `may_grow` and a value-dependent
+// output needed a larger buffer, so that the caller runs again.
+bool CompiledModel::run_once_locked(SignatureState& st, size_t sig, const std::vector<LiteRtTensorBuffer>& ins,
+                                    std::vector<LiteRtTensorBuffer>& outs, bool may_grow) {
   LiteRtStatus status;
   const auto t0 = std::chrono::steady_clock::now();
   if (st.last_run_ns >= 0 && st.last_run_ns < kKeepGilBelowNs) {
@@ -601,6 +714,7 @@ void CompiledModel::run_buffers_locked(SignatureState& st, size_t sig, const std
   last_run_ns_.store(ns, std::memory_order_relaxed);
   if (custom_ops_ && custom_ops_->has_errors())  // the runtime ignores a failing kernel Run: never return its outputs
     raise_custom_op_errors(custom_ops_, "run", status != kLiteRtStatusOk ? take_errors_locked() : std::string());
+  if (status != kLiteRtStatusOk && may_grow && grow_dynamic_outputs_locked(st, sig, outs)) return false;
   if (status != kLiteRtStatusOk) {
     std::string errors = take_errors_locked();
     bool strings = false;
@@ -619,6 +733,7 @@ void CompiledModel::run_buffers_locked(SignatureState& st, size_t sig, const std
     }
     check(status, "LiteRtRunCompiledModel", errors);
   }
+  return true;
 }
 
 void CompiledModel::prepare(size_t sig) {
@@ -761,6 +876,7 @@ void bind_compiled_model(nb::module_& m) {
       .def_prop_ro("num_signatures", &CompiledModel::num_signatures)
       .def("input_shape", &CompiledModel::input_shape, nb::arg("signature"), nb::arg("index"))
       .def("output_shape", &CompiledModel::output_shape, nb::arg("signature"), nb::arg("index"))
+      .def("runtime_output_shapes", &CompiledModel::runtime_output_shapes, nb::arg("signature"))
       .def("resize_input", &CompiledModel::resize_input, nb::arg("signature"), nb::arg("index"), nb::arg("shape"),
            nb::arg("strict") = true)
       .def("set_input", &CompiledModel::set_input, nb::arg("signature"), nb::arg("index"), nb::arg("array"))

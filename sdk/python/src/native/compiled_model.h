@@ -32,6 +32,10 @@ struct SignatureState {
   // buffer exists and the outputs could be laid out (set by allocate_locked).
   std::vector<LiteRtTensorBuffer> in_buffers, out_buffers;
   bool runnable = false;
+  // Outputs whose shape only the run tells (the shape hook gave a capacity, not a shape): their buffers have room
+  // for `capacity` elements, grow when the runtime needs more, and take the runtime's shape after each run.
+  std::vector<char> dynamic;
+  bool has_dynamic = false;
   int64_t last_run_ns = -1;  // duration of the last run of this signature (-1: never run)
 };
 
@@ -48,6 +52,8 @@ class CompiledModel {
 
   std::vector<int64_t> input_shape(size_t sig, size_t index);
   std::vector<int64_t> output_shape(size_t sig, size_t index);
+  // The runtime's own current output shapes (after a run: what the kernels resized them to).
+  std::vector<std::vector<int64_t>> runtime_output_shapes(size_t sig);
   void resize_input(size_t sig, size_t index, const std::vector<int64_t>& dims, bool strict);
 
   // `value`: anything nanobind can take as an ndarray (a TypeError otherwise).
@@ -65,7 +71,8 @@ class CompiledModel {
   bool is_fully_accelerated();
   std::string error_messages();
   // Output shapes the SDK computes itself (litert_sdk._shapes): `hook(signature, input_shapes)` returns, per output,
-  // the shape the kernels will produce, or None where the runtime's layout stands. Called whenever a signature's
+  // the shape the kernels will produce, None where the runtime's layout stands, or an int: a capacity in elements
+  // for an output whose shape depends on tensor values (its shape is read back from the runtime after each run). Called whenever a signature's
   // slots are laid out (first use and every resize); the runtime keeps output layouts from before a resize when
   // shapes flow through shape operators, so output buffers are sized from the hook's shapes. None removes it.
   void set_shape_hook(nb::object hook);
@@ -93,10 +100,14 @@ class CompiledModel {
   void run_locked(size_t sig, const std::vector<LiteRtTensorBuffer>* input_override = nullptr);
   void run_buffers_locked(SignatureState& st, size_t sig, const std::vector<LiteRtTensorBuffer>& ins,
                           const std::vector<LiteRtTensorBuffer>& outs);
+  bool run_once_locked(SignatureState& st, size_t sig, const std::vector<LiteRtTensorBuffer>& ins,
+                       std::vector<LiteRtTensorBuffer>& outs, bool may_grow);
   bool try_copy_in_locked(Slot& slot, PyObject* value);
   nb::object try_run_exact_locked(size_t sig, nb::handle inputs);
   static nb::object copy_out(Slot& slot);  // a new numpy array holding the slot's contents
   std::string take_errors_locked();
+  bool grow_dynamic_outputs_locked(SignatureState& st, size_t sig, std::vector<LiteRtTensorBuffer>& outs);
+  void read_dynamic_shapes_locked(SignatureState& st, size_t sig);
 
   ModelPtr model_;
   SessionPtr custom_ops_;  // custom-op kernel instances and the failures they report (outlives cm_)
