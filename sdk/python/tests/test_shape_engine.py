@@ -216,17 +216,51 @@ def test_recurrent_state_follows_the_reference(name: str, peer) -> None:
     cm.close()
 
 
-def test_fused_lstm_variable_tensors_get_a_typed_error(peer) -> None:
-    """A tf_keras LSTM converts to UNIDIRECTIONAL_SEQUENCE_LSTM with its state in TFLite variable tensors, which
-    libLiteRt refuses to load: a typed UnsupportedError that names the operator and the tensor (it was "could not
-    load a TFLite model")."""
-    path = TESTS / "models" / "shapes" / "lstm_fused.tflite"
+ZERO_BATCH_RUNS = ("cnn_flatten", "tiled", "squeeze_excite", "unet", "mobilenet_v3_small", "lstm_unrolled",
+                   "cnn_flatten_int8")
+
+
+@pytest.mark.parametrize("name", ZERO_BATCH_RUNS)
+def test_batch_zero_gives_empty_outputs(name: str) -> None:
+    """A batch of 0: libLiteRt refuses zero-size dimensions, so the SDK answers the run itself when the shape engine
+    shows every output empty: each output is an empty array of the shape TensorFlow gives (its batch-1 shape with 0
+    rows; ai-edge-litert fails on some of these), through every API, and batch 3 afterwards equals TensorFlow."""
+    path = TESTS / "models" / "shapes" / f"{name}.tflite"
     ref = np.load(path.with_suffix(".npz"))
-    runner = peer.Interpreter(model_path=str(path)).get_signature_runner()
-    for r in range(2):  # the reference runs it, and keeps the state from run to run
-        np.testing.assert_allclose(runner(seq=ref[f"x_r{r}"])["out"], ref[f"out_r{r}"], rtol=1e-5,
-                                   atol=1e-5)
-    for load in (lambda: litert_sdk.Interpreter(model_path=str(path)),
-                 lambda: litert_sdk.CompiledModel.from_buffer(path.read_bytes())):
-        with pytest.raises(litert_sdk.UnsupportedError, match=r"UNIDIRECTIONAL_SEQUENCE_LSTM.*variable tensor"):
-            load()
+    x0 = ref["x_b1"][:0]
+    interp = litert_sdk.Interpreter(model_path=str(path))
+    runner = interp.get_signature_runner()
+    in_name = next(iter(runner.get_input_details()))
+    outs = list(runner.get_output_details())
+    want = {n: (0, *ref[f"{n}_b1"].shape[1:]) for n in outs}
+    for got in (runner(**{in_name: x0}), litert_sdk.CompiledModel.from_file(path).run({in_name: x0})):
+        assert {n: v.shape for n, v in got.items()} == want
+        assert all(v.dtype == ref[f"{n}_b1"].dtype for n, v in got.items())
+    other = litert_sdk.Interpreter(model_path=str(path))
+    d = other.get_input_details()[0]
+    other.resize_tensor_input(d["index"], x0.shape)
+    other.allocate_tensors()
+    assert tuple(other.get_input_details()[0]["shape"]) == x0.shape
+    other.set_tensor(d["index"], x0)
+    other.invoke()
+    by_index = {o["index"]: other.get_tensor(o["index"]) for o in other.get_output_details()}
+    for n, o in runner.get_output_details().items():
+        assert by_index[o["index"]].shape == want[n]
+    got = runner(**{in_name: ref["x_b3"]})  # and back to a real batch
+    for n in outs:
+        np.testing.assert_allclose(got[n], ref[f"{n}_b3"], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["shape_fill", "value_where", "cond_shapes", "topk"])
+def test_batch_zero_with_non_empty_outputs_gets_a_typed_error(name: str, peer) -> None:
+    """When an output would have elements (a SHAPE output, an IF, ...), the SDK cannot answer a zero-size run and
+    the runtime refuses it: a typed UnsupportedError naming the output (ai-edge-litert fails on these too)."""
+    path = TESTS / "models" / "shapes" / f"{name}.tflite"
+    x0 = np.load(path.with_suffix(".npz"))["x_b1"][:0]
+    with pytest.raises(ValueError):
+        peer.Interpreter(model_path=str(path)).get_signature_runner()(x=x0)
+    runner = litert_sdk.Interpreter(model_path=str(path)).get_signature_runner()
+    with pytest.raises(litert_sdk.UnsupportedError, match=r"zero-size .*output '"):
+        runner(x=x0)
+    x3 = np.load(path.with_suffix(".npz"))["x_b3"]
+    assert runner(x=x3)  # still usable at a real batch

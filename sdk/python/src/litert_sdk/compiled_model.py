@@ -48,8 +48,7 @@ def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
 
     def create(o: Options) -> Any:
         cm = native.CompiledModel(native_model, native_options(o))
-        if model.has_shape_arithmetic() or model._dynamic:
-            cm.set_shape_hook(_shape_hook(model))
+        cm.set_shape_hook(_shape_hook(model))
         return cm
 
     try:
@@ -89,15 +88,19 @@ def _shape_hook(model: Model) -> Any:
     the signature specs, not the compiled model."""
     from ._shapes import output_capacity
 
-    engine = model._shape_engine()
     sigs = [(s.subgraph, [t.index for _, t in s.inputs], [t.index for _, t in s.outputs]) for s in model.signatures]
     dynamic = model._dynamic
+    # Models without shape arithmetic or outputs read back after the run need the engine only for zero-size inputs
+    # (a batch of 0), which the runtime refuses: the engine is then built on first use.
+    always = model.has_shape_arithmetic() or bool(dynamic)
 
     def hook(sig: int, input_shapes: list[list[int]]) -> list[tuple[int, ...] | int | None] | None:
         subgraph, ins, outs = sigs[sig]
         if any(d < 0 for s in input_shapes for d in s):
             return None
-        known = engine.propagate(subgraph, {t: tuple(s) for t, s in zip(ins, input_shapes)})
+        if not always and all(d for s in input_shapes for d in s):
+            return None
+        known = model._shape_engine().propagate(subgraph, {t: tuple(s) for t, s in zip(ins, input_shapes)})
         read_back = dynamic.get(subgraph, ())
         result: list[tuple[int, ...] | int | None] = []
         for t in outs:

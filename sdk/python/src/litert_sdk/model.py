@@ -264,7 +264,7 @@ class Model:
         if not isinstance(path, (str, os.PathLike)):
             raise ModelError(f"model path must be a str or os.PathLike, got {type(path).__name__}")
         from ._flatbuffer import check_model_file, read_model_bytes
-        from ._verifier import verify_model_bytes
+        from ._verifier import verify_for_runtime
 
         p = os.fspath(path)
         if not isinstance(p, str):
@@ -272,12 +272,18 @@ class Model:
         # os.stat first: ModelError for a missing path, a directory, or a FIFO / device / socket (never opened).
         check_model_file(p)
         content = read_model_bytes(p)
-        sigs = verify_model_bytes(content)  # the runtime only sees verified models
+        fixed, sigs = verify_for_runtime(content)  # the runtime only sees verified models
         try:
-            native_model = _runtime.native().Model.from_file(env._native, p)
+            if fixed is None:
+                native_model = _runtime.native().Model.from_file(env._native, p)
+            else:  # with the computed shapes of tensors whose declared shape differs
+                native_model = _runtime.native().Model.from_buffer(env._native, fixed)
         except LiteRtError as e:
             raise _load_failure(content, e) from None
-        return cls(native_model, env, p, content, sigs)
+        model = cls(native_model, env, p, content if fixed is None else fixed, sigs)
+        if fixed is not None:
+            model._content = fixed  # (not the file's bytes: content() must not read them again)
+        return model
 
     @classmethod
     def from_buffer(cls, data: bytes | bytearray | memoryview, environment: _runtime.Environment | None = None) -> "Model":
@@ -287,9 +293,10 @@ class Model:
         raw = bytes(data)
         if len(raw) < 8:
             raise ModelError(f"model content is too short to be a TFLite model ({len(raw)} bytes)")
-        from ._verifier import verify_model_bytes
+        from ._verifier import verify_for_runtime
 
-        sigs = verify_model_bytes(raw)  # the runtime only sees verified models
+        fixed, sigs = verify_for_runtime(raw)  # the runtime only sees verified models
+        raw = raw if fixed is None else fixed  # (with the computed shapes of tensors whose declared shape differs)
         try:
             native_model = _runtime.native().Model.from_buffer(env._native, raw)
         except LiteRtError as e:

@@ -25,6 +25,16 @@ void Slot::release() {
   view = nb::object();
   block.reset();
   bytes = 0;
+  empty = false;
+}
+
+// A slot of zero elements: a small block (numpy views and copies of it are empty arrays) and no runtime buffer.
+static void make_empty_slot(Slot& slot, LiteRtElementType type, const std::vector<int64_t>& dims) {
+  slot.release();
+  slot.type = type;
+  slot.dims = dims;
+  slot.block = std::make_shared<AlignedBlock>(LITERT_SDK_HOST_MEMORY_ALIGNMENT);
+  slot.empty = true;
 }
 
 // Runs shorter than this keep the GIL: releasing and re-taking it costs more than the run would let other threads
@@ -285,6 +295,8 @@ static void make_slot(Slot& slot, LiteRtElementType type, const LiteRtLayout& la
 void CompiledModel::allocate_locked(size_t sig) {
   SignatureState& st = sigs_[sig];
   st.ready = false;
+  st.empty = false;
+  st.empty_error.clear();
   const size_t n_in = in_types_[sig].size(), n_out = out_types_[sig].size();
   st.inputs.resize(n_in);
   st.outputs.resize(n_out);
@@ -384,6 +396,46 @@ void CompiledModel::allocate_locked(size_t sig) {
   for (size_t i = 0; i < n_out; ++i)
     st.runnable &= (st.out_buffers[i] = st.outputs[i].buffer) != nullptr && !is_string_type(st.outputs[i].type);
   st.ready = true;
+  st.zero_dims.resize(n_in);
+  for (const auto& z : st.zero_dims)
+    if (!z.empty()) {
+      lay_out_empty_locked(sig);
+      break;
+    }
+}
+
+void CompiledModel::lay_out_empty_locked(size_t sig) {
+  SignatureState& st = sigs_[sig];
+  const size_t n_in = st.inputs.size(), n_out = st.outputs.size();
+  st.empty = true;
+  st.runnable = false;
+  st.empty_error.clear();
+  nb::list in_shapes;
+  for (size_t i = 0; i < n_in; ++i) {
+    if (!st.zero_dims[i].empty()) make_empty_slot(st.inputs[i], in_types_[sig][i], st.zero_dims[i]);
+    in_shapes.append(nb::cast(st.inputs[i].dims));
+  }
+  nb::object computed = nb::none();
+  if (shape_hook_.is_valid() && !shape_hook_.is_none()) computed = shape_hook_(sig, in_shapes);
+  for (size_t i = 0; i < n_out; ++i) {
+    Slot& o = st.outputs[i];
+    std::string why;
+    if (computed.is_none() || nb::len(computed) != n_out || computed[i].is_none() ||
+        nb::isinstance<nb::int_>(computed[i])) {
+      why = "its shape cannot be computed for these input shapes";
+    } else {
+      std::vector<int64_t> dims = nb::cast<std::vector<int64_t>>(computed[i]);
+      if (std::find(dims.begin(), dims.end(), 0) != dims.end()) {
+        make_empty_slot(o, out_types_[sig][i], dims);
+        continue;
+      }
+      why = "it would have shape " + dims_to_string(dims) + " (elements computed from no input elements)";
+    }
+    if (st.empty_error.empty())
+      st.empty_error = "cannot run with zero-size input shapes: libLiteRt refuses tensors with a zero-size "
+                       "dimension, and the SDK answers such a run itself only when every output is empty; output '" +
+                       o.name + "' is not: " + why;
+  }
 }
 
 std::string CompiledModel::take_errors_locked() {
@@ -440,11 +492,13 @@ void CompiledModel::resize_locked(size_t sig, size_t index, const std::vector<in
   if (dims.size() > LITERT_SDK_TENSOR_MAX_RANK)
     raise(ErrorKind::kInvalidArgument, "shape " + dims_to_string(dims) + " has more than 8 dimensions");
   std::vector<int> d32;
+  bool zero = false;
   for (int64_t v : dims) {
     if (v < 0 || v > (1ll << 31) - 1)
       raise(ErrorKind::kInvalidArgument, "cannot resize input '" + st.inputs[index].name + "' to " +
                                              dims_to_string(dims) + ": dimensions must be non-negative");
-    d32.push_back(static_cast<int>(v));
+    zero |= v == 0;
+    d32.push_back(static_cast<int>(std::max<int64_t>(v, 1)));  // the runtime refuses 0: see SignatureState
   }
   LiteRtStatus status;
   {
@@ -460,6 +514,8 @@ void CompiledModel::resize_locked(size_t sig, size_t index, const std::vector<in
     if (!errors.empty()) msg += ": " + errors;
     throw Error(ErrorKind::kInvalidArgument, static_cast<int>(status), msg);
   }
+  st.zero_dims.resize(st.inputs.size());
+  st.zero_dims[index] = zero ? dims : std::vector<int64_t>();
   try {
     allocate_locked(sig);
   } catch (const Error& e) {
@@ -500,6 +556,7 @@ void CompiledModel::copy_in_locked(size_t sig, size_t index, const nb::ndarray<n
     resize_locked(sig, index, dims, true);
   }
   Slot& slot = sigs_[sig].inputs[index];
+  if (slot.empty) return;  // no elements
   if (!slot.buffer)
     raise(ErrorKind::kInvalidArgument, "input '" + slot.name + "' has no concrete shape; resize it first");
   copy_ndarray_to(array, slot.block->data, slot.bytes);
@@ -596,6 +653,10 @@ nb::object CompiledModel::get_input(size_t sig, size_t index) { return slot_arra
 
 void CompiledModel::run_locked(size_t sig, const std::vector<LiteRtTensorBuffer>* input_override) {
   SignatureState& st = state(sig);
+  if (st.empty) {  // zero-size inputs: every output is empty (nothing to compute), or the run cannot be answered
+    if (!st.empty_error.empty()) raise(ErrorKind::kUnsupported, st.empty_error);
+    return;
+  }
   if (st.runnable && !input_override) {  // common case: every slot has its buffer
     run_buffers_locked(st, sig, st.in_buffers, st.out_buffers);
     return;

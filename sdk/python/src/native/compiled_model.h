@@ -20,6 +20,7 @@ struct Slot {
   BlockPtr block;
   LiteRtTensorBuffer buffer = nullptr;
   nb::object view;  // read-only numpy view over `block`, made on first copy-out (copies are `view.copy()`)
+  bool empty = false;  // a zero-size shape: no elements, no runtime buffer (the runtime refuses zero-size tensors)
   void release();   // needs the GIL (drops `view`)
 };
 
@@ -36,6 +37,12 @@ struct SignatureState {
   // for `capacity` elements, grow when the runtime needs more, and take the runtime's shape after each run.
   std::vector<char> dynamic;
   bool has_dynamic = false;
+  // Zero-size inputs (a batch of 0): libLiteRt refuses zero-size dimensions, so the runtime keeps the shape with
+  // each 0 as 1 and the SDK answers the run itself when the shape hook shows every output empty (no elements to
+  // compute); otherwise `empty_error` says why the run cannot be answered.
+  std::vector<std::vector<int64_t>> zero_dims;  // per input: its zero-size shape, or empty when it has none
+  bool empty = false;
+  std::string empty_error;
   int64_t last_run_ns = -1;  // duration of the last run of this signature (-1: never run)
 };
 
@@ -95,6 +102,7 @@ class CompiledModel {
   void ensure_open() const;
   SignatureState& state(size_t sig);  // validates `sig`, allocates slots on first use
   void allocate_locked(size_t sig);
+  void lay_out_empty_locked(size_t sig);
   void resize_locked(size_t sig, size_t index, const std::vector<int64_t>& dims, bool strict);
   void copy_in_locked(size_t sig, size_t index, const nb::ndarray<nb::ro>& array, bool auto_resize);
   void run_locked(size_t sig, const std::vector<LiteRtTensorBuffer>* input_override = nullptr);

@@ -2,10 +2,12 @@
 through shape arithmetic, converted with TensorFlow 2.21's TFLite converter, and TensorFlow's outputs for seeded
 inputs at batch 1, 3 and 8 (``<name>.npz``: ``x_b<B>``, ``<output>_b<B>``).
 
-    python sdk/python/tests/models/make_shape_models.py      # needs tensorflow-cpu==2.21.0
+    python sdk/python/tests/models/make_shape_models.py [name ...]  # tensorflow-cpu==2.21.0 (+ tf_keras==2.21.0
+                                                                    # for lstm_fused)
 
 Each model's first input has a dynamic batch (``None``); test_shape_engine.py runs it at batch 1, 3, 8 and 3 again
-through the Interpreter, signature runners and CompiledModel.
+through the Interpreter, signature runners and CompiledModel. The recurrent models in FIXED_BATCH have a batch of 1
+and keep state from run to run: their .npz holds four runs in a row (``x_r<N>``, ``<output>_r<N>``).
 """
 
 from __future__ import annotations
