@@ -1,0 +1,429 @@
+"""ai_edge_litert's CompiledModel / TensorBuffer API: the same test body runs against ai-edge-litert 2.3.0 (the peer)
+and litert_sdk, asserting upstream's documented behaviour; outputs are compared bit for bit with ai_edge_litert's
+Interpreter (which gives the peer's CompiledModel outputs bit for bit on these models).
+
+Models: the bundled face detector (float32, static shapes), microWakeWord's alexa (int8 in, uint8 out) and the
+TFLM sine model (dynamic batch). None computes output shapes at run time (where the peer corrupts its heap).
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import litert_sdk
+
+FACE = Path(litert_sdk.__file__).parent / "data" / "face_detection_short_range.tflite"
+FACE_KEY = "<placeholder signature>"
+APIS = ["ai_edge_litert", "litert_sdk"]
+
+
+@pytest.fixture(params=APIS)
+def api(request):
+    """The package under test: its CompiledModel, TensorBuffer and HardwareAccelerator, imported the upstream way."""
+    if request.param == "ai_edge_litert":
+        request.getfixturevalue("peer")  # skips when ai-edge-litert is not installed
+        from ai_edge_litert.compiled_model import CompiledModel
+        from ai_edge_litert.hardware_accelerator import HardwareAccelerator
+        from ai_edge_litert.tensor_buffer import TensorBuffer
+    else:
+        from litert_sdk.compiled_model import CompiledModel
+        from litert_sdk.hardware_accelerator import HardwareAccelerator
+        from litert_sdk.tensor_buffer import TensorBuffer
+    return SimpleNamespace(name=request.param, CompiledModel=CompiledModel, TensorBuffer=TensorBuffer,
+                           HardwareAccelerator=HardwareAccelerator)
+
+
+def _interpreter_outputs(peer, path, inputs, resize=None):
+    """ai_edge_litert Interpreter outputs by tensor name (the reference)."""
+    it = peer.Interpreter(model_path=str(path))
+    if resize is not None:
+        it.resize_tensor_input(0, resize)
+    it.allocate_tensors()
+    for d, x in zip(it.get_input_details(), inputs):
+        it.set_tensor(d["index"], x)
+    it.invoke()
+    return {d["name"]: it.get_tensor(d["index"]) for d in it.get_output_details()}
+
+
+def _seeded_input(details, seed=0):
+    rng = np.random.default_rng(seed)
+    dtype = np.dtype(details["dtype"])
+    if dtype.kind == "f":
+        return rng.standard_normal(details["shape"]).astype(dtype)
+    return rng.integers(-100, 100, details["shape"]).astype(dtype)
+
+
+def _read_outputs(model, key, buffers):
+    out = {}
+    for (name, d), buf in zip(model.get_output_tensor_details(key).items(), buffers):
+        out[d["name"]] = buf.read(math.prod(d["shape"]), np.dtype(d["dtype"])).reshape(d["shape"])
+    return out
+
+
+def _assert_bitwise(got, want):
+    assert got.keys() == want.keys()
+    for k in want:
+        assert got[k].dtype == want[k].dtype and got[k].shape == want[k].shape, k
+        assert got[k].tobytes() == want[k].tobytes(), f"{k}: max diff {np.abs(got[k] - want[k]).max()}"
+
+
+def _aligned(shape, dtype, offset=0):
+    """A C-contiguous array whose address is 64-byte aligned plus ``offset`` bytes."""
+    dtype = np.dtype(dtype)
+    n = math.prod(shape) * dtype.itemsize
+    raw = np.zeros(n + 128, np.uint8)
+    start = (-raw.ctypes.data) % 64 + offset
+    a = raw[start:start + n].view(dtype).reshape(shape)
+    assert a.ctypes.data % 64 == offset
+    return a
+
+
+# -- imports, signatures, details -------------------------------------------------------------------------------------
+def test_hardware_accelerator_values(api):
+    hw = api.HardwareAccelerator
+    assert (int(hw.CPU), int(hw.GPU), int(hw.NPU)) == (1, 2, 4)  # LiteRtHwAccelerators bits
+    assert int(hw.GPU | hw.CPU) == 3
+
+
+def test_signature_queries(api):
+    m = api.CompiledModel.from_file(str(FACE))
+    io = {"inputs": ["input"], "outputs": ["regressors", "classificators"]}
+    assert m.get_signature_list() == {FACE_KEY: io}
+    assert m.get_num_signatures() == 1
+    assert m.get_signature_by_index(0) == {"key": FACE_KEY, **io}
+    assert m.get_signature_index(FACE_KEY) == 0
+    assert m.get_signature_index("no such signature") == -1
+
+
+def test_tensor_details_and_buffer_requirements(api):
+    m = api.CompiledModel.from_file(str(FACE))
+    assert m.get_input_tensor_details(FACE_KEY) == {
+        "input": {"name": "input", "index": 0, "dtype": "float32", "shape": [1, 128, 128, 3]}}
+    assert m.get_output_tensor_details(FACE_KEY) == {
+        "regressors": {"name": "regressors", "index": 175, "dtype": "float32", "shape": [1, 896, 16]},
+        "classificators": {"name": "classificators", "index": 174, "dtype": "float32", "shape": [1, 896, 1]}}
+    # buffer_size: the tensor's bytes; supported_types: [1] = kLiteRtTensorBufferTypeHostMemory
+    assert m.get_input_buffer_requirements(0) == {"buffer_size": 128 * 128 * 3 * 4, "supported_types": [1]}
+    assert m.get_output_buffer_requirements(0, 0) == {"buffer_size": 896 * 16 * 4, "supported_types": [1]}
+    assert m.get_output_buffer_requirements(1) == {"buffer_size": 896 * 4, "supported_types": [1]}
+    ins, outs = m.create_input_buffers(0), m.create_output_buffers(0)
+    assert [b.get_tensor_details() for b in ins] == [{"dtype": "float32", "shape": [1, 128, 128, 3]}]
+    assert [b.get_tensor_details() for b in outs] == [{"dtype": "float32", "shape": [1, 896, 16]},
+                                                      {"dtype": "float32", "shape": [1, 896, 1]}]
+    assert m.create_output_buffer_by_name(FACE_KEY, "classificators").get_tensor_details() == {
+        "dtype": "float32", "shape": [1, 896, 1]}
+
+
+# -- running ------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("model", ["face", "microww__alexa.tflite"])
+def test_run_by_index_matches_interpreter(api, peer, corpus, model):
+    path = FACE if model == "face" else corpus / model
+    m = api.CompiledModel.from_file(str(path))
+    key = m.get_signature_by_index(0)["key"]
+    x = _seeded_input(next(iter(m.get_input_tensor_details(key).values())))
+    ins, outs = m.create_input_buffers(0), m.create_output_buffers(0)
+    ins[0].write(x)
+    m.run_by_index(0, ins, outs)
+    want = _interpreter_outputs(peer, path, [x])
+    _assert_bitwise(_read_outputs(m, key, outs), want)
+    # a second run on new input data gives that input's outputs
+    x2 = _seeded_input(next(iter(m.get_input_tensor_details(key).values())), seed=1)
+    ins[0].write(x2)
+    m.run_by_index(0, ins, outs)
+    _assert_bitwise(_read_outputs(m, key, outs), _interpreter_outputs(peer, path, [x2]))
+
+
+def test_run_by_name(api, peer):
+    m = api.CompiledModel.from_file(str(FACE))
+    x = _seeded_input(m.get_input_tensor_details(FACE_KEY)["input"])
+    inp = m.create_input_buffer_by_name(FACE_KEY, "input")
+    outs = {n: m.create_output_buffer_by_name(FACE_KEY, n) for n in ("regressors", "classificators")}
+    inp.write(x)
+    m.run_by_name(FACE_KEY, {"input": inp}, outs)
+    _assert_bitwise(_read_outputs(m, FACE_KEY, [outs["regressors"], outs["classificators"]]),
+                    _interpreter_outputs(peer, FACE, [x]))
+
+
+def test_outputs_written_into_host_memory(api, peer):
+    """Output buffers over numpy memory (create_from_host_memory): the run writes the results into the arrays."""
+    m = api.CompiledModel.from_file(str(FACE))
+    x = _seeded_input(m.get_input_tensor_details(FACE_KEY)["input"])
+    ins = m.create_input_buffers(0)
+    ins[0].write(x)
+    reg, cls = _aligned((896 * 16,), np.float32), _aligned((896,), np.float32)
+    outs = [api.TensorBuffer.create_from_host_memory(reg), api.TensorBuffer.create_from_host_memory(cls)]
+    m.run_by_index(0, ins, outs)
+    want = _interpreter_outputs(peer, FACE, [x])
+    assert reg.tobytes() == want["regressors"].tobytes()
+    assert cls.tobytes() == want["classificators"].tobytes()
+
+
+def test_input_from_host_memory_is_zero_copy(api, peer):
+    """An input buffer over numpy memory is read at each run: changing the array changes the outputs.
+
+    ai_edge_litert's host-memory buffers are rank 1 and its runtime tries to resize the input to the buffer's shape
+    ("Cannot auto-resize tensor input"), so it refuses them for inputs of another shape; litert_sdk binds them with
+    the input's shape when the sizes match.
+    """
+    m = api.CompiledModel.from_file(str(FACE))
+    x = _aligned((1, 128, 128, 3), np.float32)
+    x[...] = _seeded_input(m.get_input_tensor_details(FACE_KEY)["input"])
+    buf = api.TensorBuffer.create_from_host_memory(x)
+    assert buf.get_tensor_details() == {"dtype": "float32", "shape": [128 * 128 * 3]}
+    outs = m.create_output_buffers(0)
+    if api.name == "ai_edge_litert":
+        with pytest.raises(RuntimeError, match="Cannot auto-resize tensor"):
+            m.run_by_index(0, [buf], outs)
+        return
+    m.run_by_index(0, [buf], outs)
+    _assert_bitwise(_read_outputs(m, FACE_KEY, outs), _interpreter_outputs(peer, FACE, [x.copy()]))
+    x *= 0.5  # in place: no write()
+    m.run_by_index(0, [buf], outs)
+    _assert_bitwise(_read_outputs(m, FACE_KEY, outs), _interpreter_outputs(peer, FACE, [x.copy()]))
+
+
+def test_resize_input_tensor(api, peer, corpus):
+    path = corpus / "tflm__sine_float.tflite"
+    m = api.CompiledModel.from_file(str(path))
+    m.resize_input_tensor(0, [3, 1])  # strict: the batch is dynamic in the model's shape signature
+    assert m.get_input_tensor_details("serving_default")["dense_input"]["shape"] == [3, 1]
+    assert m.get_output_tensor_details("serving_default")["dense_2"]["shape"] == [3, 1]
+    assert m.get_input_buffer_requirements(0)["buffer_size"] == 12
+    assert m.get_output_buffer_requirements(0)["buffer_size"] == 12
+    ins, outs = m.create_input_buffers(0), m.create_output_buffers(0)
+    assert outs[0].get_tensor_details() == {"dtype": "float32", "shape": [3, 1]}
+    x = np.array([[0.5], [1.0], [1.5]], np.float32)
+    ins[0].write(x)
+    m.run_by_index(0, ins, outs)
+    _assert_bitwise(_read_outputs(m, "serving_default", outs), _interpreter_outputs(peer, path, [x], resize=[3, 1]))
+    m.resize_input_tensor_by_name("serving_default", "dense_input", [2, 1])
+    assert m.get_input_tensor_details("serving_default")["dense_input"]["shape"] == [2, 1]
+
+
+def test_strict_resize_of_static_dimension_raises(api):
+    m = api.CompiledModel.from_file(str(FACE))
+    with pytest.raises(RuntimeError):
+        m.resize_input_tensor(0, [2, 128, 128, 3])
+    assert m.get_input_tensor_details(FACE_KEY)["input"]["shape"] == [1, 128, 128, 3]
+
+
+def test_hardware_accel_and_from_buffer(api, peer):
+    hw = api.HardwareAccelerator
+    by_kw = api.CompiledModel.from_file(str(FACE), hardware_accel=hw.CPU)
+    by_pos = api.CompiledModel.from_buffer(FACE.read_bytes(), hw.CPU)
+    for m in (by_kw, by_pos):
+        assert m.is_fully_accelerated() is True  # every op of the face model runs on XNNPACK
+        x = _seeded_input(m.get_input_tensor_details(FACE_KEY)["input"])
+        ins, outs = m.create_input_buffers(0), m.create_output_buffers(0)
+        ins[0].write(x)
+        m.run_by_index(0, ins, outs)
+        _assert_bitwise(_read_outputs(m, FACE_KEY, outs), _interpreter_outputs(peer, FACE, [x]))
+    with pytest.raises(ValueError, match="either options or hardware_accel"):
+        api.CompiledModel.from_file(str(FACE), hardware_accel=hw.CPU, options=object())
+    with api.CompiledModel.from_file(str(FACE)) as m:
+        assert m.get_num_signatures() == 1
+
+
+# -- TensorBuffer -------------------------------------------------------------------------------------------------------
+def test_create_from_host_memory_alignment_rule(api):
+    """64-byte aligned arrays are shared (no copy); unaligned ones are copied into aligned memory."""
+    aligned = _aligned((16,), np.float32)
+    aligned[:] = np.arange(16)
+    shared = api.TensorBuffer.create_from_host_memory(aligned)
+    aligned[3] = 100.0
+    assert shared.read(16, np.float32)[3] == 100.0
+    shared.write(np.full(2, -1.0, np.float32))
+    assert aligned[:3].tolist() == [-1.0, -1.0, 2.0]
+
+    unaligned = _aligned((16,), np.float32, offset=4)
+    unaligned[:] = np.arange(16)
+    copied = api.TensorBuffer.create_from_host_memory(unaligned)
+    unaligned[3] = 100.0
+    assert copied.read(16, np.float32).tolist() == list(range(16))
+
+
+def test_create_from_host_memory_rejects(api):
+    with pytest.raises(ValueError):
+        api.TensorBuffer.create_from_host_memory([1.0, 2.0])  # not a numpy array
+    with pytest.raises(ValueError):
+        api.TensorBuffer.create_from_host_memory(np.zeros((4, 4), np.float32)[:, 1])  # not C-contiguous
+    with pytest.raises(ValueError):
+        api.TensorBuffer.create_from_host_memory(np.zeros(4, np.float64))  # unsupported dtype
+
+
+def test_write_and_read(api):
+    buf = api.TensorBuffer.create_from_host_memory(_aligned((8,), np.float32))
+    buf.write(np.ones(3, np.float32))  # a shorter write fills the start
+    assert buf.read(8, np.float32).tolist() == [1, 1, 1, 0, 0, 0, 0, 0]
+    buf.write(np.arange(16, dtype=np.float32)[::2])  # non-contiguous sources are made contiguous
+    assert buf.read(8, np.float32).tolist() == list(range(0, 16, 2))
+    buf.write(np.array([1.5], np.float32))
+    assert buf.read(1, np.int32)[0] == np.array([1.5], np.float32).view(np.int32)[0]  # bytes reinterpreted
+    assert buf.read(4, np.uint8).tolist() == list(np.array([1.5], np.float32).view(np.uint8))
+    assert buf.read(0, np.float32).shape == (0,)
+    with pytest.raises(RuntimeError, match="larger than the tensor buffer"):
+        buf.write(np.zeros(9, np.float32))
+    with pytest.raises(RuntimeError, match="larger than the tensor buffer"):
+        buf.read(9, np.float32)
+    with pytest.raises(ValueError, match="Unsupported dtype"):
+        buf.read(1, np.float64)
+    with pytest.raises(ValueError):
+        buf.write([1.0])
+
+
+@pytest.mark.parametrize("dtype_name", ["float16", "bfloat16", "float8_e4m3fn", "float8_e5m2", "int8", "uint8",
+                                        "int32", "bool"])
+def test_dtypes_round_trip(api, dtype_name):
+    import ml_dtypes
+
+    dtype = np.dtype(getattr(ml_dtypes, dtype_name, None) or dtype_name)
+    values = (np.arange(-8, 8) * 0.5).astype(dtype)
+    buf = api.TensorBuffer.create_from_host_memory(values)
+    assert buf.get_tensor_details() == {"dtype": dtype_name, "shape": [16]}
+    got = buf.read(16, dtype)
+    assert got.dtype == dtype and got.tobytes() == values.tobytes()
+    managed = api.TensorBuffer.create_from_host_memory(_aligned((16,), dtype))
+    managed.write(values)
+    assert managed.read(16, dtype).tobytes() == values.tobytes()
+
+
+def test_destroy(api):
+    m = api.CompiledModel.from_file(str(FACE))
+    ins, outs = m.create_input_buffers(0), m.create_output_buffers(0)
+    ins[0].destroy()
+    ins[0].destroy()  # twice is fine
+    with pytest.raises(RuntimeError):
+        ins[0].write(np.zeros(4, np.float32))
+    with pytest.raises(RuntimeError):
+        ins[0].read(1, np.float32)
+    with pytest.raises(RuntimeError):
+        ins[0].get_tensor_details()
+    with pytest.raises(ValueError, match="destroyed"):
+        m.run_by_index(0, ins, outs)
+
+
+def test_bad_signatures_names_and_indices(api):
+    m = api.CompiledModel.from_file(str(FACE))
+    ins, outs = m.create_input_buffers(0), m.create_output_buffers(0)
+    with pytest.raises(RuntimeError, match="Signature not found"):
+        m.get_input_tensor_details("nope")
+    with pytest.raises(RuntimeError, match="not found"):
+        m.create_input_buffer_by_name(FACE_KEY, "nope")
+    with pytest.raises(RuntimeError, match="not found"):
+        m.create_output_buffer_by_name("nope", "regressors")
+    with pytest.raises(RuntimeError):
+        m.create_input_buffers(3)
+    with pytest.raises(RuntimeError):
+        m.get_input_buffer_requirements(5)
+    with pytest.raises(RuntimeError):
+        m.get_output_buffer_requirements(0, 2)
+    with pytest.raises(RuntimeError):
+        m.run_by_index(0, [], outs)
+    with pytest.raises(RuntimeError):
+        m.run_by_name("nope", {"input": ins[0]}, {})
+    with pytest.raises(ValueError):
+        m.resize_input_tensor_by_name(FACE_KEY, "nope", [1, 128, 128, 3])
+    with pytest.raises(ValueError):
+        m.resize_input_tensor_by_name("nope", "input", [1, 128, 128, 3])
+
+
+# -- in child processes -------------------------------------------------------------------------------------------------
+def _run_child(code, timeout=120):
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout)
+
+
+def test_signature_index_out_of_range(peer):
+    """ai_edge_litert aborts the process (a failed LiteRT check); litert_sdk raises a RuntimeError."""
+    body = textwrap.dedent(f"""
+        from {{pkg}}.compiled_model import CompiledModel
+        m = CompiledModel.from_file({str(FACE)!r})
+        try:
+            m.get_signature_by_index(7)
+        except RuntimeError as e:
+            print("raised:", e)
+    """)
+    upstream = _run_child(body.format(pkg="ai_edge_litert"))
+    assert upstream.returncode < 0 and "LiteRT check failed" in upstream.stderr
+    ours = _run_child(body.format(pkg="litert_sdk"))
+    assert ours.returncode == 0, ours.stderr
+    assert "raised: Signature index 7 is out of range" in ours.stdout
+
+
+# A typical ai_edge_litert CompiledModel + TensorBuffer program (as in upstream's docs and tests).
+SCRIPT = '''
+import sys
+import numpy as np
+from ai_edge_litert.compiled_model import CompiledModel
+from ai_edge_litert.hardware_accelerator import HardwareAccelerator
+from ai_edge_litert.tensor_buffer import TensorBuffer
+
+model_path, sine_path, out_path = sys.argv[1:4]
+model = CompiledModel.from_file(model_path, hardware_accel=HardwareAccelerator.CPU)
+signature = model.get_signature_by_index(0)
+key = signature["key"]
+input_details = model.get_input_tensor_details(key)
+output_details = model.get_output_tensor_details(key)
+print("signatures", model.get_num_signatures(), model.get_signature_list())
+
+input_buffers = model.create_input_buffers(0)
+output_buffers = model.create_output_buffers(0)
+rng = np.random.default_rng(7)
+results = {}
+for step in range(3):
+    for buf, (name, d) in zip(input_buffers, input_details.items()):
+        buf.write(rng.standard_normal(d["shape"]).astype(np.dtype(d["dtype"])))
+    model.run_by_index(0, input_buffers, output_buffers)
+    for buf, (name, d) in zip(output_buffers, output_details.items()):
+        n = int(np.prod(d["shape"]))
+        results[f"{name}_{step}"] = buf.read(n, np.dtype(d["dtype"])).reshape(d["shape"])
+
+# output written straight into numpy memory, run by name
+reg = TensorBuffer.create_from_host_memory(np.zeros(896 * 16, np.float32))
+cls = model.create_output_buffer_by_name(key, "classificators")
+model.run_by_name(key, {"input": input_buffers[0]}, {"regressors": reg, "classificators": cls})
+results["by_name_regressors"] = reg.read(896 * 16, np.float32)
+results["by_name_classificators"] = cls.read(896, np.float32)
+print("fully accelerated", model.is_fully_accelerated())
+
+# a dynamic batch, resized
+sine = CompiledModel.from_file(sine_path)
+sine.resize_input_tensor_by_name("serving_default", "dense_input", [4, 1])
+ins, outs = sine.create_input_buffers(0), sine.create_output_buffers(0)
+ins[0].write(np.linspace(0, 3, 4, dtype=np.float32).reshape(4, 1))
+sine.run_by_index(0, ins, outs)
+results["sine"] = outs[0].read(4, np.float32)
+req = sine.get_output_buffer_requirements(0)
+print("requirements", req)
+for b in ins + outs + input_buffers + output_buffers:
+    b.destroy()
+np.savez(out_path, **results)
+'''
+
+
+def test_ai_edge_litert_script_runs_unchanged_after_swapping_the_import(peer, corpus, tmp_path):
+    sine = corpus / "tflm__sine_float.tflite"
+    ours = SCRIPT.replace("from ai_edge_litert.", "from litert_sdk.")
+    assert "ai_edge_litert" not in ours
+    runs = {}
+    for name, text in (("ai_edge_litert", SCRIPT), ("litert_sdk", ours)):
+        script = tmp_path / f"script_{name}.py"  # not ai_edge_litert.py: it would shadow the package
+        script.write_text(text)
+        out = tmp_path / f"{name}.npz"
+        proc = subprocess.run([sys.executable, str(script), str(FACE), str(sine), str(out)], capture_output=True,
+                              text=True, timeout=180)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(("signatures", "fully", "requirements"))]
+        runs[name] = (lines, dict(np.load(out)))
+    (peer_lines, want), (our_lines, got) = runs["ai_edge_litert"], runs["litert_sdk"]
+    assert our_lines == peer_lines
+    assert len(want) == 9
+    _assert_bitwise(got, want)
+    assert not np.array_equal(want["regressors_0"], want["regressors_1"])  # each step ran on its own input
