@@ -32,17 +32,41 @@ _DTYPE_NAMES = (
 _ML_DTYPES = ("bfloat16", "float8_e4m3fn", "float8_e5m2")
 
 
-def _numpy_dtype(name: str) -> Any:
-    if name in _ML_DTYPES:
-        import ml_dtypes
+_NUMPY_DTYPES: dict[str, Any] = {}
 
-        return np.dtype(getattr(ml_dtypes, name))
-    return np.dtype(name)
+
+def _numpy_dtype(name: str) -> Any:
+    d = _NUMPY_DTYPES.get(name)
+    if d is None:
+        if name in _ML_DTYPES:
+            import ml_dtypes
+
+            d = np.dtype(getattr(ml_dtypes, name))
+        else:
+            d = np.dtype(name)
+        _NUMPY_DTYPES[name] = d
+    return d
+
+
+_NAME_CACHE: dict[Any, str] = {}  # dtype or scalar type -> name (the lookup is most of a small write's cost)
 
 
 def _dtype_name(dtype: Any) -> str:
     """The buffer dtype name of a numpy dtype or scalar type; ``InvalidArgumentError`` (a ValueError) when the
     buffers do not support it."""
+    try:
+        return _NAME_CACHE[dtype]
+    except (KeyError, TypeError):
+        pass
+    name = _check_dtype(dtype)
+    try:
+        _NAME_CACHE[dtype] = name
+    except TypeError:  # an unhashable dtype-like
+        pass
+    return name
+
+
+def _check_dtype(dtype: Any) -> str:
     try:
         d = np.dtype(dtype)
     except TypeError:
