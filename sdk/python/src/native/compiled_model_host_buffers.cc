@@ -1,4 +1,5 @@
-// CompiledModel runs on caller-owned host memory (litert_sdk.tensor_buffer.TensorBuffer, ai_edge_litert's API).
+// CompiledModel runs on caller-owned host memory (litert_sdk.tensor_buffer.TensorBuffer, ai_edge_litert's API);
+// bfloat16 tensors too (2 bytes an element here; numpy cannot hold them, ml_dtypes can).
 //
 // Each buffer is a C-contiguous, 64-byte aligned uint8 view over memory the caller keeps alive (a numpy array the
 // TensorBuffer holds). For a run it is wrapped as a temporary LiteRtTensorBuffer with the tensor's current layout
@@ -25,10 +26,28 @@ struct TempBuffers {
   }
 };
 
-// The runtime's own size for a slot's buffer (at least the slot's bytes: see make_slot's `min_bytes`).
-size_t slot_buffer_bytes(const Slot& slot) {
-  size_t size = slot.bytes;
-  if (slot.buffer) {
+// Element size in host memory; bfloat16, which numpy cannot hold (the SDK's slots skip it), is 2 bytes here
+// (TensorBuffers hold it through ml_dtypes).
+size_t host_element_size(LiteRtElementType type) {
+  return type == kLiteRtElementTypeBFloat16 ? 2 : element_size(type);
+}
+
+// Bytes a host buffer for `slot` needs at its current shape: the tensor's bytes, or the runtime's own buffer size
+// when larger (an output the SDK's shape engine sized differently, see make_slot's `min_bytes`).
+size_t needed_bytes(const Slot& slot, bool output) {
+  const char* what = output ? "output" : "input";
+  if (is_string_type(slot.type) || host_element_size(slot.type) == 0)
+    raise(ErrorKind::kUnsupported, std::string(what) + " '" + slot.name + "' has element type " +
+                                       element_type_name(slot.type) + ", which a host TensorBuffer cannot hold");
+  size_t n = 1;
+  for (int64_t d : slot.dims) {
+    if (d < 0)
+      raise(ErrorKind::kInvalidArgument, std::string(what) + " '" + slot.name + "' has no concrete shape (" +
+                                             dims_to_string(slot.dims) + "); resize the inputs first");
+    n *= static_cast<size_t>(d);
+  }
+  size_t size = n * host_element_size(slot.type);
+  if (output && slot.buffer) {
     size_t runtime_size = 0;
     if (LiteRtGetTensorBufferSize(slot.buffer, &runtime_size) == kLiteRtStatusOk) size = std::max(size, runtime_size);
   }
@@ -40,10 +59,12 @@ size_t slot_buffer_bytes(const Slot& slot) {
 size_t CompiledModel::host_buffer_bytes(size_t sig, size_t index, bool output) {
   std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
   lock(lk);
-  Slot& slot = slot_with_buffer_locked(sig, index, output);
-  if (is_string_type(slot.type))
-    raise(ErrorKind::kUnsupported, "string tensor '" + slot.name + "' cannot be bound to a TensorBuffer");
-  return slot_buffer_bytes(slot);
+  SignatureState& st = state(sig);
+  std::vector<Slot>& slots = output ? st.outputs : st.inputs;
+  if (index >= slots.size())
+    raise(ErrorKind::kInvalidArgument, std::string(output ? "output" : "input") + " index " + std::to_string(index) +
+                                           " out of range (" + std::to_string(slots.size()) + " available)");
+  return needed_bytes(slots[index], output);
 }
 
 // The bytes of the `i`th input or output view.
@@ -76,14 +97,8 @@ void CompiledModel::run_host_buffers(size_t sig, const std::vector<HostBytesIn>&
     for (size_t i = 0; i < n_given; ++i) {
       Slot& slot = slots[i];
       const char* what = output ? "output" : "input";
-      if (is_string_type(slot.type) || element_size(slot.type) == 0)
-        raise(ErrorKind::kUnsupported, std::string(what) + " '" + slot.name + "' has element type " +
-                                           element_type_name(slot.type) + ", which a host TensorBuffer cannot hold");
-      if (!slot.block)
-        raise(ErrorKind::kInvalidArgument, std::string(what) + " '" + slot.name + "' has no concrete shape (" +
-                                               dims_to_string(slot.dims) + "); resize the inputs first");
       const auto [data, have] = output ? view_bytes(outputs, i) : view_bytes(inputs, i);
-      const size_t need = output ? slot_buffer_bytes(slot) : slot.bytes;
+      const size_t need = needed_bytes(slot, output);
       if (output ? have < need : have != need)
         raise(ErrorKind::kInvalidArgument, std::string(what) + " '" + slot.name + "' of shape " +
                                                dims_to_string(slot.dims) + " needs a buffer of " +
