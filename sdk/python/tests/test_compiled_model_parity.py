@@ -8,6 +8,7 @@ TFLM sine model (dynamic batch). None computes output shapes at run time (where 
 
 from __future__ import annotations
 
+import json
 import math
 import subprocess
 import sys
@@ -19,7 +20,9 @@ import numpy as np
 import pytest
 
 import litert_sdk
+from conftest import GENERATED
 
+MANIFEST = json.loads((GENERATED / "manifest.json").read_text())["models"]
 FACE = Path(litert_sdk.__file__).parent / "data" / "face_detection_short_range.tflite"
 FACE_KEY = "<placeholder signature>"
 APIS = ["ai_edge_litert", "litert_sdk"]
@@ -230,6 +233,69 @@ def test_hardware_accel_and_from_buffer(api, peer):
         api.CompiledModel.from_file(str(FACE), hardware_accel=hw.CPU, options=object())
     with api.CompiledModel.from_file(str(FACE)) as m:
         assert m.get_num_signatures() == 1
+
+
+# -- generated models (tests/models, TensorFlow's outputs in the .npz files) -------------------------------------------
+def test_multi_signature_model(api):
+    """Signature and input/output order are the runtime's (as in the manifest); run_by_name binds by name."""
+    path = GENERATED / "multi_signature.tflite"
+    ref = np.load(GENERATED / "multi_signature.npz")
+    sigs = MANIFEST["multi_signature"]["signatures"]
+    m = api.CompiledModel.from_file(str(path))
+    assert m.get_signature_list() == {
+        k: {"inputs": sigs[k]["litert_compiled_model_input_order"],
+            "outputs": sigs[k]["litert_compiled_model_output_order"]} for k in ("add", "project")}
+    assert [m.get_signature_index(k) for k in ("add", "project")] == [0, 1]
+    assert m.get_signature_by_index(1)["key"] == "project"
+
+    inputs = {n: m.create_input_buffer_by_name("add", n) for n in ("a", "b")}
+    outputs = {n: m.create_output_buffer_by_name("add", n) for n in ("sum", "difference")}
+    for n, b in inputs.items():
+        b.write(ref[f"add/in/{n}"])
+    m.run_by_name("add", inputs, outputs)
+    for n, b in outputs.items():
+        assert b.read(6, np.float32).reshape(2, 3).tobytes() == ref[f"add/out/{n}"].tobytes(), n
+
+    ins, outs = m.create_input_buffers(1), m.create_output_buffers(1)
+    ins[0].write(ref["project/in/x"])
+    m.run_by_index(1, ins, outs)
+    np.testing.assert_allclose(outs[0].read(3, np.float32).reshape(1, 3), ref["project/out/y"], rtol=1e-6,
+                               atol=float(MANIFEST["multi_signature"]["litert_compiled_model"]["signatures"]
+                                          ["project"]["max_abs_diff_vs_tf"]))
+
+
+def test_bfloat16_model(api):
+    """bfloat16 inputs and outputs through ml_dtypes, bit for bit TensorFlow's result."""
+    import ml_dtypes
+
+    ref = np.load(GENERATED / "dtype_bfloat16.npz")
+    m = api.CompiledModel.from_file(str(GENERATED / "dtype_bfloat16.tflite"))
+    assert m.get_input_tensor_details("serving_default")["x"]["dtype"] == "bfloat16"
+    ins, outs = m.create_input_buffers(0), m.create_output_buffers(0)
+    assert outs[0].get_tensor_details() == {"dtype": "bfloat16", "shape": [2, 3]}
+    ins[0].write(ref["serving_default/in/x.bits"].view(ml_dtypes.bfloat16))
+    m.run_by_index(0, ins, outs)
+    got = outs[0].read(6, ml_dtypes.bfloat16)
+    assert got.dtype == np.dtype(ml_dtypes.bfloat16)
+    assert got.view(np.uint16).reshape(2, 3).tolist() == ref["serving_default/out/y.bits"].tolist()
+
+
+@pytest.mark.parametrize("sig", ["bool", "float16", "float32", "int8", "int32", "uint8", "int16", "int64"])
+def test_dtypes_model(api, sig):
+    """One signature per dtype; int16 and int64 buffers are litert_sdk additions (ai_edge_litert: ValueError)."""
+    ref = np.load(GENERATED / "dtypes.npz")
+    m = api.CompiledModel.from_file(str(GENERATED / "dtypes.tflite"))
+    index = m.get_signature_index(sig)
+    assert m.get_input_tensor_details(sig)["x"]["dtype"] == sig
+    if api.name == "ai_edge_litert" and sig in ("int16", "int64"):
+        with pytest.raises(ValueError, match="Unsupported dtype"):
+            m.create_input_buffers(index)[0].write(ref[f"{sig}/in/x"])
+        return
+    ins, outs = m.create_input_buffers(index), m.create_output_buffers(index)
+    ins[0].write(ref[f"{sig}/in/x"])
+    m.run_by_index(index, ins, outs)
+    want = ref[f"{sig}/out/y"]
+    assert outs[0].read(want.size, want.dtype).reshape(want.shape).tobytes() == want.tobytes()
 
 
 # -- TensorBuffer -------------------------------------------------------------------------------------------------------
