@@ -401,6 +401,35 @@ def test_bad_signatures_names_and_indices(api):
         m.resize_input_tensor_by_name("nope", "input", [1, 128, 128, 3])
 
 
+def test_documented_differences(api):
+    """The README's rows for run_by_name with missing/unknown input names, 0-d host memory and use after close()."""
+    m = api.CompiledModel.from_file(str(FACE))
+    ins, outs = m.create_input_buffers(0), m.create_output_buffers(0)
+    scalar = np.zeros((), np.float32)
+    if api.name == "ai_edge_litert":
+        all_outputs = {"regressors": outs[0], "classificators": outs[1]}
+        assert m.run_by_name(FACE_KEY, {}, all_outputs) is None  # missing inputs: returns without raising
+        assert m.run_by_name(FACE_KEY, {"nope": ins[0]}, all_outputs) is None
+        with pytest.raises(RuntimeError, match="missing some output"):
+            m.run_by_name(FACE_KEY, {"input": ins[0]}, {"regressors": outs[0]})
+        with pytest.raises(IndexError):
+            api.TensorBuffer.create_from_host_memory(scalar)
+        m.close()
+        with pytest.raises(AttributeError):
+            m.get_signature_list()
+        return
+    with pytest.raises(litert_sdk.errors.RuntimeArgumentError, match=r"missing: \['input'\]"):
+        m.run_by_name(FACE_KEY, {}, {"regressors": outs[0], "classificators": outs[1]})
+    with pytest.raises(litert_sdk.errors.RuntimeArgumentError, match=r"unknown: \['nope'\]"):
+        m.run_by_name(FACE_KEY, {"input": ins[0], "nope": ins[0]}, {"regressors": outs[0], "classificators": outs[1]})
+    assert api.TensorBuffer.create_from_host_memory(scalar).get_tensor_details() == {"dtype": "float32", "shape": [1]}
+    m.close()
+    with pytest.raises(litert_sdk.errors.ClosedError):
+        m.get_signature_list()
+    with pytest.raises(litert_sdk.errors.ClosedError):
+        m.run_by_index(0, ins, outs)
+
+
 # -- in child processes -------------------------------------------------------------------------------------------------
 def _run_child(code, timeout=120):
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout)
