@@ -452,6 +452,56 @@ def test_signature_index_out_of_range(peer):
     assert "raised: Signature index 7 is out of range" in ours.stdout
 
 
+def test_threads_share_a_model_with_their_own_buffers():
+    """Threads running one model on their own TensorBuffers (runs are serialised, the GIL is released in them),
+    another destroying buffers and finally closing the model: every result is right and nothing crashes."""
+    code = textwrap.dedent(f"""
+        import threading
+        import numpy as np
+        from litert_sdk.compiled_model import CompiledModel
+        from litert_sdk.errors import ClosedError, RuntimeArgumentError
+        m = CompiledModel.from_file({str(FACE)!r})
+        key = m.get_signature_by_index(0)["key"]
+        xs = [np.random.default_rng(s).standard_normal((1, 128, 128, 3)).astype(np.float32) for s in range(3)]
+        want = [m.run([x])[0] for x in xs]
+        errors = []
+
+        def worker(i):
+            ins, outs = m.create_input_buffers(0), m.create_output_buffers(0)
+            ins[0].write(xs[i])
+            for _ in range(40):
+                m.run_by_index(0, ins, outs)
+                got = outs[0].read(896 * 16, np.float32).reshape(1, 896, 16)
+                if got.tobytes() != want[i].tobytes():
+                    errors.append(i)
+
+        def destroyer():
+            for _ in range(40):
+                ins, outs = m.create_input_buffers(0), m.create_output_buffers(0)
+                ins[0].destroy()
+                try:
+                    m.run_by_index(0, ins, outs)
+                except RuntimeArgumentError:
+                    pass
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(3)] + [threading.Thread(target=destroyer)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        ins, outs = m.create_input_buffers(0), m.create_output_buffers(0)
+        m.close()
+        try:
+            m.run_by_index(0, ins, outs)
+        except ClosedError:
+            print("closed")
+        print("errors", errors)
+    """)
+    proc = _run_child(code, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split() == ["closed", "errors", "[]"]
+
+
 # A typical ai_edge_litert CompiledModel + TensorBuffer program (as in upstream's docs and tests).
 SCRIPT = '''
 import sys
