@@ -91,6 +91,12 @@ def _aligned(shape, dtype, offset=0):
 
 # -- imports, signatures, details -------------------------------------------------------------------------------------
 def test_hardware_accelerator_values(api):
+    import importlib
+
+    compiled_model = importlib.import_module(f"{api.name}.compiled_model")
+    # upstream's compiled_model module also provides these names
+    assert compiled_model.HardwareAccelerator is api.HardwareAccelerator
+    assert compiled_model.TensorBuffer is api.TensorBuffer
     hw = api.HardwareAccelerator
     assert (int(hw.CPU), int(hw.GPU), int(hw.NPU)) == (1, 2, 4)  # LiteRtHwAccelerators bits
     assert int(hw.GPU | hw.CPU) == 3
