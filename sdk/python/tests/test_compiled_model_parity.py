@@ -217,6 +217,31 @@ def test_resize_input_tensor(api, peer, corpus):
     assert m.get_input_tensor_details("serving_default")["dense_input"]["shape"] == [2, 1]
 
 
+def test_resize_fully_dynamic_input_in_child(api, peer, corpus, tmp_path):
+    """openWakeWord's melspectrogram (input [-1, -1], shape operators inside): resized to [1, 1280] and run; in a
+    child process, as the peer's CompiledModel is known to corrupt its heap on some models with computed shapes."""
+    path = corpus / "oww__melspectrogram.tflite"
+    x = (np.random.default_rng(0).standard_normal((1, 1280)) * 1000).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    code = textwrap.dedent(f"""
+        import numpy as np
+        from {api.name}.compiled_model import CompiledModel
+        m = CompiledModel.from_file({str(path)!r})
+        m.resize_input_tensor(0, [1, 1280])
+        d = m.get_output_tensor_details("serving_default")["output"]
+        print(d["shape"], m.get_output_buffer_requirements(0)["buffer_size"])
+        ins, outs = m.create_input_buffers(0), m.create_output_buffers(0)
+        ins[0].write(np.load({str(tmp_path / "x.npy")!r}))
+        m.run_by_index(0, ins, outs)
+        np.save({str(tmp_path / "y.npy")!r}, outs[0].read(int(np.prod(d["shape"])), np.float32).reshape(d["shape"]))
+    """)
+    proc = _run_child(code)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split() == ["[1,", "1,", "5,", "32]", str(5 * 32 * 4)]
+    want = next(iter(_interpreter_outputs(peer, path, [x], resize=[1, 1280]).values()))
+    assert np.load(tmp_path / "y.npy").tobytes() == want.tobytes()
+
+
 def test_strict_resize_of_static_dimension_raises(api):
     m = api.CompiledModel.from_file(str(FACE))
     with pytest.raises(RuntimeError):
