@@ -227,6 +227,10 @@ def test_resize_fully_dynamic_input_in_child(api, peer, corpus, tmp_path):
         import numpy as np
         from {api.name}.compiled_model import CompiledModel
         m = CompiledModel.from_file({str(path)!r})
+        try:  # at the stored input shape [1, 1] the model cannot be prepared
+            m.get_output_tensor_details("serving_default")
+        except RuntimeError:
+            print("unprepared")
         m.resize_input_tensor(0, [1, 1280])
         d = m.get_output_tensor_details("serving_default")["output"]
         print(d["shape"], m.get_output_buffer_requirements(0)["buffer_size"])
@@ -237,7 +241,7 @@ def test_resize_fully_dynamic_input_in_child(api, peer, corpus, tmp_path):
     """)
     proc = _run_child(code)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stdout.split() == ["[1,", "1,", "5,", "32]", str(5 * 32 * 4)]
+    assert proc.stdout.split() == ["unprepared", "[1,", "1,", "5,", "32]", str(5 * 32 * 4)]
     want = next(iter(_interpreter_outputs(peer, path, [x], resize=[1, 1280]).values()))
     assert np.load(tmp_path / "y.npy").tobytes() == want.tobytes()
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._types import element_type_name
-from .errors import ClosedError, InvalidArgumentError, RuntimeArgumentError
+from .errors import ClosedError, InvalidArgumentError, RuntimeArgumentError, UnsupportedError
 from .options import Accelerator, CpuOptions, Options
 from .tensor_buffer import TensorBuffer
 
@@ -109,6 +109,11 @@ class UpstreamCompiledModelAPI:
         spec = self._upstream_signature(str(signature_key))
         out: dict[str, Any] = {}
         for i, (name, t) in enumerate(spec.outputs if output else spec.inputs):
+            if output:  # RuntimeFailure when the outputs cannot be laid out for the current input shapes
+                try:
+                    self._native.host_buffer_bytes(spec.index, i, True)
+                except (UnsupportedError, InvalidArgumentError):  # string or dynamic outputs still have details
+                    pass
             shape = (self._native.output_shape if output else self._native.input_shape)(spec.index, i)
             out[name] = {"name": t.name, "index": t.index, "dtype": element_type_name(t.element_type),
                          "shape": [int(d) for d in shape]}

@@ -64,6 +64,9 @@ size_t CompiledModel::host_buffer_bytes(size_t sig, size_t index, bool output) {
   if (index >= slots.size())
     raise(ErrorKind::kInvalidArgument, std::string(output ? "output" : "input") + " index " + std::to_string(index) +
                                            " out of range (" + std::to_string(slots.size()) + " available)");
+  if (output && !st.allocation_error.empty())
+    raise(ErrorKind::kRuntime, "the model cannot be prepared with its current input shapes (resize the inputs to "
+                               "the shapes you will feed): " + st.allocation_error);
   return needed_bytes(slots[index], output);
 }
 
