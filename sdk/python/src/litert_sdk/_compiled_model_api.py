@@ -202,18 +202,32 @@ class UpstreamCompiledModelAPI:
         self.resize_input_tensor(index, dims, spec.index, strict)
 
     # -- running ---------------------------------------------------------------------------------------------------
-    def _bind(self, spec: SignatureSpec, buffers: Sequence[TensorBuffer], output: bool) -> list[Any]:
-        tensors = spec.outputs if output else spec.inputs
-        what = "output" if output else "input"
+    def _run_plan(self, signature_index: int) -> tuple[SignatureSpec, tuple[str, ...], tuple[str, ...]]:
+        """(signature, input dtype names, output dtype names), cached per index (signatures never change)."""
+        plans: dict[int, Any] = self.__dict__.setdefault("_upstream_run_plans", {})
+        plan = plans.get(signature_index)
+        if plan is None:
+            spec = self._upstream_signature(signature_index)
+            plan = (spec, tuple(element_type_name(t.element_type) for _, t in spec.inputs),
+                    tuple(element_type_name(t.element_type) for _, t in spec.outputs))
+            plans[signature_index] = plan
+        return plan
+
+    @staticmethod
+    def _bind(spec: SignatureSpec, buffers: Sequence[TensorBuffer], wanted: tuple[str, ...], output: bool) -> list[Any]:
+        """The buffers' byte views for the native run, after checking each one's type and dtype."""
         views = []
-        for i, ((name, t), buf) in enumerate(zip(tensors, buffers)):
-            if not isinstance(buf, TensorBuffer):
-                raise RuntimeArgumentError(f"{what} {i} ({name!r}) must be a TensorBuffer, got {type(buf).__name__}")
-            dtype, nbytes, storage = buf._bind()
-            want = element_type_name(t.element_type)
+        for i, (buf, want) in enumerate(zip(buffers, wanted)):
+            if type(buf) is not TensorBuffer and not isinstance(buf, TensorBuffer):
+                name = (spec.outputs if output else spec.inputs)[i][0]
+                raise RuntimeArgumentError(f"{'output' if output else 'input'} {i} ({name!r}) must be a TensorBuffer, "
+                                           f"got {type(buf).__name__}")
+            dtype, view = buf._bind(output)
             if dtype != want:
-                raise RuntimeArgumentError(f"{what} {name!r} is {want}, got a {dtype} TensorBuffer")
-            views.append(storage if output else storage[:nbytes])
+                name = (spec.outputs if output else spec.inputs)[i][0]
+                raise RuntimeArgumentError(f"{'output' if output else 'input'} {name!r} is {want}, got a {dtype} "
+                                           "TensorBuffer")
+            views.append(view)
         return views
 
     def run_by_index(
@@ -222,13 +236,18 @@ class UpstreamCompiledModelAPI:
         """Run signature ``signature_index``: inputs are read from ``input_buffers`` and outputs written into
         ``output_buffers`` (signature order, no copies). Each buffer must hold its tensor's dtype and bytes at the
         tensor's current shape (a rank-1 buffer from ``create_from_host_memory`` of the same size is fine)."""
-        spec = self._upstream_signature(int(signature_index))
-        ins, outs = list(input_buffers), list(output_buffers)
-        if len(ins) != len(spec.inputs) or len(outs) != len(spec.outputs):
+        self._check_open()
+        spec, in_types, out_types = self._run_plan(int(signature_index))
+        if not isinstance(input_buffers, (list, tuple)):
+            input_buffers = list(input_buffers)
+        if not isinstance(output_buffers, (list, tuple)):
+            output_buffers = list(output_buffers)
+        if len(input_buffers) != len(in_types) or len(output_buffers) != len(out_types):
             raise RuntimeArgumentError(
-                f"signature {spec.key!r} takes {len(spec.inputs)} input and {len(spec.outputs)} output buffers, got "
-                f"{len(ins)} and {len(outs)}")
-        in_views, out_views = self._bind(spec, ins, False), self._bind(spec, outs, True)
+                f"signature {spec.key!r} takes {len(in_types)} input and {len(out_types)} output buffers, got "
+                f"{len(input_buffers)} and {len(output_buffers)}")
+        in_views = self._bind(spec, input_buffers, in_types, False)
+        out_views = self._bind(spec, output_buffers, out_types, True)
         try:
             self._native.run_host_buffers(spec.index, in_views, out_views)
         except InvalidArgumentError as e:

@@ -101,6 +101,8 @@ class TensorBuffer:
         self._dtype = dtype
         self._shape = [int(d) for d in shape]
         self._nbytes = math.prod(self._shape) * _numpy_dtype(dtype).itemsize
+        # what an input binds: exactly the tensor's bytes (the storage may be larger for outputs)
+        self._input_view: Any = storage if storage.size == self._nbytes else storage[:self._nbytes]
 
     # -- creation --------------------------------------------------------------------------------------------------
     @classmethod
@@ -172,15 +174,16 @@ class TensorBuffer:
     def destroy(self) -> None:
         """Release the buffer's memory reference; later use raises (destroying twice is allowed)."""
         self._storage = None
+        self._input_view = None
         self._owner = None
 
     # -- binding (used by CompiledModel) ----------------------------------------------------------------------------
-    def _bind(self) -> tuple[str, int, Any]:
-        """(dtype name, tensor bytes, storage) for a run; ``RuntimeArgumentError`` (a ValueError, as ai_edge_litert
-        raises) once destroyed."""
+    def _bind(self, output: bool) -> tuple[str, Any]:
+        """(dtype name, byte view) for a run: the whole storage for an output, the tensor's bytes for an input.
+        ``RuntimeArgumentError`` (a ValueError, as ai_edge_litert raises) once destroyed."""
         if self._storage is None:
             raise RuntimeArgumentError("TensorBuffer has been destroyed")
-        return self._dtype, self._nbytes, self._storage
+        return self._dtype, self._storage if output else self._input_view
 
     def __repr__(self) -> str:
         state = "destroyed" if self._storage is None else f"dtype={self._dtype}, shape={self._shape}"
