@@ -11,13 +11,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any, overload
 
 from . import _runtime
+from ._compiled_model_api import UpstreamCompiledModelAPI, resolve_options
 from ._lazy import np
 from ._types import ElementType
 from .errors import CustomOpError, InvalidArgumentError, LiteRtError, ValueDependentShapeError
 from .model import Model, SignatureSpec, TensorSpec
+from .hardware_accelerator import HardwareAccelerator
 from .options import Accelerator, CpuOptions, Options
+from .tensor_buffer import TensorBuffer
 
-__all__ = ["CompiledModel", "VerificationReport", "verify_compiled_model"]
+# TensorBuffer and HardwareAccelerator: importable from here as from ai_edge_litert.compiled_model
+__all__ = ["CompiledModel", "HardwareAccelerator", "TensorBuffer", "VerificationReport", "verify_compiled_model"]
 
 
 
@@ -118,7 +122,7 @@ ArrayLike = Any
 Inputs = Any  # Mapping[str, ArrayLike] | Sequence[ArrayLike] | np.ndarray (numpy is imported on first use)
 
 
-class CompiledModel:
+class CompiledModel(UpstreamCompiledModelAPI):
     """A model compiled by the runtime (LiteRtCompiledModel), ready to run.
 
     Create it with :meth:`from_file` / :meth:`from_buffer` (or from a loaded :class:`~litert_sdk.Model`). Inputs and
@@ -133,6 +137,9 @@ class CompiledModel:
         cm = CompiledModel.from_file("model.tflite")
         out = cm.run({"input": x})            # dict in -> dict out, by name
         y, = cm.run([x])                      # list in (signature order) -> list out
+
+    ai_edge_litert's API (``get_signature_list``, ``create_input_buffers``, ``run_by_index``, ... with
+    :class:`~litert_sdk.tensor_buffer.TensorBuffer`) is available too, with upstream's names and semantics.
     """
 
     def __init__(self, model: Model, options: Options | None = None) -> None:
@@ -165,23 +172,28 @@ class CompiledModel:
     def from_file(
         cls,
         path: str | os.PathLike[str],
-        options: Options | None = None,
-        *,
+        options: Options | HardwareAccelerator | None = None,
         environment: _runtime.Environment | None = None,
+        *,
+        hardware_accel: HardwareAccelerator | None = None,
     ) -> "CompiledModel":
-        """Load and compile a ``.tflite`` file."""
-        return cls(Model.from_file(path, environment), options)
+        """Load and compile a ``.tflite`` file.
+
+        ``hardware_accel`` (also as the second positional argument) is ai_edge_litert's shortcut: compile for
+        exactly those accelerators, one CPU thread, no fallback; it excludes ``options``."""
+        return cls(Model.from_file(path, environment), resolve_options(options, hardware_accel))
 
     @classmethod
     def from_buffer(
         cls,
         data: bytes | bytearray | memoryview,
-        options: Options | None = None,
-        *,
+        options: Options | HardwareAccelerator | None = None,
         environment: _runtime.Environment | None = None,
+        *,
+        hardware_accel: HardwareAccelerator | None = None,
     ) -> "CompiledModel":
-        """Load and compile a model held in memory."""
-        return cls(Model.from_buffer(data, environment), options)
+        """Load and compile a model held in memory (``hardware_accel``: as in :meth:`from_file`)."""
+        return cls(Model.from_buffer(data, environment), resolve_options(options, hardware_accel))
 
     # -- signatures --------------------------------------------------------------------------------------------
     @property

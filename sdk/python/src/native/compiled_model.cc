@@ -955,6 +955,10 @@ void bind_compiled_model(nb::module_& m) {
       .def("run_exact", &CompiledModel::run_exact, nb::arg("signature"), nb::arg("inputs").none(),
            "run() when `inputs` is a list of exact-match arrays (small, C-contiguous, same dtype and shape), else None.")
       .def("is_fully_accelerated", &CompiledModel::is_fully_accelerated)
+      .def("run_host_buffers", &CompiledModel::run_host_buffers, nb::arg("signature"), nb::arg("inputs"),
+           nb::arg("outputs"), "Run on caller-owned, 64-byte aligned byte views (zero-copy), in signature order.")
+      .def("host_buffer_bytes", &CompiledModel::host_buffer_bytes, nb::arg("signature"), nb::arg("index"),
+           nb::arg("output"), "Bytes a host buffer for this input/output needs at its current shape.")
       .def("error_messages", &CompiledModel::error_messages);
 }
 

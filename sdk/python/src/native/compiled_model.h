@@ -76,6 +76,14 @@ class CompiledModel {
   nb::object run_exact(size_t sig, nb::handle inputs);
 
   bool is_fully_accelerated();
+
+  // Runs on caller-owned host memory (compiled_model_host_buffers.cc): byte views, 64-byte aligned, one per input
+  // and output in signature order, bound without copies with the tensors' current layouts.
+  using HostBytesIn = nb::ndarray<const uint8_t, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
+  using HostBytesOut = nb::ndarray<uint8_t, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
+  void run_host_buffers(size_t sig, const std::vector<HostBytesIn>& inputs, const std::vector<HostBytesOut>& outputs);
+  // Bytes a host buffer for input/output `index` of `sig` must have at its current shape.
+  size_t host_buffer_bytes(size_t sig, size_t index, bool output);
   std::string error_messages();
   // Output shapes the SDK computes itself (litert_sdk._shapes): `hook(signature, input_shapes)` returns, per output,
   // the shape the kernels will produce, None where the runtime's layout stands, or an int: a capacity in elements
