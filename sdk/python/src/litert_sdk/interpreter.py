@@ -26,9 +26,9 @@ from . import _runtime
 from ._types import detail_dtype
 from .compiled_model import _as_array, _as_shape, _check_size, _compile
 from .delegates import InterpreterOptions
-from .errors import ClosedError, InvalidArgumentError, NotFoundError, UnsupportedError
+from .errors import ClosedError, InvalidArgumentError, ModelError, NotFoundError, UnsupportedError
 from .model import Model, SignatureSpec, TensorSpec
-from .options import CpuOptions, Options
+from .options import CpuOptions, Options, check_num_threads
 
 __all__ = ["Interpreter", "SignatureRunner", "OpResolverType", "load_delegate", "InterpreterWithCustomOps"]
 
@@ -96,6 +96,36 @@ def _details(spec: TensorSpec, shape: Sequence[int] | None, name: str | None = N
     }
 
 
+def _load_model(
+    model_path: str | os.PathLike[str] | None,
+    model_content: bytes | bytearray | memoryview | None,
+    environment: _runtime.Environment | None,
+) -> Model:
+    """The model, with upstream's error texts (then the SDK's detail) for missing or invalid model arguments."""
+    if model_path is None and model_content is None:
+        raise InvalidArgumentError(
+            "`model_path` or `model_content` must be specified. (give exactly one of model_path and model_content)"
+        )
+    if model_path is not None and model_content is not None:
+        raise InvalidArgumentError(
+            "Can't both provide `model_path` and `model_content` (give exactly one of model_path and model_content)"
+        )
+    if model_path is not None:
+        try:
+            return Model.from_file(model_path, environment)
+        except ModelError as e:
+            from ._verifier import STATUS_INVALID_FLATBUFFER  # (the verifier has run: no import cost here)
+
+            if e.status == STATUS_INVALID_FLATBUFFER:  # the file was read: its content is not a valid model
+                raise ModelError(f"The model is not a valid Flatbuffer buffer: {e.message}", e.status) from None
+            shown = os.fspath(model_path) if isinstance(model_path, (str, os.PathLike)) else model_path
+            raise ModelError(f"Could not open {shown!r}: {e.message}", e.status) from None
+    try:
+        return Model.from_buffer(model_content, environment)  # type: ignore[arg-type]
+    except ModelError as e:
+        raise ModelError(f"The model is not a valid Flatbuffer buffer: {e.message}", e.status) from None
+
+
 class Interpreter:
     """Runs a TFLite model with the classic ``tf.lite.Interpreter`` API on the official LiteRT runtime.
 
@@ -103,7 +133,8 @@ class Interpreter:
         model_path: path of a ``.tflite`` file.
         model_content: the model's bytes (instead of ``model_path``).
         experimental_delegates: delegate objects from :mod:`litert_sdk.delegates` (external plugins unsupported).
-        num_threads: CPU threads; None uses :func:`litert_sdk.default_num_threads` (not the runtime's single thread).
+        num_threads: CPU threads, 1..:data:`litert_sdk.MAX_NUM_THREADS`; None or -1 use
+            :func:`litert_sdk.default_num_threads` (not the runtime's single thread).
         experimental_op_resolver_type: :class:`OpResolverType`; BUILTIN_REF and BUILTIN_WITHOUT_DEFAULT_DELEGATES
             select the reference / builtin kernels instead of XNNPACK.
         options: full :class:`~litert_sdk.Options`, or flutter_litert-style
@@ -135,21 +166,16 @@ class Interpreter:
                 "experimental_preserve_all_tensors is not available: the LiteRT runtime does not expose "
                 "intermediate tensors"
             )
-        if (model_path is None) == (model_content is None):
-            raise InvalidArgumentError("give exactly one of model_path and model_content")
-        if num_threads is not None and (not isinstance(num_threads, int) or (num_threads < 1 and num_threads != -1)):
-            raise InvalidArgumentError(f"num_threads must be a positive int or -1, got {num_threads!r}")
-        if model_path is not None:
-            self._model = Model.from_file(model_path, environment)
-        else:
-            self._model = Model.from_buffer(model_content, environment)  # type: ignore[arg-type]
+        if not isinstance(experimental_op_resolver_type, OpResolverType):
+            raise InvalidArgumentError(
+                f"Unrecognized passed in op resolver type: {experimental_op_resolver_type} (expected a "
+                "litert_sdk.interpreter.OpResolverType)"
+            )
+        check_num_threads(num_threads)
+        self._model = _load_model(model_path, model_content, environment)
         if isinstance(options, InterpreterOptions):
             options = options.to_options()
         if options is None:
-            if not isinstance(experimental_op_resolver_type, OpResolverType):
-                raise InvalidArgumentError(
-                    f"experimental_op_resolver_type must be an OpResolverType, got {experimental_op_resolver_type!r}"
-                )
             options = Options(
                 cpu=CpuOptions(num_threads=num_threads, kernel_mode=_KERNEL_MODE[experimental_op_resolver_type])
             )

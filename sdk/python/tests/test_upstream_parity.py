@@ -1,0 +1,161 @@
+"""Upstream parity of the classic Interpreter API: each case runs against ai_edge_litert.interpreter (the peer,
+2.3.0) and litert_sdk.interpreter in the same parametrized test and asserts upstream's documented behaviour
+(google-ai-edge/LiteRT tflite/python/interpreter.py). litert_sdk must pass every case the peer passes; where the SDK
+deliberately differs (README "Differences from ai_edge_litert"), an SDK-only test pins what it does instead.
+
+The models come from tests/models/make_parity_models.py (TensorFlow 2.21), committed under tests/models/parity/.
+"""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pytest
+
+import litert_sdk
+from litert_sdk import errors
+
+PARITY = Path(__file__).resolve().parent / "models" / "parity"
+SIMPLE = PARITY / "simple.tflite"  # x [2, 3] -> y = relu(x * 2 - 3)
+MULTI = PARITY / "multi.tflite"  # signatures scalar / encode(b, a) -> zeta, mid, alpha / decode
+STRINGS = PARITY / "strings.tflite"  # 0-d string s -> r = reshape(s, [1])
+CONV = PARITY / "conv.tflite"  # CONV_2D -> RELU -> MEAN -> FULLY_CONNECTED
+
+PEER = "ai_edge_litert.interpreter"
+SDK = "litert_sdk.interpreter"
+
+
+@pytest.fixture(params=[PEER, SDK], ids=["peer", "sdk"])
+def api(request: pytest.FixtureRequest) -> ModuleType:
+    """The interpreter module under test: the peer or litert_sdk."""
+    if request.param == PEER:
+        return request.getfixturevalue("peer")  # type: ignore[no-any-return]
+    return importlib.import_module(SDK)
+
+
+def simple_expected(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x * np.float32(2) - np.float32(3), np.float32(0))
+
+
+# -- constructor arguments --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value", ["2", 2.0, None.__class__, [2]], ids=["str", "float", "type", "list"])
+def test_num_threads_of_the_wrong_type(api: ModuleType, value: Any) -> None:
+    with pytest.raises(ValueError, match="^type of num_threads should be int") as info:
+        api.Interpreter(model_path=str(SIMPLE), num_threads=value)
+    if api.__name__ == SDK:
+        assert isinstance(info.value, errors.InvalidArgumentError)
+
+
+@pytest.mark.parametrize("value", [0, -2, -100])
+def test_num_threads_below_one(api: ModuleType, value: int) -> None:
+    with pytest.raises(ValueError, match="^num_threads should >= 1"):
+        api.Interpreter(model_path=str(SIMPLE), num_threads=value)
+
+
+@pytest.mark.parametrize("value", [1, 2])
+def test_num_threads_accepted(api: ModuleType, value: int) -> None:
+    interp = api.Interpreter(model_path=str(SIMPLE), num_threads=value)
+    interp.allocate_tensors()
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    interp.set_tensor(interp.get_input_details()[0]["index"], x)
+    interp.invoke()
+    np.testing.assert_array_equal(interp.get_tensor(interp.get_output_details()[0]["index"]), simple_expected(x))
+
+
+@pytest.mark.parametrize("value", [litert_sdk.MAX_NUM_THREADS + 1, 100_000, 2**31, 2**40])
+def test_sdk_num_threads_past_the_maximum(value: int) -> None:
+    """Issue #17: the runtime starts every requested thread (100000 crashed the process at close) or drops the value
+    (2**40); the SDK refuses counts past MAX_NUM_THREADS, in the Interpreter and in Options."""
+    with pytest.raises(errors.InvalidArgumentError, match=f"^num_threads should <= {litert_sdk.MAX_NUM_THREADS}"):
+        litert_sdk.Interpreter(model_path=str(SIMPLE), num_threads=value)
+    with pytest.raises(errors.InvalidArgumentError, match="num_threads should <="):
+        litert_sdk.Options.cpu_only(num_threads=value)
+    with pytest.raises(errors.InvalidArgumentError, match="num_threads should <="):
+        litert_sdk.CpuOptions(num_threads=value)
+
+
+@pytest.mark.parametrize("value", ["4", 4.0, True])
+def test_sdk_options_num_threads_of_the_wrong_type(value: Any) -> None:
+    with pytest.raises(errors.InvalidArgumentError, match="^type of num_threads should be int"):
+        litert_sdk.CpuOptions(num_threads=value)
+
+
+def test_sdk_num_threads_minus_one_is_the_default() -> None:
+    """-1 lets the runtime decide (TFLite C++ SetNumThreads(-1)); ai-edge-litert 2.3.0's Python check refuses it."""
+    assert litert_sdk.CpuOptions(num_threads=-1).effective_num_threads == litert_sdk.default_num_threads()
+    interp = litert_sdk.Interpreter(model_path=str(SIMPLE), num_threads=-1)
+    assert interp._options.cpu.effective_num_threads == litert_sdk.default_num_threads()
+    interp.allocate_tensors()
+    x = np.full((2, 3), 4, np.float32)
+    interp.set_tensor(0, x)
+    interp.invoke()
+    np.testing.assert_array_equal(interp.get_tensor(interp.get_output_details()[0]["index"]), simple_expected(x))
+
+
+def _run_child(code: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_sdk_num_threads_at_the_maximum_runs_and_closes() -> None:
+    """MAX_NUM_THREADS itself compiles, runs and closes cleanly (in a child process: a crash is its exit status)."""
+    proc = _run_child(f"""
+        import numpy as np, litert_sdk
+        interp = litert_sdk.Interpreter(model_path={str(SIMPLE)!r}, num_threads=litert_sdk.MAX_NUM_THREADS)
+        interp.allocate_tensors()
+        interp.set_tensor(0, np.full((2, 3), 5, np.float32))
+        interp.invoke()
+        print(interp.get_tensor(interp.get_output_details()[0]["index"]).tolist())
+        interp.close()
+        print("closed")
+    """)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["[[7.0,", "7.0,", "7.0],", "[7.0,", "7.0,", "7.0]]", "closed"]
+
+
+@pytest.mark.parametrize("value", [5, "BUILTIN", None])
+def test_unsupported_op_resolver_type(api: ModuleType, value: Any) -> None:
+    with pytest.raises(ValueError, match=f"^Unrecognized passed in op resolver type: {value}"):
+        api.Interpreter(model_path=str(SIMPLE), experimental_op_resolver_type=value)
+
+
+@pytest.mark.parametrize("content", [b"not a model at all, just bytes here", b"abc", bytes(64)],
+                         ids=["text", "too-short", "zeros"])
+def test_invalid_model_content(api: ModuleType, content: bytes) -> None:
+    with pytest.raises(ValueError, match="^The model is not a valid Flatbuffer buffer") as info:
+        api.Interpreter(model_content=content)
+    if api.__name__ == SDK:
+        assert isinstance(info.value, errors.ModelError)
+
+
+def test_invalid_model_file(api: ModuleType, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.tflite"
+    bad.write_bytes(b"not a model at all, just bytes here")
+    with pytest.raises(ValueError, match="^The model is not a valid Flatbuffer buffer"):
+        api.Interpreter(model_path=str(bad))
+
+
+def test_missing_model_file(api: ModuleType, tmp_path: Path) -> None:
+    missing = tmp_path / "missing.tflite"
+    with pytest.raises(ValueError, match=f"^Could not open '{missing}'") as info:
+        api.Interpreter(model_path=str(missing))
+    if api.__name__ == SDK:
+        assert isinstance(info.value, errors.ModelError)
+        assert "not found" in str(info.value)  # the SDK's detail after upstream's text
+
+
+def test_neither_path_nor_content(api: ModuleType) -> None:
+    with pytest.raises(ValueError, match=r"^`model_path` or `model_content` must be specified\."):
+        api.Interpreter()
+
+
+def test_both_path_and_content(api: ModuleType) -> None:
+    with pytest.raises(ValueError, match="^Can't both provide `model_path` and `model_content`"):
+        api.Interpreter(model_path=str(SIMPLE), model_content=SIMPLE.read_bytes())
