@@ -159,3 +159,141 @@ def test_neither_path_nor_content(api: ModuleType) -> None:
 def test_both_path_and_content(api: ModuleType) -> None:
     with pytest.raises(ValueError, match="^Can't both provide `model_path` and `model_content`"):
         api.Interpreter(model_path=str(SIMPLE), model_content=SIMPLE.read_bytes())
+
+
+# -- details ------------------------------------------------------------------------------------------------------------
+DETAIL_KEYS = {"name", "index", "shape", "shape_signature", "dtype", "quantization", "quantization_parameters",
+               "sparsity_parameters"}
+
+
+def _plain(d: dict[str, Any]) -> dict[str, Any]:
+    """A details dict with arrays as lists (comparable with ==)."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out[k] = _plain(v)
+        elif isinstance(v, np.ndarray):
+            out[k] = (v.dtype.str, v.tolist())
+        else:
+            out[k] = v
+    return out
+
+
+def test_get_tensor_details_of_every_subgraph(api: ModuleType) -> None:
+    interp = api.Interpreter(model_path=str(MULTI))
+    assert interp.num_subgraphs() == 3
+    names = []
+    for sg in range(3):
+        details = interp.get_tensor_details(subgraph_index=sg)
+        assert details and [d["index"] for d in details] == list(range(len(details)))
+        for d in details:
+            assert DETAIL_KEYS <= set(d) and set(d["quantization_parameters"]) >= {
+                "scales", "zero_points", "quantized_dimension", "block_size"}
+            assert d["shape"].dtype == np.int32 and d["shape_signature"].dtype == np.int32
+        names.append({d["name"] for d in details})
+    assert any("encode_b:0" in n and "encode_a:0" in n for n in names)
+    assert any("scalar_s:0" in n for n in names) and any("decode_q:0" in n for n in names)
+    assert [_plain(d) for d in interp.get_tensor_details()] == [_plain(d) for d in interp.get_tensor_details(0)]
+
+
+@pytest.mark.parametrize("sg", [3, -1, 100])
+def test_get_tensor_details_subgraph_out_of_range(api: ModuleType, sg: int) -> None:
+    interp = api.Interpreter(model_path=str(MULTI))
+    with pytest.raises(ValueError, match=f"^subgraph_index is out of range: {sg} for the model, which has 3 subgraphs"):
+        interp.get_tensor_details(subgraph_index=sg)
+
+
+def test_private_tensor_details(api: ModuleType) -> None:
+    interp = api.Interpreter(model_path=str(MULTI))
+    for sg in range(interp.num_subgraphs()):
+        for d in interp.get_tensor_details(subgraph_index=sg):
+            assert _plain(interp._get_tensor_details(d["index"], sg)) == _plain(d)
+    n = len(interp.get_tensor_details(subgraph_index=0))
+    with pytest.raises(ValueError, match=f"^Invalid tensor index {n + 5} exceeds max tensor index {n}"):
+        interp._get_tensor_details(n + 5, 0)
+
+
+def test_ops_details(api: ModuleType) -> None:
+    """Before allocate_tensors() (tflite_runtime appends its delegate's DELEGATE node at allocation)."""
+    interp = api.Interpreter(model_path=str(CONV))
+    ops = interp._get_ops_details()
+    assert [o["op_name"] for o in ops] == ["CONV_2D", "MEAN", "FULLY_CONNECTED"]
+    assert [o["index"] for o in ops] == [0, 1, 2]
+    tensors = {d["index"]: d for d in interp.get_tensor_details()}
+    for o in ops:
+        assert o["inputs"].dtype == np.int32 and o["outputs"].dtype == np.int32
+        assert o["operand_types"] == [tensors[t]["dtype"] for t in o["inputs"] if t != -1]
+        assert o["result_types"] == [tensors[t]["dtype"] for t in o["outputs"]]
+        assert _plain(interp._get_op_details(o["index"])) == _plain(o)
+    assert ops[2]["inputs"].tolist()[-1] == -1  # FULLY_CONNECTED without bias: the omitted operand is -1
+    assert ops[0]["inputs"][0] == interp.get_input_details()[0]["index"]
+    assert ops[2]["outputs"].tolist() == [interp.get_output_details()[0]["index"]]
+    assert ops[1]["operand_types"] == [np.float32, np.int32]
+    with pytest.raises(ValueError, match="^Invalid node index"):
+        interp._get_op_details(3)
+
+
+def test_details_match_the_peer(peer: ModuleType) -> None:
+    """Every tensor's and (pre-allocation) operator's details as ai-edge-litert reports them."""
+    from litert_sdk import interpreter as sdk
+
+    for path in (SIMPLE, MULTI, CONV):
+        ref, ours = peer.Interpreter(model_path=str(path)), sdk.Interpreter(model_path=str(path))
+        assert [_plain(o) for o in ours._get_ops_details()] == [_plain(o) for o in ref._get_ops_details()]
+        for sg in range(ref.num_subgraphs()):
+            assert [_plain(d) for d in ours.get_tensor_details(sg)] == [_plain(d) for d in ref.get_tensor_details(sg)]
+
+
+# -- allocation state and tensor() views --------------------------------------------------------------------------------
+def test_invoke_before_allocate_tensors(api: ModuleType) -> None:
+    interp = api.Interpreter(model_path=str(SIMPLE))
+    with pytest.raises(RuntimeError, match="^Invoke called on model that is not ready"):
+        interp.invoke()
+    interp.allocate_tensors()
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    interp.set_tensor(0, x)
+    interp.invoke()
+    np.testing.assert_array_equal(interp.get_tensor(interp.get_output_details()[0]["index"]), simple_expected(x))
+    interp.resize_tensor_input(0, [2, 3])  # the same shape: still ready
+    interp.invoke()
+    interp.resize_tensor_input(0, [4, 3])
+    with pytest.raises(RuntimeError, match="^Invoke called on model that is not ready"):
+        interp.invoke()
+    interp.allocate_tensors()
+    x4 = np.arange(12, dtype=np.float32).reshape(4, 3)
+    interp.set_tensor(0, x4)
+    interp.invoke()
+    np.testing.assert_array_equal(interp.get_tensor(interp.get_output_details()[0]["index"]), simple_expected(x4))
+
+
+REFERENCE_TEXT = "^There is at least 1 reference to internal data"
+
+
+def test_tensor_views_guard_allocate_and_invoke(api: ModuleType) -> None:
+    interp = api.Interpreter(model_path=str(SIMPLE))
+    interp.allocate_tensors()
+    assert interp._safe_to_run()
+    inp = interp.tensor(interp.get_input_details()[0]["index"])
+    out = interp.tensor(interp.get_output_details()[0]["index"])
+    assert interp._safe_to_run()  # holding the functions is fine
+    view = inp()
+    assert not interp._safe_to_run()
+    with pytest.raises(RuntimeError, match=REFERENCE_TEXT):
+        interp.allocate_tensors()
+    with pytest.raises(RuntimeError, match=REFERENCE_TEXT):
+        interp.invoke()
+    with pytest.raises(RuntimeError, match=REFERENCE_TEXT):
+        interp.resize_tensor_input(0, [2, 3])
+    row = view[1]  # a slice keeps the buffer referenced too
+    del view
+    assert not interp._safe_to_run()
+    with pytest.raises(RuntimeError, match=REFERENCE_TEXT):
+        interp.invoke()
+    del row
+    assert interp._safe_to_run()
+    for k in range(3):  # the documented usage pattern
+        inp().fill(float(k))
+        interp.invoke()
+        np.testing.assert_array_equal(out(), simple_expected(np.full((2, 3), k, np.float32)))
+    assert interp._safe_to_run()
+    interp.allocate_tensors()

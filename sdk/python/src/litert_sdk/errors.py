@@ -21,6 +21,7 @@ __all__ = [
     "ValueDependentShapeError",
     "OutOfMemoryError",
     "WeightsFileError",
+    "InvalidStateError",
     "status_name",
 ]
 
@@ -91,6 +92,12 @@ class CompilationError(RuntimeFailure):
 
 class ClosedError(LiteRtError, RuntimeError):
     """The object was closed and cannot be used any more."""
+
+
+class InvalidStateError(LiteRtError, RuntimeError):
+    """The call is not allowed in the object's current state, e.g. ``Interpreter.invoke()`` before
+    ``allocate_tensors()``, or ``allocate_tensors()``/``invoke()`` while numpy views from ``tensor()`` are alive
+    (the ``RuntimeError`` tflite_runtime raises there; also a ``RuntimeError``)."""
 
 
 class CustomOpError(RuntimeFailure):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import os
+import sys
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -26,7 +27,14 @@ from . import _runtime
 from ._types import detail_dtype
 from .compiled_model import _as_array, _as_shape, _check_size, _compile
 from .delegates import InterpreterOptions
-from .errors import ClosedError, InvalidArgumentError, ModelError, NotFoundError, UnsupportedError
+from .errors import (
+    ClosedError,
+    InvalidArgumentError,
+    InvalidStateError,
+    ModelError,
+    NotFoundError,
+    UnsupportedError,
+)
 from .model import Model, SignatureSpec, TensorSpec
 from .options import CpuOptions, Options, check_num_threads
 
@@ -70,11 +78,13 @@ def _quant_details(spec: TensorSpec) -> tuple[tuple[float, int], dict[str, Any]]
             "scales": np.zeros(0, np.float32),
             "zero_points": np.zeros(0, np.int32),
             "quantized_dimension": 0,
+            "block_size": 0,
         }
     return q.per_tensor, {
         "scales": q.scales.astype(np.float32),
         "zero_points": q.zero_points.astype(np.int32),
         "quantized_dimension": int(q.quantized_dimension),
+        "block_size": 0,
     }
 
 
@@ -195,6 +205,11 @@ class Interpreter:
         self._cm: Any = None
         self._resized: dict[tuple[int, int], list[int]] = {}
         self._last_duration_us = 0.0  # of the last closed compiled model (reset_all_variables recompiles)
+        # tflite_runtime's states: invoke() needs allocate_tensors() first (and again after a resize that changes a
+        # shape); numpy views from tensor() hold a reference to _view_token while they live (see _safe_to_run).
+        self._ready = False
+        self._views_issued = False
+        self._view_token = object()
 
         main = self._model.main_subgraph
         self._primary: SignatureSpec | None = next(
@@ -248,7 +263,8 @@ class Interpreter:
         if self._primary is None:
             return
         cls = type(self)
-        names = [n for n in self._FAST_METHODS if getattr(cls, n) is getattr(Interpreter, n)]
+        names = [n for n in self._FAST_METHODS if getattr(cls, n) is getattr(Interpreter, n)
+                 and (n != "invoke" or self._fast_invoke_allowed())]
         if not names:
             return
         run_slots = [self._in_slots[0], self._out_slots[0]] if len(self._in_slots) == 1 and self._out_slots else []
@@ -264,6 +280,12 @@ class Interpreter:
         )
         for name in names:
             self.__dict__[name] = getattr(fast, name)
+        self.__dict__["_fast_path"] = fast
+
+    def _fast_invoke_allowed(self) -> bool:
+        """The native invoke skips the state checks: it is installed only while they cannot fail (allocated, and
+        no tensor() views were ever handed out)."""
+        return self._ready and not self._views_issued and type(self).invoke is Interpreter.invoke
 
     def _drop_fast_path(self) -> None:
         if self._cm is not None:
@@ -294,11 +316,32 @@ class Interpreter:
         return self._primary
 
     def allocate_tensors(self) -> None:
-        """Compile the model (first call) and allocate buffers for the current input shapes."""
+        """Compile the model (first call) and allocate buffers for the current input shapes.
+
+        Raises :class:`~litert_sdk.InvalidStateError` (a ``RuntimeError``) while numpy arrays from :meth:`tensor`
+        are alive, as tflite_runtime does."""
         with self._lock:
+            self._ensure_safe()
             cm = self._compiled()
             if self._primary is not None:
                 cm.prepare(self._primary.index)
+            self._ready = True
+            fast = self.__dict__.get("_fast_path")
+            if fast is not None and self._fast_invoke_allowed():
+                self.__dict__["invoke"] = fast.invoke
+
+    def _safe_to_run(self) -> bool:
+        """True when no numpy array returned by a :meth:`tensor` function (or a slice of one) is alive, i.e. when
+        allocate_tensors(), invoke() and resize_tensor_input() may run (tflite_runtime's check)."""
+        return sys.getrefcount(self._view_token) == 2  # the attribute and getrefcount's argument
+
+    def _ensure_safe(self) -> None:
+        if not self._safe_to_run():
+            raise InvalidStateError(
+                "There is at least 1 reference to internal data\n      in the interpreter in the form of a numpy "
+                "array or slice. Be sure to\n      only hold the function returned from tensor() if you are using raw"
+                "\n      data access."
+            )
 
         # -- details ---------------------------------------------------------------------------------------------
     def _current_shape(self, sig: SignatureSpec, slot: int, output: bool) -> list[int] | None:
@@ -327,19 +370,92 @@ class Interpreter:
         sig = self._primary
         return [_details(sig.outputs[j][1], self._current_shape(sig, j, True)) for j in self._out_slots]
 
-    def get_tensor_details(self) -> list[dict[str, Any]]:
-        """Details of every tensor of the main subgraph known to the runtime, sorted by index."""
-        sg = self._model.subgraphs[self._model.main_subgraph]
-        out = []
-        for idx in sorted(sg.tensors):
-            spec = sg.tensors[idx]
-            shape = None
-            if idx in self._input_by_tensor and self._primary is not None:
-                shape = self._current_shape(self._primary, self._input_by_tensor[idx], False)
-            elif idx in self._output_by_tensor and self._primary is not None:
-                shape = self._current_shape(self._primary, self._output_by_tensor[idx], True)
-            out.append(_details(spec, shape))
-        return out
+    def _check_subgraph(self, subgraph_index: int) -> int:
+        n = len(self._model.subgraphs)
+        if isinstance(subgraph_index, bool) or not isinstance(subgraph_index, (int, np.integer)) or not (
+            0 <= int(subgraph_index) < n
+        ):
+            raise InvalidArgumentError(
+                f"subgraph_index is out of range: {subgraph_index} for the model, which has {n} subgraphs."
+            )
+        return int(subgraph_index)
+
+    def get_tensor_details(self, subgraph_index: int = 0) -> list[dict[str, Any]]:
+        """Details of every tensor of a subgraph (default: the main one), sorted by index (tflite_runtime format).
+
+        Inputs and outputs of a signature have their current shapes; other tensors their static shape."""
+        sgi = self._check_subgraph(subgraph_index)
+        return [self._get_tensor_details(idx, sgi) for idx in sorted(self._model.subgraphs[sgi].tensors)]
+
+    def _get_tensor_details(self, tensor_index: int, subgraph_index: int) -> dict[str, Any]:
+        """Details of one tensor of a subgraph (tflite_runtime's experimental API)."""
+        sgi = self._check_subgraph(subgraph_index)
+        t = int(tensor_index)
+        sg = self._model.subgraphs[sgi]
+        spec = sg.tensors.get(t)
+        if spec is None:
+            raise InvalidArgumentError(
+                f"Invalid tensor index {t} exceeds max tensor index {len(sg.tensors)} (subgraph {sgi} has no tensor "
+                f"{t})"
+            )
+        shape = None
+        for sig in self._model.signatures:  # current shapes of signature inputs and outputs
+            if sig.subgraph != sgi:
+                continue
+            for output, items in ((False, sig.inputs), (True, sig.outputs)):
+                for j, (_, ts) in enumerate(items):
+                    if ts.index == t:
+                        shape = self._current_shape(sig, j, output)
+                        break
+                if shape is not None:
+                    break
+            if shape is not None:
+                break
+        return _details(spec, shape)
+
+    def _get_op_details(self, op_index: int) -> dict[str, Any]:
+        """The operator ``op_index`` of the main subgraph: index, op_name, inputs, outputs (tensor indices, -1 for an
+        omitted optional input), operand_types and result_types (tflite_runtime's experimental API).
+
+        The model's own operators are listed: the runtime's delegate partitions (tflite_runtime appends "DELEGATE"
+        nodes after allocate_tensors()) are not visible through its C API."""
+        sgi = self._model.main_subgraph
+        ops = self._model.subgraphs[sgi].ops
+        if isinstance(op_index, bool) or not isinstance(op_index, (int, np.integer)) or not 0 <= int(op_index) < len(
+            ops
+        ):
+            raise InvalidArgumentError(f"Invalid node index {op_index} (the main subgraph has {len(ops)} operators)")
+        op = ops[int(op_index)]
+        if op.custom_code is not None:
+            name = op.custom_code
+        else:
+            from .cli import op_name
+
+            name = op_name(op.opcode)
+        io = self.__dict__.get("_operator_io")
+        if io is None:
+            from ._rewrite import RewriteError, operator_io
+
+            try:
+                io = operator_io(self._model.content(), sgi)
+            except RewriteError:
+                io = []
+            if len(io) != len(ops):
+                io = [(o.inputs, o.outputs) for o in ops]
+            self.__dict__["_operator_io"] = io
+        inputs, outputs = io[int(op_index)]
+        return {
+            "index": int(op_index),
+            "op_name": name,
+            "inputs": np.array(inputs, dtype=np.int32),
+            "outputs": np.array(outputs, dtype=np.int32),
+            "operand_types": [self._get_tensor_details(t, sgi)["dtype"] for t in inputs if t != -1],
+            "result_types": [self._get_tensor_details(t, sgi)["dtype"] for t in outputs if t != -1],
+        }
+
+    def _get_ops_details(self) -> list[dict[str, Any]]:
+        """:meth:`_get_op_details` of every operator of the main subgraph, in order."""
+        return [self._get_op_details(i) for i in range(len(self._model.subgraphs[self._model.main_subgraph].ops))]
 
     def num_subgraphs(self) -> int:
         return len(self._model.subgraphs)
@@ -405,15 +521,21 @@ class Interpreter:
         return const
 
     def tensor(self, tensor_index: int) -> Callable[[], np.ndarray]:
-        """A function returning a numpy view of an input or output buffer (no copy; valid until a resize)."""
+        """A function returning a numpy view of an input or output buffer (no copy; valid until a resize).
+
+        As in tflite_runtime, hold the function, not the arrays: while an array it returned (or a slice of one) is
+        alive, allocate_tensors(), invoke() and resize_tensor_input() raise :class:`~litert_sdk.InvalidStateError`."""
         kind, slot = self._locate(tensor_index)
         if kind not in ("input", "output"):
             raise UnsupportedError(f"tensor {tensor_index} is neither an input nor an output; no view is available")
         sig_index = self._primary_sig().index
+        self._views_issued = True
+        self.__dict__.pop("invoke", None)  # the Python invoke checks for live views
 
-        def view() -> np.ndarray:
+        def view() -> np.ndarray:  # (refers to the token only through the arrays it returns)
             cm = self._compiled()
-            return cm.input_view(sig_index, slot) if kind == "input" else cm.output_view(sig_index, slot)
+            arr = cm.input_view(sig_index, slot) if kind == "input" else cm.output_view(sig_index, slot)
+            return np.asarray(_BufferView(arr, self._view_token))
 
         return view
 
@@ -422,6 +544,7 @@ class Interpreter:
         with self._lock:
             if getattr(self, "_closed", False):
                 raise ClosedError("the interpreter is closed")
+            self._ensure_safe()
             kind, slot = self._locate(input_index)
             if kind != "input":
                 raise InvalidArgumentError(f"tensor {input_index} is not an input of the model")
@@ -435,13 +558,25 @@ class Interpreter:
                         f"cannot resize input {sig.inputs[slot][1].name!r} to {dims} strictly: its shape signature is "
                         f"{list(signature)} (only -1 dimensions may change)"
                     )
+            if self._current_shape(sig, slot, False) != dims:  # as tflite_runtime: allocate_tensors() again
+                self._ready = False
+                self.__dict__.pop("invoke", None)
             if self._cm is not None:
                 self._cm.resize_input(sig.index, slot, dims, False)
             self._resized[(sig.index, slot)] = dims
 
         # -- running -----------------------------------------------------------------------------------------------
     def invoke(self) -> None:
-        """Run the model on the current input tensors."""
+        """Run the model on the current input tensors.
+
+        As in tflite_runtime, :meth:`allocate_tensors` must have been called (and again after a resize that changed a
+        shape), and no numpy array from :meth:`tensor` may be alive: else :class:`~litert_sdk.InvalidStateError`."""
+        if not self._ready:
+            raise InvalidStateError(
+                "Invoke called on model that is not ready. (call allocate_tensors() before invoke(), and again after "
+                "resize_tensor_input() changed a shape)"
+            )
+        self._ensure_safe()
         cm = self._cm if self._cm is not None else self._compiled()
         if self._primary is None:
             self._primary_sig()  # raises
@@ -480,7 +615,7 @@ class Interpreter:
                 arrays.append((slot, arr))
             for slot, arr in arrays:
                 cm.set_input(sig.index, slot, arr)
-            self.invoke()
+            cm.invoke(sig.index)  # flutter_litert's run() needs no allocate_tensors()
             result: dict[int, np.ndarray] = {}
             for pos, slot in enumerate(self._out_slots):
                 value = cm.get_output(sig.index, slot)
@@ -580,6 +715,18 @@ class Interpreter:
 
     def __repr__(self) -> str:
         return f"Interpreter({self._model!r})"
+
+
+class _BufferView:
+    """The base object of the numpy arrays that Interpreter.tensor() functions return: keeps the runtime buffer's
+    array and the interpreter's view token alive, so _safe_to_run() sees every array (and slice) still in use."""
+
+    __slots__ = ("__array_interface__", "_array", "_token")
+
+    def __init__(self, array: np.ndarray, token: object) -> None:
+        self._array = array
+        self._token = token
+        self.__array_interface__ = array.__array_interface__
 
 
 class SignatureRunner:
