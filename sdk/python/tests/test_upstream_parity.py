@@ -297,3 +297,96 @@ def test_tensor_views_guard_allocate_and_invoke(api: ModuleType) -> None:
         np.testing.assert_array_equal(out(), simple_expected(np.full((2, 3), k, np.float32)))
     assert interp._safe_to_run()
     interp.allocate_tensors()
+
+
+# -- signature runners -------------------------------------------------------------------------------------------------
+class TensorLike:
+    """What a tf.Tensor offers a runner: ``shape``, ``dtype`` and ``__array__``."""
+
+    def __init__(self, value: np.ndarray) -> None:
+        self._value = value
+        self.shape = value.shape
+        self.dtype = value.dtype
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self._value if dtype is None else self._value.astype(dtype)
+
+
+def test_runner_resizes_any_dimension(api: ModuleType) -> None:
+    """The model's input is [2, 3] with no dynamic dimension: the runner resizes it anyway (non-strict)."""
+    runner = api.Interpreter(model_path=str(SIMPLE)).get_signature_runner()
+    for shape in [(4, 5), (1, 1), (2, 3), (3, 7)]:
+        x = np.linspace(-2, 3, int(np.prod(shape)), dtype=np.float32).reshape(shape)
+        out = runner(x=x)
+        assert list(out) == ["y"]
+        np.testing.assert_array_equal(out["y"], simple_expected(x))
+        assert runner.get_input_details()["x"]["shape"].tolist() == list(shape)
+        # the model stores no shape signature for x: the current shape is reported as its signature
+        assert runner.get_input_details()["x"]["shape_signature"].tolist() == list(shape)
+
+
+def test_runner_takes_tensor_like_inputs(api: ModuleType) -> None:
+    runner = api.Interpreter(model_path=str(SIMPLE)).get_signature_runner()
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    np.testing.assert_array_equal(runner(x=TensorLike(x))["y"], simple_expected(x))
+    x5 = np.arange(10, dtype=np.float32).reshape(2, 5)
+    np.testing.assert_array_equal(runner(x=TensorLike(x5))["y"], simple_expected(x5))
+
+
+def test_sdk_runner_takes_nested_lists(peer: ModuleType) -> None:
+    """ai-edge-litert reads ``value.shape`` (AttributeError for a list); the SDK converts lists to the input's dtype."""
+    with pytest.raises(AttributeError):
+        peer.Interpreter(model_path=str(SIMPLE)).get_signature_runner()(x=[[1, 2, 3], [4, 5, 6]])
+    out = litert_sdk.Interpreter(model_path=str(SIMPLE)).get_signature_runner()(x=[[1, 2, 3], [4, 5, 6]])
+    np.testing.assert_array_equal(out["y"], simple_expected(np.array([[1, 2, 3], [4, 5, 6]], np.float32)))
+
+
+def test_0d_bytes_input_keeps_trailing_nul_bytes(api: ModuleType) -> None:
+    value = np.array(b"ab\x00\x00")  # dtype S4, 0-d
+    runner = api.Interpreter(model_path=str(STRINGS)).get_signature_runner()
+    out = runner(s=value)["r"]
+    assert out.dtype == object and out.tolist() == [b"ab\x00\x00"]
+    interp = api.Interpreter(model_path=str(STRINGS))
+    interp.allocate_tensors()
+    interp.set_tensor(interp.get_input_details()[0]["index"], value)
+    interp.invoke()
+    assert interp.get_tensor(interp.get_output_details()[0]["index"]).tolist() == [b"ab\x00\x00"]
+    back = interp.get_tensor(interp.get_input_details()[0]["index"])
+    assert isinstance(back, np.ndarray) and back.shape == () and back.dtype == object  # 0-d strings stay arrays
+    assert back[()] == b"ab\x00\x00"
+
+
+def test_0d_numeric_outputs_are_numpy_scalars(api: ModuleType) -> None:
+    interp = api.Interpreter(model_path=str(MULTI))
+    runner = interp.get_signature_runner("scalar")
+    out = runner(s=np.array(3.0, np.float32))["sq"]
+    assert type(out) is np.float32 and out == np.float32(9.0)
+    out = runner(s=np.float32(-4.0))["sq"]
+    assert type(out) is np.float32 and out == np.float32(16.0)
+    index = runner.get_output_details()["sq"]["index"]
+    name = runner.get_output_details()["sq"]["name"]
+    sg = next(s for s in range(interp.num_subgraphs())
+              if any(d["name"] == name for d in interp.get_tensor_details(subgraph_index=s)))
+    value = interp.get_tensor(index, sg)
+    assert type(value) is np.float32 and value == np.float32(16.0)
+
+
+def test_signature_order(api: ModuleType) -> None:
+    """Signatures, and a signature's inputs and outputs, in name order (the model declares scalar, encode, decode;
+    encode takes (b, a) and returns zeta, mid, alpha)."""
+    interp = api.Interpreter(model_path=str(MULTI))
+    sigs = interp.get_signature_list()
+    assert list(sigs) == ["decode", "encode", "scalar"]
+    assert sigs["encode"] == {"inputs": ["a", "b"], "outputs": ["alpha", "mid", "zeta"]}
+    runner = interp.get_signature_runner("encode")
+    assert list(runner.get_input_details()) == ["a", "b"]
+    assert list(runner.get_output_details()) == ["alpha", "mid", "zeta"]
+    a = np.array([[1, 2], [3, 4], [5, 6]], np.float32)
+    b = np.array([[10, 20], [30, 40], [50, 60]], np.float32)
+    out = runner(b=b, a=a)
+    assert list(out) == ["alpha", "mid", "zeta"]
+    np.testing.assert_array_equal(out["alpha"], b + a)
+    np.testing.assert_array_equal(out["mid"], b * a)
+    np.testing.assert_array_equal(out["zeta"], b - a)
+    np.testing.assert_array_equal(interp.get_signature_runner("decode")(q=np.array([1, 2, 3], np.int32))["out"],
+                                  [3, 6, 9])

@@ -88,11 +88,17 @@ def _quant_details(spec: TensorSpec) -> tuple[tuple[float, int], dict[str, Any]]
     }
 
 
-def _details(spec: TensorSpec, shape: Sequence[int] | None, name: str | None = None) -> dict[str, Any]:
-    """A tflite_runtime-compatible tensor details dict."""
+def _details(
+    spec: TensorSpec, shape: Sequence[int] | None, name: str | None = None, current_if_static: bool = False
+) -> dict[str, Any]:
+    """A tflite_runtime-compatible tensor details dict. With ``current_if_static``, a tensor whose shape signature
+    has no dynamic dimension reports its current shape as signature, as tflite_runtime does after a non-strict
+    resize (the converter stores no separate signature for static tensors)."""
     signature = spec.shape if spec.shape is not None else ()
     if shape is None:
         shape = [1 if d < 0 else d for d in signature]
+    elif current_if_static and not spec.is_dynamic:
+        signature = tuple(shape)
     quant, qparams = _quant_details(spec)
     return {
         "name": spec.name if name is None else name,
@@ -272,7 +278,7 @@ class Interpreter:
             cm,
             self._primary_index,
             list(self._input_by_tensor.items()),
-            list(self._output_by_tensor.items()),
+            [(t, j) for t, j in self._output_by_tensor.items() if not _is_scalar(self._primary.outputs[j][1])],
             run_slots,
             np.ndarray,
             weakref.ref(self),
@@ -361,14 +367,18 @@ class Interpreter:
         if self._primary is None:
             return []
         sig = self._primary
-        return [_details(sig.inputs[j][1], self._current_shape(sig, j, False)) for j in self._in_slots]
+        return [self._io_details(sig, j, False) for j in self._in_slots]
 
     def get_output_details(self) -> list[dict[str, Any]]:
         """Details of the model's outputs, in the model's output order (tflite_runtime format)."""
         if self._primary is None:
             return []
         sig = self._primary
-        return [_details(sig.outputs[j][1], self._current_shape(sig, j, True)) for j in self._out_slots]
+        return [self._io_details(sig, j, True) for j in self._out_slots]
+
+    def _io_details(self, sig: SignatureSpec, slot: int, output: bool) -> dict[str, Any]:
+        spec = (sig.outputs if output else sig.inputs)[slot][1]
+        return _details(spec, self._current_shape(sig, slot, output), current_if_static=True)
 
     def _check_subgraph(self, subgraph_index: int) -> int:
         n = len(self._model.subgraphs)
@@ -411,7 +421,7 @@ class Interpreter:
                     break
             if shape is not None:
                 break
-        return _details(spec, shape)
+        return _details(spec, shape, current_if_static=True)
 
     def _get_op_details(self, op_index: int) -> dict[str, Any]:
         """The operator ``op_index`` of the main subgraph: index, op_name, inputs, outputs (tensor indices, -1 for an
@@ -498,25 +508,56 @@ class Interpreter:
             return
         self._compiled().set_input(sig.index, slot, value)
 
-    def get_tensor(self, tensor_index: int, subgraph_index: int = 0) -> np.ndarray:
-        """A copy of an input, output or constant tensor."""
+    def get_tensor(self, tensor_index: int, subgraph_index: int = 0) -> Any:
+        """A copy of an input, output or constant tensor of the main subgraph (or of a signature's subgraph).
+
+        A 0-d numeric tensor is returned as a numpy scalar (``np.float32(...)``), as tflite_runtime does."""
         cm = self._cm
         if cm is not None and subgraph_index == 0 and type(tensor_index) is int:  # hot path
             slot = self._output_by_tensor.get(tensor_index)
             if slot is not None:
-                return cm.get_output(self._primary_index, slot)  # type: ignore[no-any-return]
+                return _scalar_if_0d(cm.get_output(self._primary_index, slot))
         if subgraph_index != 0:
-            raise UnsupportedError("only tensors of the main subgraph (subgraph_index=0) can be read")
+            return _scalar_if_0d(self._get_subgraph_tensor(tensor_index, subgraph_index))
         kind, slot = self._locate(tensor_index)
         if kind == "input":
-            return self._compiled().get_input(self._primary_sig().index, slot)
+            return _scalar_if_0d(self._compiled().get_input(self._primary_sig().index, slot))
         if kind == "output":
-            return self._compiled().get_output(self._primary_sig().index, slot)
+            return _scalar_if_0d(self._compiled().get_output(self._primary_sig().index, slot))
         const = self._model.constant(int(tensor_index), self._model.main_subgraph)
         if const is None:
             raise UnsupportedError(
                 f"tensor {tensor_index} is an intermediate tensor; the LiteRT runtime does not expose intermediate "
-                "tensors (only inputs, outputs and constants can be read)"
+                "tensors (only inputs, outputs and constants can be read; see experimental_preserve_all_tensors)"
+            )
+        return _scalar_if_0d(const)
+
+    def _get_subgraph_tensor(self, tensor_index: int, subgraph_index: int) -> np.ndarray:
+        """An input or output of a signature of subgraph ``subgraph_index``, or a constant of that subgraph."""
+        try:
+            sgi = self._check_subgraph(subgraph_index)
+        except InvalidArgumentError as e:  # (UnsupportedError, as before subgraphs other than the main one were read)
+            raise UnsupportedError(f"{e.message} Tensors of the main subgraph and of signature subgraphs can be read"
+                                   ) from None
+        if isinstance(tensor_index, bool) or not isinstance(tensor_index, (int, np.integer)):
+            raise InvalidArgumentError(f"tensor index must be an int, got {type(tensor_index).__name__}")
+        t = int(tensor_index)
+        for sig in self._model.signatures:
+            if sig.subgraph != sgi:
+                continue
+            for j, (_, spec) in enumerate(sig.inputs):
+                if spec.index == t:
+                    return self._compiled().get_input(sig.index, j)  # type: ignore[no-any-return]
+            for j, (_, spec) in enumerate(sig.outputs):
+                if spec.index == t:
+                    return self._compiled().get_output(sig.index, j)  # type: ignore[no-any-return]
+        if t not in self._model.subgraphs[sgi].tensors:
+            raise InvalidArgumentError(f"tensor index {t} is not a tensor of subgraph {sgi}")
+        const = self._model.constant(t, sgi)
+        if const is None:
+            raise UnsupportedError(
+                f"tensor {t} of subgraph {sgi} is not a signature input/output or a constant; the LiteRT runtime does "
+                "not expose other tensors"
             )
         return const
 
@@ -634,11 +675,14 @@ class Interpreter:
 
         # -- signatures ------------------------------------------------------------------------------------------
     def _user_signatures(self) -> list[SignatureSpec]:
-        return [s for s in self._model.signatures if not s.is_default]
+        """The model's signatures sorted by key, as tflite_runtime lists them (its signature maps are sorted)."""
+        return sorted((s for s in self._model.signatures if not s.is_default), key=lambda s: s.key)
 
     def get_signature_list(self) -> dict[str, dict[str, list[str]]]:
-        """``{signature_key: {"inputs": [...], "outputs": [...]}}`` of the model's signatures."""
-        return {s.key: {"inputs": s.input_names, "outputs": s.output_names} for s in self._user_signatures()}
+        """``{signature_key: {"inputs": [...], "outputs": [...]}}`` of the model's signatures; keys, input names and
+        output names sorted, as tflite_runtime returns them."""
+        return {s.key: {"inputs": sorted(s.input_names), "outputs": sorted(s.output_names)}
+                for s in self._user_signatures()}
 
     def get_signature_runner(self, signature_key: str | None = None) -> "SignatureRunner":
         """A callable runner of one signature (by key; None when the model has exactly one)."""
@@ -717,6 +761,17 @@ class Interpreter:
         return f"Interpreter({self._model!r})"
 
 
+def _is_scalar(spec: TensorSpec) -> bool:
+    return spec.shape == ()
+
+
+def _scalar_if_0d(value: Any) -> Any:
+    """tflite_runtime returns 0-d numeric tensors as numpy scalars (0-d string tensors stay 0-d object arrays)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype != object:
+        return value[()]
+    return value
+
+
 class _BufferView:
     """The base object of the numpy arrays that Interpreter.tensor() functions return: keeps the runtime buffer's
     array and the interpreter's view token alive, so _safe_to_run() sees every array (and slice) still in use."""
@@ -732,19 +787,21 @@ class _BufferView:
 class SignatureRunner:
     """Runs one signature by input names: ``runner(x=..., y=...) -> {"out": ...}``.
 
-    Inputs are bound by name (the runtime's input order differs from the original function's argument order); an
-    input whose shape differs from the current one is resized first.
+    As in tflite_runtime: inputs and outputs are listed in name order, an input of another shape is resized first
+    (any dimension, not only the dynamic ones), and 0-d numeric outputs are numpy scalars.
     """
 
     def __init__(self, interpreter: Interpreter, signature: SignatureSpec) -> None:
         self._interpreter = interpreter
         self._signature = signature
+        self._input_order = sorted(range(len(signature.inputs)), key=lambda j: signature.inputs[j][0])
+        self._output_order = sorted(range(len(signature.outputs)), key=lambda j: signature.outputs[j][0])
 
     @property
     def signature_key(self) -> str:
         return self._signature.key
 
-    def __call__(self, **kwargs: Any) -> dict[str, np.ndarray]:
+    def __call__(self, **kwargs: Any) -> dict[str, Any]:
         sig = self._signature
         names = sig.input_names
         unknown = [k for k in kwargs if k not in names]
@@ -759,17 +816,25 @@ class SignatureRunner:
             arrays.append(_as_array(v, name, spec))
         with self._interpreter._lock:  # a concurrent reset_all_variables() must not close the model mid-call
             cm = self._interpreter._compiled()
+            for slot, arr in enumerate(arrays):  # non-strict resize (any dimension), as tflite_runtime's runner
+                shape = list(arr.shape) if isinstance(arr, np.ndarray) else list(arr[1])
+                if shape != list(cm.input_shape(sig.index, slot)):
+                    _check_size(shape, sig.inputs[slot][1], sig.inputs[slot][0])
+                    cm.resize_input(sig.index, slot, shape, False)
+                    self._interpreter._resized[(sig.index, slot)] = shape
             outs = cm.run(sig.index, arrays, True)
-        return dict(zip(sig.output_names, outs))
+        return {sig.outputs[j][0]: _scalar_if_0d(outs[j]) for j in self._output_order}
 
     def _current(self, slot: int, output: bool) -> list[int] | None:
         return self._interpreter._current_shape(self._signature, slot, output)
 
     def get_input_details(self) -> dict[str, dict[str, Any]]:
-        return {n: _details(t, self._current(j, False)) for j, (n, t) in enumerate(self._signature.inputs)}
+        ins = self._signature.inputs
+        return {ins[j][0]: self._interpreter._io_details(self._signature, j, False) for j in self._input_order}
 
     def get_output_details(self) -> dict[str, dict[str, Any]]:
-        return {n: _details(t, self._current(j, True)) for j, (n, t) in enumerate(self._signature.outputs)}
+        outs = self._signature.outputs
+        return {outs[j][0]: self._interpreter._io_details(self._signature, j, True) for j in self._output_order}
 
     def resize_input(self, input_name: str, new_shape: Sequence[int]) -> None:
         slot = self._signature.input_index(input_name)
