@@ -390,3 +390,76 @@ def test_signature_order(api: ModuleType) -> None:
     np.testing.assert_array_equal(out["zeta"], b - a)
     np.testing.assert_array_equal(interp.get_signature_runner("decode")(q=np.array([1, 2, 3], np.int32))["out"],
                                   [3, 6, 9])
+
+
+# -- InterpreterWithCustomOps -----------------------------------------------------------------------------------------
+CUMPROD = PARITY.parent / "custom_cumprod.tflite"  # TF's Cumprod as the custom op "Cumprod" (make_models.py)
+
+
+def _cumprod_kernel(inputs: list[np.ndarray], attrs: Any) -> np.ndarray:
+    x, axis = inputs
+    return np.cumprod(x, axis=int(axis))
+
+
+@pytest.mark.parametrize("registerers", [None, []], ids=["none", "empty"])
+def test_interpreter_with_custom_ops_without_registerers(api: ModuleType, registerers: Any) -> None:
+    interp = api.InterpreterWithCustomOps(custom_op_registerers=registerers, model_path=str(SIMPLE), num_threads=1)
+    assert isinstance(interp, api.Interpreter)
+    interp.allocate_tensors()
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    interp.set_tensor(0, x)
+    interp.invoke()
+    np.testing.assert_array_equal(interp.get_tensor(interp.get_output_details()[0]["index"]), simple_expected(x))
+
+
+def test_sdk_interpreter_with_custom_ops_takes_python_ops() -> None:
+    """The SDK's kernels go where tflite_runtime takes registerers; values are TensorFlow's (the npz reference)."""
+    ref = np.load(PARITY.parent / "custom_cumprod.npz")
+    x, y = ref["serving_default/in/x"], ref["serving_default/out/y"]
+    interp = litert_sdk.interpreter.InterpreterWithCustomOps(
+        custom_op_registerers=[litert_sdk.python_op("Cumprod", _cumprod_kernel)], model_path=str(CUMPROD))
+    interp.allocate_tensors()
+    interp.set_tensor(interp.get_input_details()[0]["index"], x)
+    interp.invoke()
+    np.testing.assert_array_equal(interp.get_tensor(interp.get_output_details()[0]["index"]), y)
+    np.testing.assert_array_equal(interp.get_signature_runner()(x=x)["y"], y)
+    plain = litert_sdk.Interpreter(model_path=str(CUMPROD))
+    plain.allocate_tensors()
+    plain.set_tensor(plain.get_input_details()[0]["index"], x)
+    with pytest.raises(errors.RuntimeFailure, match="unresolved custom op: Cumprod"):  # without the kernel
+        plain.invoke()
+
+
+def test_sdk_interpreter_with_custom_ops_takes_library_paths() -> None:
+    from litert_sdk.custom_ops import mediapipe_library_path
+
+    path = mediapipe_library_path()
+    if not path.is_file():
+        pytest.skip(f"this build has no MediaPipe custom-op library ({path})")
+    interp = litert_sdk.interpreter.InterpreterWithCustomOps(custom_op_registerers=[str(path)],
+                                                             model_path=str(SIMPLE))
+    assert "Convolution2DTransposeBias" in {op.name for op in interp._options.custom_ops}
+    interp.allocate_tensors()
+    interp.set_tensor(0, np.ones((2, 3), np.float32))
+    interp.invoke()
+    np.testing.assert_array_equal(interp.get_tensor(interp.get_output_details()[0]["index"]),
+                                  simple_expected(np.ones((2, 3), np.float32)))
+
+
+def test_registerer_symbol_names(api: ModuleType) -> None:
+    """tflite_runtime looks a name up as a C++ registerer symbol (ValueError when missing); the SDK cannot call such
+    functions (no op resolver in the C API) and says so with UnsupportedError."""
+    registerer = "NoSuchRegistererSymbol"
+    expected = ValueError if api.__name__ == PEER else errors.UnsupportedError
+    with pytest.raises(expected) as info:
+        api.InterpreterWithCustomOps(custom_op_registerers=[registerer], model_path=str(SIMPLE))
+    if api.__name__ == SDK:
+        assert "MutableOpResolver" in str(info.value) and "python_op" in str(info.value)
+
+
+def test_sdk_registerer_functions_are_refused_with_the_reason() -> None:
+    with pytest.raises(errors.UnsupportedError, match="registerer function.*MutableOpResolver"):
+        litert_sdk.interpreter.InterpreterWithCustomOps(custom_op_registerers=[lambda resolver: None],
+                                                        model_path=str(SIMPLE))
+    with pytest.raises(errors.InvalidArgumentError, match="got int"):
+        litert_sdk.interpreter.InterpreterWithCustomOps(custom_op_registerers=[42], model_path=str(SIMPLE))

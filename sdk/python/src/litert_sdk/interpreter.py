@@ -848,5 +848,62 @@ class SignatureRunner:
         self._interpreter.allocate_tensors()
 
 
-# tflite_runtime exports this name; custom-op registration goes through InterpreterOptions in litert_sdk.
-InterpreterWithCustomOps = Interpreter
+_REGISTERER_HELP = (
+    "tflite_runtime calls such registerers with a C++ tflite::MutableOpResolver*, and the LiteRT runtime's C API has "
+    "no op resolver to hand them, so C++ registerer functions cannot work here. Pass litert_sdk kernels instead: "
+    "litert_sdk.python_op(name, fn) (a numpy kernel), litert_sdk.load_custom_op_library(path) or the path of such a "
+    "library (C ABI: custom_ops/include/litert_sdk/custom_op_api.h)"
+)
+
+
+def _custom_ops_from_registerers(registerers: Any) -> list[Any]:
+    """The SDK's custom-op kernels named by InterpreterWithCustomOps' ``custom_op_registerers``."""
+    from .custom_ops import CustomOp, CustomOpLibrary, load_custom_op_library
+
+    if registerers is None:
+        return []
+    if isinstance(registerers, (str, bytes, os.PathLike, CustomOp, CustomOpLibrary)) or not isinstance(
+        registerers, (list, tuple)
+    ):
+        registerers = [registerers]
+    ops: list[Any] = []
+    for r in registerers:
+        if isinstance(r, (CustomOp, CustomOpLibrary)):
+            ops.append(r)
+        elif isinstance(r, (list, tuple)):
+            ops.extend(_custom_ops_from_registerers(r))
+        elif isinstance(r, (str, os.PathLike)):
+            path = os.fspath(r)
+            if not os.path.isfile(path):
+                raise UnsupportedError(
+                    f"custom op registerer {path!r} is neither a litert_sdk custom-op library file nor usable as a "
+                    f"registerer symbol name: {_REGISTERER_HELP}"
+                )
+            ops.append(load_custom_op_library(path))
+        elif callable(r):
+            raise UnsupportedError(
+                f"custom op registerer {getattr(r, '__name__', r)!r} is a registerer function: {_REGISTERER_HELP}"
+            )
+        else:
+            raise InvalidArgumentError(
+                f"custom_op_registerers items must be litert_sdk CustomOp / CustomOpLibrary objects or library paths, "
+                f"got {type(r).__name__}"
+            )
+    return ops
+
+
+class InterpreterWithCustomOps(Interpreter):
+    """tflite_runtime's ``InterpreterWithCustomOps``: an :class:`Interpreter` with custom-op kernels.
+
+    ``custom_op_registerers`` takes the SDK's kernels: :func:`litert_sdk.python_op` objects, libraries from
+    :func:`litert_sdk.load_custom_op_library`, or paths of such libraries. tflite_runtime's registerers (C++ function
+    symbol names, or functions called with a ``tflite::MutableOpResolver*``) raise
+    :class:`~litert_sdk.UnsupportedError`: the runtime's C API has no op resolver to register them into. Other
+    keyword arguments are :class:`Interpreter`'s.
+    """
+
+    def __init__(self, custom_op_registerers: Any = None, **kwargs: Any) -> None:
+        ops = _custom_ops_from_registerers(custom_op_registerers)
+        super().__init__(**kwargs)
+        if ops:  # (compilation is lazy: nothing has used the options yet)
+            self._options = self._effective_options = self._options.with_custom_ops(*ops)
