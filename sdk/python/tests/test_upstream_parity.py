@@ -463,3 +463,65 @@ def test_sdk_registerer_functions_are_refused_with_the_reason() -> None:
                                                         model_path=str(SIMPLE))
     with pytest.raises(errors.InvalidArgumentError, match="got int"):
         litert_sdk.interpreter.InterpreterWithCustomOps(custom_op_registerers=[42], model_path=str(SIMPLE))
+
+
+# -- experimental_preserve_all_tensors ----------------------------------------------------------------------------------
+def _all_tensors_after_invoke(api: ModuleType, path: Path, x: np.ndarray) -> dict[str, np.ndarray]:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the peer warns that the option is meant for debugging
+        interp = api.Interpreter(model_path=str(path), experimental_preserve_all_tensors=True)
+    interp.allocate_tensors()
+    interp.set_tensor(interp.get_input_details()[0]["index"], x)
+    interp.invoke()
+    return {d["name"]: np.asarray(interp.get_tensor(d["index"])) for d in interp.get_tensor_details()}
+
+
+def test_preserve_all_tensors_reads_intermediates(api: ModuleType) -> None:
+    x = np.array([[-1, 0.5, 1], [1.5, 2, 4]], np.float32)
+    values = _all_tensors_after_invoke(api, SIMPLE, x)
+    np.testing.assert_array_equal(values["mul"], x * np.float32(2))  # the intermediate MUL result
+    outputs = [v for k, v in values.items() if k.startswith("PartitionedCall") or k.startswith("Identity")]
+    assert outputs, list(values)
+    np.testing.assert_array_equal(outputs[0], simple_expected(x))
+
+
+def test_preserve_all_tensors_matches_the_peer(peer: ModuleType) -> None:
+    """Every tensor of the conv model (intermediates inside what XNNPACK runs as one partition) equals
+    ai-edge-litert's value with experimental_preserve_all_tensors=True."""
+    from litert_sdk import interpreter as sdk
+
+    x = np.random.default_rng(3).standard_normal((1, 8, 8, 3)).astype(np.float32)
+    ref = _all_tensors_after_invoke(peer, CONV, x)
+    ours = _all_tensors_after_invoke(sdk, CONV, x)
+    assert list(ours) == list(ref)
+    intermediates = 0
+    for name, want in ref.items():
+        np.testing.assert_allclose(ours[name], want, rtol=1e-6, atol=1e-6, err_msg=name)
+        intermediates += name in ("Mean", "Relu;add;Conv2D;Const_11")
+    assert intermediates == 2
+    conv = ours["Relu;add;Conv2D;Const_11"]  # the CONV_2D + bias + RELU output: [1, 8, 8, 4], some positive
+    assert conv.shape == (1, 8, 8, 4) and (conv >= 0).all() and (conv > 0).any()
+    np.testing.assert_allclose(ours["Mean"], conv.mean(axis=(1, 2)), rtol=1e-5)
+
+
+def test_sdk_intermediates_need_preserve_all_tensors() -> None:
+    interp = litert_sdk.Interpreter(model_path=str(SIMPLE))
+    interp.allocate_tensors()
+    interp.invoke()
+    mul = next(d["index"] for d in interp.get_tensor_details() if d["name"] == "mul")
+    with pytest.raises(errors.UnsupportedError, match="experimental_preserve_all_tensors=True"):
+        interp.get_tensor(mul)
+
+
+def test_sdk_preserved_model_keeps_the_public_signature() -> None:
+    """The extra outputs stay internal: details, signature list and runner results are the original model's."""
+    plain = litert_sdk.Interpreter(model_path=str(CONV))
+    kept = litert_sdk.Interpreter(model_path=str(CONV), experimental_preserve_all_tensors=True)
+    assert kept.get_signature_list() == plain.get_signature_list()
+    assert [d["index"] for d in kept.get_output_details()] == [d["index"] for d in plain.get_output_details()]
+    x = np.ones((1, 8, 8, 3), np.float32)
+    a, b = kept.get_signature_runner()(image=x), plain.get_signature_runner()(image=x)
+    assert list(a) == list(b) == ["logits"]
+    np.testing.assert_array_equal(a["logits"], b["logits"])

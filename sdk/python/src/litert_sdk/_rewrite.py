@@ -718,6 +718,12 @@ def add_output_copies(data: bytes, targets: dict[int, list[int]]) -> bytes:
                 c[_OP_OUTPUTS] = ("o", e.ref("ints", [t]))
                 c[_OP_BUILTIN_OPTIONS] = ("o", e.ref("table", {0: ("<i", 0), 1: ("<b", 0)}))  # axis 0, no activation
     e.run()
+    return finish_rewrite(m, e, old)
+
+
+def finish_rewrite(m: _Model, e: _Emitter, old: bytearray) -> bytes:
+    """The model file: the emitted objects (root = object 0), then the original bytes ``old`` with the absolute file
+    offsets they hold (``Buffer.offset``, ``Operator.large_custom_options_offset``) shifted by the new region."""
     old_base = (e.w._abs() + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
     for bt in m.buffers:
         if bt.scalar(_BUFFER_OFFSET, "<Q", 0) > 1:

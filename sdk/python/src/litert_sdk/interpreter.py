@@ -6,8 +6,9 @@ Existing programs keep working after changing the import::
     from litert_sdk.interpreter import Interpreter
 
 The classic API is implemented on the runtime's CompiledModel API: tensors are addressed by their real model tensor
-indices; inputs, outputs and constant tensors can be read. Intermediate tensors are not exposed by the runtime's
-C API (there is no ``experimental_preserve_all_tensors`` equivalent).
+indices; inputs, outputs and constant tensors can be read. The runtime's C API does not expose intermediate tensors:
+with ``experimental_preserve_all_tensors=True`` the SDK compiles a copy of the model in which the main subgraph's
+intermediate tensors are extra outputs (``_preserve``), so ``get_tensor`` reads them after ``invoke``.
 """
 
 from __future__ import annotations
@@ -157,8 +158,10 @@ class Interpreter:
             :class:`~litert_sdk.delegates.InterpreterOptions` (overrides ``num_threads`` and the resolver type).
         environment: the :class:`~litert_sdk.Environment` to use (default: the shared one).
 
-    Other ``experimental_*`` keyword arguments of tflite_runtime are accepted and ignored where the runtime has no
-    equivalent (``experimental_preserve_all_tensors=True`` raises, since intermediates cannot be read).
+    ``experimental_preserve_all_tensors=True`` makes the main subgraph's intermediate tensors readable with
+    :meth:`get_tensor` after :meth:`invoke` (the model is compiled with them as extra outputs, which costs memory and
+    keeps the runtime from fusing across them). Other ``experimental_*`` keyword arguments of tflite_runtime are
+    accepted and ignored where the runtime has no equivalent.
     """
 
     def __init__(
@@ -177,11 +180,6 @@ class Interpreter:
         unknown = [k for k in experimental if not k.startswith("experimental_")]
         if unknown:
             raise TypeError(f"Interpreter() got unexpected keyword argument(s) {unknown}")
-        if experimental_preserve_all_tensors:
-            raise UnsupportedError(
-                "experimental_preserve_all_tensors is not available: the LiteRT runtime does not expose "
-                "intermediate tensors"
-            )
         if not isinstance(experimental_op_resolver_type, OpResolverType):
             raise InvalidArgumentError(
                 f"Unrecognized passed in op resolver type: {experimental_op_resolver_type} (expected a "
@@ -235,6 +233,40 @@ class Interpreter:
         self._output_by_tensor = (
             {self._primary.outputs[j][1].index: j for j in self._out_slots} if self._primary else {}
         )
+        # The model the runtime compiles, and intermediate tensor -> its extra output slot in the primary signature.
+        self._run_model = self._model
+        self._preserved: dict[int, int] = {}
+        if experimental_preserve_all_tensors:
+            self._preserve_intermediates()
+
+    def _preserve_intermediates(self) -> None:
+        """experimental_preserve_all_tensors: compile a copy of the model whose main-subgraph intermediates (numeric
+        tensors written by an operator, not already outputs) are extra outputs of the primary signature."""
+        if self._primary is None:
+            raise UnsupportedError("experimental_preserve_all_tensors needs a main subgraph the runtime can run")
+        from ._preserve import add_outputs
+        from ._rewrite import RewriteError
+
+        main = self._model.main_subgraph
+        sg = self._model.subgraphs[main]
+        wanted: list[int] = []
+        for op in sg.ops:
+            for t in op.outputs:
+                spec = sg.tensors.get(t)
+                if (t < 0 or t in self._output_by_tensor or t in wanted or spec is None or spec.dtype is None
+                        or spec.dtype.kind not in "biufc"):
+                    continue
+                wanted.append(t)
+        if not wanted:
+            return
+        try:
+            data = add_outputs(self._model.content(), main, wanted)
+        except RewriteError as e:
+            raise UnsupportedError(f"experimental_preserve_all_tensors: the model cannot be rewritten: {e}") from None
+        self._run_model = Model.from_buffer(data, self._model.environment)
+        run_sig = self._run_model.signatures[self._primary_index]
+        slot_of = {spec.index: j for j, (_, spec) in enumerate(run_sig.outputs)}
+        self._preserved = {t: slot_of[t] for t in wanted if t in slot_of}
 
     # -- construction conveniences (flutter_litert names) -------------------------------------------------------
     @classmethod
@@ -254,7 +286,7 @@ class Interpreter:
             if self._cm is None:
                 if getattr(self, "_closed", False):
                     raise ClosedError("the interpreter is closed")
-                cm, self._effective_options, self.fallback_reason = _compile(self._model, self._options)
+                cm, self._effective_options, self.fallback_reason = _compile(self._run_model, self._options)
                 for (sig, slot), shape in self._resized.items():
                     cm.resize_input(sig, slot, shape, False)
                 self._cm = cm
@@ -409,6 +441,8 @@ class Interpreter:
                 f"{t})"
             )
         shape = None
+        if sgi == self._model.main_subgraph and t in self._preserved and self._cm is not None:
+            shape = list(self._cm.output_shape(self._primary_index, self._preserved[t]))
         for sig in self._model.signatures:  # current shapes of signature inputs and outputs
             if sig.subgraph != sgi:
                 continue
@@ -524,11 +558,15 @@ class Interpreter:
             return _scalar_if_0d(self._compiled().get_input(self._primary_sig().index, slot))
         if kind == "output":
             return _scalar_if_0d(self._compiled().get_output(self._primary_sig().index, slot))
+        preserved = self._preserved.get(int(tensor_index))
+        if preserved is not None:
+            return _scalar_if_0d(self._compiled().get_output(self._primary_index, preserved))
         const = self._model.constant(int(tensor_index), self._model.main_subgraph)
         if const is None:
             raise UnsupportedError(
                 f"tensor {tensor_index} is an intermediate tensor; the LiteRT runtime does not expose intermediate "
-                "tensors (only inputs, outputs and constants can be read; see experimental_preserve_all_tensors)"
+                "tensors (only inputs, outputs and constants can be read) unless the Interpreter is created with "
+                "experimental_preserve_all_tensors=True"
             )
         return _scalar_if_0d(const)
 
