@@ -525,3 +525,19 @@ def test_sdk_preserved_model_keeps_the_public_signature() -> None:
     a, b = kept.get_signature_runner()(image=x), plain.get_signature_runner()(image=x)
     assert list(a) == list(b) == ["logits"]
     np.testing.assert_array_equal(a["logits"], b["logits"])
+
+
+def test_sdk_private_tensor_details_check_the_subgraph() -> None:
+    """ai-edge-litert 2.3.0 crashes on _get_tensor_details(0, 5) of a one-subgraph model; the SDK raises."""
+    interp = litert_sdk.Interpreter(model_path=str(SIMPLE))
+    for sg in (5, -1):
+        with pytest.raises(errors.InvalidArgumentError, match="^subgraph_index is out of range"):
+            interp._get_tensor_details(0, sg)
+
+
+def test_sdk_0d_object_bytes_input() -> None:
+    """A 0-d object array holding bytes reaches a string input as its value (ai-edge-litert 2.3.0 sends the bytes of
+    a pointer instead)."""
+    runner = litert_sdk.Interpreter(model_path=str(STRINGS)).get_signature_runner()
+    assert runner(s=np.array(b"ab\x00\x00", dtype=object))["r"].tolist() == [b"ab\x00\x00"]
+    assert runner(s=b"xyz\x00")["r"].tolist() == [b"xyz\x00"]
