@@ -9,6 +9,7 @@ The models come from tests/models/make_parity_models.py (TensorFlow 2.21), commi
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import subprocess
 import sys
 import textwrap
@@ -541,3 +542,38 @@ def test_sdk_0d_object_bytes_input() -> None:
     runner = litert_sdk.Interpreter(model_path=str(STRINGS)).get_signature_runner()
     assert runner(s=np.array(b"ab\x00\x00", dtype=object))["r"].tolist() == [b"ab\x00\x00"]
     assert runner(s=b"xyz\x00")["r"].tolist() == [b"xyz\x00"]
+
+
+def test_real_tf_tensors_as_inputs() -> None:
+    """tf.Tensor inputs (upstream's docstring example feeds tf.constant to set_tensor) into set_tensor and a runner,
+    for both modules, in a child process (importing TensorFlow is slow and process-wide)."""
+    pytest.importorskip("ai_edge_litert")
+    if importlib.util.find_spec("tensorflow") is None:
+        pytest.skip("tensorflow is not installed")
+    proc = _run_child(f"""
+        import os, json
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        import numpy as np, tensorflow as tf
+        from ai_edge_litert import interpreter as peer
+        from litert_sdk import interpreter as sdk
+        out = {{}}
+        for name, api in (("peer", peer), ("sdk", sdk)):
+            interp = api.Interpreter(model_path={str(SIMPLE)!r})
+            interp.allocate_tensors()
+            interp.set_tensor(interp.get_input_details()[0]["index"], tf.constant(np.arange(6, dtype=np.float32).reshape(2, 3)))
+            interp.invoke()
+            a = interp.get_tensor(interp.get_output_details()[0]["index"]).tolist()
+            r = api.Interpreter(model_path={str(SIMPLE)!r}).get_signature_runner()
+            b = r(x=tf.constant(np.full((3, 4), 2.5, np.float32)))["y"].tolist()
+            out[name] = [a, b]
+        print("RESULT " + json.dumps(out))
+    """, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
+    import json
+
+    out = json.loads(line[len("RESULT "):])
+    want = [simple_expected(np.arange(6, dtype=np.float32).reshape(2, 3)).tolist(),
+            simple_expected(np.full((3, 4), 2.5, np.float32)).tolist()]
+    assert out["peer"] == want
+    assert out["sdk"] == want
