@@ -944,4 +944,6 @@ class InterpreterWithCustomOps(Interpreter):
         ops = _custom_ops_from_registerers(custom_op_registerers)
         super().__init__(**kwargs)
         if ops:  # (compilation is lazy: nothing has used the options yet)
-            self._options = self._effective_options = self._options.with_custom_ops(*ops)
+            base = self._options
+            assert isinstance(base, Options)  # (InterpreterOptions were converted by Interpreter.__init__)
+            self._options = self._effective_options = base.with_custom_ops(*ops)
