@@ -577,3 +577,18 @@ def test_real_tf_tensors_as_inputs() -> None:
             simple_expected(np.full((3, 4), 2.5, np.float32)).tolist()]
     assert out["peer"] == want
     assert out["sdk"] == want
+
+
+def test_runner_argument_errors(api: ModuleType) -> None:
+    interp = api.Interpreter(model_path=str(MULTI))
+    runner = interp.get_signature_runner("encode")
+    x = np.ones((1, 2), np.float32)
+    with pytest.raises(ValueError, match="^Invalid number of inputs provided for running a SignatureDef, expected 2 vs "
+                                         "provided 1"):
+        runner(a=x)
+    with pytest.raises(ValueError, match=r"^Invalid Input name \(c\) for SignatureDef"):
+        runner(a=x, c=x)
+    with pytest.raises(ValueError, match='^Invalid signature_key provided: "nope"'):
+        interp.get_signature_runner("nope")
+    with pytest.raises(ValueError, match="^SignatureDef signature_key is None and model has 3 Signatures"):
+        interp.get_signature_runner()

@@ -728,14 +728,17 @@ class Interpreter:
         if signature_key is None:
             if len(sigs) != 1:
                 raise InvalidArgumentError(
-                    f"signature_key is None but the model has {len(sigs)} signatures; pass one of "
-                    f"{[s.key for s in sigs]}"
+                    f"SignatureDef signature_key is None and model has {len(sigs)} Signatures. None is only allowed "
+                    f"when the model has 1 SignatureDef (pass one of {[s.key for s in sigs]})"
                 )
             return SignatureRunner(self, sigs[0])
         for s in sigs:
             if s.key == signature_key:
                 return SignatureRunner(self, s)
-        raise NotFoundError(f"no signature {signature_key!r}; available: {[s.key for s in sigs]}")
+        raise NotFoundError(
+            f'Invalid signature_key provided: "{signature_key}". (no signature {signature_key!r}; available: '
+            f"{[s.key for s in sigs]})"
+        )
 
     # -- variables ---------------------------------------------------------------------------------------------
     def get_variable_tensor_count(self) -> int:
@@ -843,11 +846,17 @@ class SignatureRunner:
         sig = self._signature
         names = sig.input_names
         unknown = [k for k in kwargs if k not in names]
-        if unknown:
-            raise InvalidArgumentError(f"unknown input(s) {unknown} for signature {sig.key!r}; inputs: {names}")
         missing = [n for n in names if n not in kwargs]
-        if missing:
-            raise InvalidArgumentError(f"missing input(s) {missing} for signature {sig.key!r}")
+        if unknown or missing:  # upstream's texts (it checks the count first), then the SDK's detail
+            detail = "; ".join(
+                ([f"unknown input(s) {unknown}"] if unknown else []) + ([f"missing input(s) {missing}"] if missing else [])
+            )
+            if len(kwargs) != len(names):
+                head = (f"Invalid number of inputs provided for running a SignatureDef, expected {len(names)} vs "
+                        f"provided {len(kwargs)}")
+            else:
+                head = f"Invalid Input name ({unknown[0]}) for SignatureDef"
+            raise InvalidArgumentError(f"{head}: {detail} for signature {sig.key!r}; inputs: {sorted(names)}")
         arrays = []
         for name, spec in sig.inputs:
             v = kwargs[name]
