@@ -592,3 +592,15 @@ def test_runner_argument_errors(api: ModuleType) -> None:
         interp.get_signature_runner("nope")
     with pytest.raises(ValueError, match="^SignatureDef signature_key is None and model has 3 Signatures"):
         interp.get_signature_runner()
+
+
+def test_sdk_closed_takes_precedence_over_the_view_guard() -> None:
+    interp = litert_sdk.Interpreter(model_path=str(SIMPLE))
+    interp.allocate_tensors()
+    view = interp.tensor(0)()
+    interp.close()
+    with pytest.raises(errors.ClosedError):
+        interp.invoke()
+    with pytest.raises(errors.ClosedError):
+        interp.allocate_tensors()
+    assert view.shape == (2, 3)  # the array stays valid memory after close

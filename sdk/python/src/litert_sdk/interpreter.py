@@ -359,6 +359,8 @@ class Interpreter:
         Raises :class:`~litert_sdk.InvalidStateError` (a ``RuntimeError``) while numpy arrays from :meth:`tensor`
         are alive, as tflite_runtime does."""
         with self._lock:
+            if getattr(self, "_closed", False):
+                raise ClosedError("the interpreter is closed")
             self._ensure_safe()
             cm = self._compiled()
             if self._primary is not None:
@@ -650,6 +652,8 @@ class Interpreter:
 
         As in tflite_runtime, :meth:`allocate_tensors` must have been called (and again after a resize that changed a
         shape), and no numpy array from :meth:`tensor` may be alive: else :class:`~litert_sdk.InvalidStateError`."""
+        if getattr(self, "_closed", False):
+            raise ClosedError("the interpreter is closed")
         if not self._ready:
             raise InvalidStateError(
                 "Invoke called on model that is not ready. (call allocate_tensors() before invoke(), and again after "
