@@ -604,3 +604,50 @@ def test_sdk_closed_takes_precedence_over_the_view_guard() -> None:
     with pytest.raises(errors.ClosedError):
         interp.allocate_tensors()
     assert view.shape == (2, 3)  # the array stays valid memory after close
+
+
+SCRIPT = """
+import hashlib, json
+import numpy as np
+{import_line}
+
+def digest(a):
+    a = np.ascontiguousarray(np.asarray(a))
+    return [str(a.dtype), list(a.shape), hashlib.sha256(a.tobytes()).hexdigest()]
+
+report = []
+rng = np.random.default_rng(0)
+for path in {paths!r}:
+    interp = Interpreter(model_path=path, num_threads=2)
+    interp.allocate_tensors()
+    report.append(interp.get_signature_list())
+    report.append([[d["name"], d["index"], d["shape"].tolist(), str(np.dtype(d["dtype"]))]
+                   for d in interp.get_input_details() + interp.get_output_details()])
+    for d in interp.get_input_details():
+        interp.set_tensor(d["index"], (rng.standard_normal(d["shape"]) * 4).astype(d["dtype"]))
+    interp.invoke()
+    report.append([digest(interp.get_tensor(d["index"])) for d in interp.get_output_details()])
+    out = interp.tensor(interp.get_output_details()[0]["index"])
+    report.append(digest(out()))
+    for key in interp.get_signature_list():
+        runner = interp.get_signature_runner(key)
+        feeds = {{n: (rng.standard_normal(d["shape"]) * 4).astype(d["dtype"])
+                 for n, d in runner.get_input_details().items()}}
+        report.append([key, {{k: digest(v) for k, v in runner(**feeds).items()}}])
+print("REPORT " + json.dumps(report))
+"""
+
+
+def test_an_ai_edge_litert_script_runs_unchanged_after_swapping_the_import() -> None:
+    """The same script, once with ``from ai_edge_litert.interpreter import Interpreter`` and once with
+    ``from litert_sdk.interpreter import Interpreter``: identical signatures, details and bit-identical outputs."""
+    pytest.importorskip("ai_edge_litert")
+    paths = [str(CONV), str(MULTI), str(SIMPLE)]
+    reports = []
+    for import_line in ("from ai_edge_litert.interpreter import Interpreter",
+                        "from litert_sdk.interpreter import Interpreter"):
+        proc = _run_child(SCRIPT.format(import_line=import_line, paths=paths))
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        reports.append(next(x for x in proc.stdout.splitlines() if x.startswith("REPORT ")))
+    assert reports[0] == reports[1]
+    assert reports[0].count("float32") > 10 and '["encode", {"alpha"' in reports[0]
