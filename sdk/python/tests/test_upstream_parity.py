@@ -80,6 +80,11 @@ def test_sdk_num_threads_past_the_maximum(value: int) -> None:
         litert_sdk.Options.cpu_only(num_threads=value)
     with pytest.raises(errors.InvalidArgumentError, match="num_threads should <="):
         litert_sdk.CpuOptions(num_threads=value)
+    with pytest.raises(errors.InvalidArgumentError, match="num_threads should <="):  # flutter_litert's options
+        litert_sdk.Interpreter(model_path=str(SIMPLE), options=litert_sdk.InterpreterOptions(threads=value))
+    with pytest.raises(errors.InvalidArgumentError, match="num_threads should <="):
+        litert_sdk.Interpreter(model_path=str(SIMPLE), experimental_delegates=[
+            litert_sdk.XNNPackDelegate(litert_sdk.XNNPackDelegateOptions(num_threads=value))])
 
 
 @pytest.mark.parametrize("value", ["4", 4.0, True])
