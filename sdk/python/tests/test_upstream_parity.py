@@ -45,7 +45,7 @@ def simple_expected(x: np.ndarray) -> np.ndarray:
     return np.maximum(x * np.float32(2) - np.float32(3), np.float32(0))
 
 
-# -- constructor arguments --------------------------------------------------------------------------------------------
+# -- constructor arguments ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("value", ["2", 2.0, None.__class__, [2]], ids=["str", "float", "type", "list"])
 def test_num_threads_of_the_wrong_type(api: ModuleType, value: Any) -> None:
     with pytest.raises(ValueError, match="^type of num_threads should be int") as info:
@@ -167,7 +167,7 @@ def test_both_path_and_content(api: ModuleType) -> None:
         api.Interpreter(model_path=str(SIMPLE), model_content=SIMPLE.read_bytes())
 
 
-# -- details ------------------------------------------------------------------------------------------------------------
+# -- details -----------------------------------------------------------------------------------------------------------
 DETAIL_KEYS = {"name", "index", "shape", "shape_signature", "dtype", "quantization", "quantization_parameters",
                "sparsity_parameters"}
 
@@ -250,7 +250,7 @@ def test_details_match_the_peer(peer: ModuleType) -> None:
             assert [_plain(d) for d in ours.get_tensor_details(sg)] == [_plain(d) for d in ref.get_tensor_details(sg)]
 
 
-# -- allocation state and tensor() views --------------------------------------------------------------------------------
+# -- allocation state and tensor() views -------------------------------------------------------------------------------
 def test_invoke_before_allocate_tensors(api: ModuleType) -> None:
     interp = api.Interpreter(model_path=str(SIMPLE))
     with pytest.raises(RuntimeError, match="^Invoke called on model that is not ready"):
@@ -398,7 +398,7 @@ def test_signature_order(api: ModuleType) -> None:
                                   [3, 6, 9])
 
 
-# -- InterpreterWithCustomOps -----------------------------------------------------------------------------------------
+# -- InterpreterWithCustomOps ------------------------------------------------------------------------------------------
 CUMPROD = PARITY.parent / "custom_cumprod.tflite"  # TF's Cumprod as the custom op "Cumprod" (make_models.py)
 
 
@@ -471,7 +471,7 @@ def test_sdk_registerer_functions_are_refused_with_the_reason() -> None:
         litert_sdk.interpreter.InterpreterWithCustomOps(custom_op_registerers=[42], model_path=str(SIMPLE))
 
 
-# -- experimental_preserve_all_tensors ----------------------------------------------------------------------------------
+# -- experimental_preserve_all_tensors ---------------------------------------------------------------------------------
 def _all_tensors_after_invoke(api: ModuleType, path: Path, x: np.ndarray) -> dict[str, np.ndarray]:
     import warnings
 
@@ -565,7 +565,8 @@ def test_real_tf_tensors_as_inputs() -> None:
         for name, api in (("peer", peer), ("sdk", sdk)):
             interp = api.Interpreter(model_path={str(SIMPLE)!r})
             interp.allocate_tensors()
-            interp.set_tensor(interp.get_input_details()[0]["index"], tf.constant(np.arange(6, dtype=np.float32).reshape(2, 3)))
+            x = tf.constant(np.arange(6, dtype=np.float32).reshape(2, 3))
+            interp.set_tensor(interp.get_input_details()[0]["index"], x)
             interp.invoke()
             a = interp.get_tensor(interp.get_output_details()[0]["index"]).tolist()
             r = api.Interpreter(model_path={str(SIMPLE)!r}).get_signature_runner()
@@ -656,3 +657,21 @@ def test_an_ai_edge_litert_script_runs_unchanged_after_swapping_the_import() -> 
         reports.append(next(x for x in proc.stdout.splitlines() if x.startswith("REPORT ")))
     assert reports[0] == reports[1]
     assert reports[0].count("float32") > 10 and '["encode", {"alpha"' in reports[0]
+
+
+@pytest.mark.parametrize("value,text", [
+    (np.zeros((2, 3)), r"^Cannot set tensor: Got value of type FLOAT64 but expected type FLOAT32 for input 0, name: "),
+    (np.zeros((2, 3), np.int32), r"^Cannot set tensor: Got value of type INT32 but expected type FLOAT32 for input 0"),
+    (np.zeros((4, 3), np.float32), r"^Cannot set tensor: Dimension mismatch. Got 4 but expected 2 for dimension 0 of "
+                                   r"input 0\."),
+    (np.zeros((2, 3, 1), np.float32), r"^Cannot set tensor: Dimension mismatch. Got 3 but expected 2 for input 0\."),
+], ids=["float64", "int32", "dim0", "rank"])
+def test_set_tensor_errors(api: ModuleType, value: np.ndarray, text: str) -> None:
+    interp = api.Interpreter(model_path=str(SIMPLE))
+    interp.allocate_tensors()
+    with pytest.raises(ValueError, match=text):
+        interp.set_tensor(0, value)
+    interp.set_tensor(0, np.ones((2, 3), np.float32))  # still usable
+    interp.invoke()
+    np.testing.assert_array_equal(interp.get_tensor(interp.get_output_details()[0]["index"]),
+                                  simple_expected(np.ones((2, 3), np.float32)))

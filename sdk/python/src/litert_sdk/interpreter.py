@@ -531,6 +531,8 @@ class Interpreter:
                     return
                 except TypeError:  # an array the native core cannot take (object, str...): the typed error below
                     pass
+                except InvalidArgumentError as e:
+                    raise self._set_tensor_error(tensor_index, slot, value, e) from None
         kind, slot = self._locate(tensor_index)
         if kind != "input":
             raise InvalidArgumentError(f"tensor {tensor_index} is not an input of the model; only inputs can be set")
@@ -542,7 +544,28 @@ class Interpreter:
         if not isinstance(value, np.ndarray):  # a string tensor (litert_sdk._strings.PackedStrings)
             self._compiled().set_input_strings(sig.index, slot, value[0], list(value[1]))
             return
-        self._compiled().set_input(sig.index, slot, value)
+        try:
+            self._compiled().set_input(sig.index, slot, value)
+        except InvalidArgumentError as e:
+            raise self._set_tensor_error(int(tensor_index), slot, value, e) from None
+
+    def _set_tensor_error(self, tensor_index: int, slot: int, value: np.ndarray, e: InvalidArgumentError) -> Exception:
+        """tflite_runtime's text for a value of the wrong type or shape, then the SDK's."""
+        spec = self._primary_sig().inputs[slot][1]
+        want = self._current_shape(self._primary_sig(), slot, False)
+        if spec.dtype is not None and value.dtype != spec.dtype:
+            head = (f"Cannot set tensor: Got value of type {value.dtype.name.upper()} but expected type "
+                    f"{spec.type_name.upper()} for input {tensor_index}, name: {spec.name} ")
+        elif want is not None and len(want) != value.ndim:
+            head = (f"Cannot set tensor: Dimension mismatch. Got {value.ndim} but expected {len(want)} for input "
+                    f"{tensor_index}.")
+        elif want is not None and list(value.shape) != list(want):
+            k = next(i for i, (a, b) in enumerate(zip(value.shape, want)) if a != b)
+            head = (f"Cannot set tensor: Dimension mismatch. Got {value.shape[k]} but expected {want[k]} for dimension "
+                    f"{k} of input {tensor_index}.")
+        else:
+            return e
+        return InvalidArgumentError(f"{head} ({e.message})", e.status)
 
     def get_tensor(self, tensor_index: int, subgraph_index: int = 0) -> Any:
         """A copy of an input, output or constant tensor of the main subgraph (or of a signature's subgraph).
@@ -852,9 +875,9 @@ class SignatureRunner:
         unknown = [k for k in kwargs if k not in names]
         missing = [n for n in names if n not in kwargs]
         if unknown or missing:  # upstream's texts (it checks the count first), then the SDK's detail
-            detail = "; ".join(
-                ([f"unknown input(s) {unknown}"] if unknown else []) + ([f"missing input(s) {missing}"] if missing else [])
-            )
+            parts = [f"unknown input(s) {unknown}"] if unknown else []
+            parts += [f"missing input(s) {missing}"] if missing else []
+            detail = "; ".join(parts)
             if len(kwargs) != len(names):
                 head = (f"Invalid number of inputs provided for running a SignatureDef, expected {len(names)} vs "
                         f"provided {len(kwargs)}")
