@@ -675,3 +675,19 @@ def test_set_tensor_errors(api: ModuleType, value: np.ndarray, text: str) -> Non
     interp.invoke()
     np.testing.assert_array_equal(interp.get_tensor(interp.get_output_details()[0]["index"]),
                                   simple_expected(np.ones((2, 3), np.float32)))
+
+
+def test_preserve_all_tensors_on_a_model_without_signatures(peer: ModuleType) -> None:
+    """MediaPipe's face detector (no signature defs: the runtime's default signature carries the extra outputs):
+    all 250 tensors, intermediates included, equal ai-edge-litert's bit for bit."""
+    from conftest import BUNDLED_FACE_MODEL
+
+    from litert_sdk import interpreter as sdk
+
+    x = np.random.default_rng(5).uniform(-1, 1, (1, 128, 128, 3)).astype(np.float32)
+    ref = _all_tensors_after_invoke(peer, BUNDLED_FACE_MODEL, x)
+    ours = _all_tensors_after_invoke(sdk, BUNDLED_FACE_MODEL, x)
+    assert len(ref) == 250 and list(ours) == list(ref)
+    for name, want in ref.items():
+        np.testing.assert_array_equal(ours[name], want, err_msg=name)
+    assert sum(v.ndim == 4 and v.shape[1] in (64, 32, 16) for v in ours.values()) > 50  # feature maps were read
