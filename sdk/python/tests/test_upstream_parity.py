@@ -691,3 +691,19 @@ def test_preserve_all_tensors_on_a_model_without_signatures(peer: ModuleType) ->
     for name, want in ref.items():
         np.testing.assert_array_equal(ours[name], want, err_msg=name)
     assert sum(v.ndim == 4 and v.shape[1] in (64, 32, 16) for v in ours.values()) > 50  # feature maps were read
+
+
+def test_tensor_details_follow_a_resize(api: ModuleType) -> None:
+    """After a (non-strict) resize and allocate_tensors(), every tensor's details carry its new shape (without the
+    default XNNPACK delegate: tflite_runtime leaves the tensors inside a delegated partition at their old shapes)."""
+    interp = api.Interpreter(model_path=str(SIMPLE),
+                             experimental_op_resolver_type=api.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    interp.resize_tensor_input(0, [4, 5])
+    interp.allocate_tensors()
+    shapes = {d["name"]: d["shape"].tolist() for d in interp.get_tensor_details()}
+    assert shapes["mul"] == [4, 5] and shapes[interp.get_input_details()[0]["name"]] == [4, 5]
+    assert shapes[interp.get_output_details()[0]["name"]] == [4, 5]
+    assert [v for k, v in shapes.items() if "/y" in k or k.startswith("Const") or v == []]  # scalar constants stay []
+    runner = api.Interpreter(model_path=str(CONV)).get_signature_runner()
+    out = runner(image=np.ones((3, 8, 8, 3), np.float32))["logits"]
+    assert out.shape == (3, 2)

@@ -427,14 +427,34 @@ class Interpreter:
     def get_tensor_details(self, subgraph_index: int = 0) -> list[dict[str, Any]]:
         """Details of every tensor of a subgraph (default: the main one), sorted by index (tflite_runtime format).
 
-        Inputs and outputs of a signature have their current shapes; other tensors their static shape."""
+        Inputs and outputs of a signature have their current shapes; after a resize, other tensors have the shapes
+        the SDK's shape engine propagates from the inputs (their static shapes where it cannot tell)."""
         sgi = self._check_subgraph(subgraph_index)
-        return [self._get_tensor_details(idx, sgi) for idx in sorted(self._model.subgraphs[sgi].tensors)]
+        known = self._propagated_shapes(sgi)
+        return [self._tensor_details(idx, sgi, known) for idx in sorted(self._model.subgraphs[sgi].tensors)]
 
     def _get_tensor_details(self, tensor_index: int, subgraph_index: int) -> dict[str, Any]:
         """Details of one tensor of a subgraph (tflite_runtime's experimental API)."""
         sgi = self._check_subgraph(subgraph_index)
-        t = int(tensor_index)
+        return self._tensor_details(int(tensor_index), sgi, self._propagated_shapes(sgi))
+
+    def _propagated_shapes(self, subgraph: int) -> dict[int, tuple[int, ...]]:
+        """Shapes of the subgraph's tensors for its signature's current (resized) input shapes, where the shape
+        engine can follow them; empty when no input of the subgraph was resized (static shapes hold)."""
+        sig = next((s for s in self._model.signatures if s.subgraph == subgraph), None)
+        if sig is None or not any(k[0] == sig.index for k in self._resized):
+            return {}
+        shapes = [self._current_shape(sig, j, False) for j in range(len(sig.inputs))]
+        if any(sh is None or any(d < 0 for d in sh) for sh in shapes):
+            return {}
+        try:
+            known = self._model._shape_engine().propagate(
+                subgraph, {t.index: tuple(sh) for (_, t), sh in zip(sig.inputs, shapes) if sh is not None})
+        except Exception:  # noqa: BLE001 - details fall back to static shapes when the engine cannot follow
+            return {}
+        return {t: tuple(v.shape) for t, v in known.items() if getattr(v, "shape", None) is not None}
+
+    def _tensor_details(self, t: int, sgi: int, known: Mapping[int, tuple[int, ...]]) -> dict[str, Any]:
         sg = self._model.subgraphs[sgi]
         spec = sg.tensors.get(t)
         if spec is None:
@@ -457,6 +477,8 @@ class Interpreter:
                     break
             if shape is not None:
                 break
+        if shape is None and t in known:
+            shape = list(known[t])
         return _details(spec, shape, current_if_static=True)
 
     def _get_op_details(self, op_index: int) -> dict[str, Any]:
