@@ -707,3 +707,18 @@ def test_tensor_details_follow_a_resize(api: ModuleType) -> None:
     runner = api.Interpreter(model_path=str(CONV)).get_signature_runner()
     out = runner(image=np.ones((3, 8, 8, 3), np.float32))["logits"]
     assert out.shape == (3, 2)
+
+
+def test_a_runner_of_the_main_subgraph_allocates_it(api: ModuleType) -> None:
+    """A signature runner allocates its subgraph: after it ran on the main one, invoke() needs no allocate_tensors()."""
+    interp = api.Interpreter(model_path=str(SIMPLE))
+    interp.resize_tensor_input(0, [4, 3])
+    with pytest.raises(RuntimeError, match="^Invoke called on model that is not ready"):
+        interp.invoke()
+    x = np.arange(12, dtype=np.float32).reshape(4, 3)
+    runner = interp.get_signature_runner()
+    np.testing.assert_array_equal(runner(x=x)["y"], simple_expected(x))
+    del runner  # (ai-edge-litert's runner holds a reference that _safe_to_run() counts)
+    interp.set_tensor(0, -x)
+    interp.invoke()
+    np.testing.assert_array_equal(interp.get_tensor(interp.get_output_details()[0]["index"]), simple_expected(-x))

@@ -365,10 +365,14 @@ class Interpreter:
             cm = self._compiled()
             if self._primary is not None:
                 cm.prepare(self._primary.index)
-            self._ready = True
-            fast = self.__dict__.get("_fast_path")
-            if fast is not None and self._fast_invoke_allowed():
-                self.__dict__["invoke"] = fast.invoke
+            self._mark_allocated()
+
+    def _mark_allocated(self) -> None:
+        """invoke() may run (allocate_tensors(), or a signature runner of the main subgraph, allocated)."""
+        self._ready = True
+        fast = self.__dict__.get("_fast_path")
+        if fast is not None and self._fast_invoke_allowed():
+            self.__dict__["invoke"] = fast.invoke
 
     def _safe_to_run(self) -> bool:
         """True when no numpy array returned by a :meth:`tensor` function (or a slice of one) is alive, i.e. when
@@ -919,6 +923,8 @@ class SignatureRunner:
                     cm.resize_input(sig.index, slot, shape, False)
                     self._interpreter._resized[(sig.index, slot)] = shape
             outs = cm.run(sig.index, arrays, True)
+            if sig.index == self._interpreter._primary_index:  # as upstream, whose runner allocates its subgraph
+                self._interpreter._mark_allocated()
         return {sig.outputs[j][0]: _scalar_if_0d(outs[j]) for j in self._output_order}
 
     def _current(self, slot: int, output: bool) -> list[int] | None:
