@@ -396,6 +396,11 @@ def test_signature_order(api: ModuleType) -> None:
     np.testing.assert_array_equal(out["zeta"], b - a)
     np.testing.assert_array_equal(interp.get_signature_runner("decode")(q=np.array([1, 2, 3], np.int32))["out"],
                                   [3, 6, 9])
+    full = interp._get_full_signature_list()
+    assert list(full) == ["decode", "encode", "scalar"]
+    assert list(full["encode"]["inputs"]) == ["a", "b"] and list(full["encode"]["outputs"]) == ["alpha", "mid", "zeta"]
+    assert full["encode"]["inputs"]["a"] == runner.get_input_details()["a"]["index"]
+    assert full["encode"]["outputs"]["zeta"] == runner.get_output_details()["zeta"]["index"]
 
 
 # -- InterpreterWithCustomOps ------------------------------------------------------------------------------------------

@@ -775,6 +775,15 @@ class Interpreter:
         return {s.key: {"inputs": sorted(s.input_names), "outputs": sorted(s.output_names)}
                 for s in self._user_signatures()}
 
+    def _get_full_signature_list(self) -> dict[str, dict[str, dict[str, int]]]:
+        """``{signature_key: {"inputs": {name: tensor_index}, "outputs": {...}}}``, sorted by name like
+        :meth:`get_signature_list` (tflite_runtime's private helper of the same name)."""
+        return {
+            s.key: {"inputs": {n: t.index for n, t in sorted(s.inputs, key=lambda it: it[0])},
+                    "outputs": {n: t.index for n, t in sorted(s.outputs, key=lambda it: it[0])}}
+            for s in self._user_signatures()
+        }
+
     def get_signature_runner(self, signature_key: str | None = None) -> "SignatureRunner":
         """A callable runner of one signature (by key; None when the model has exactly one)."""
         sigs = self._user_signatures()
