@@ -28,6 +28,7 @@ SIMPLE = PARITY / "simple.tflite"  # x [2, 3] -> y = relu(x * 2 - 3)
 MULTI = PARITY / "multi.tflite"  # signatures scalar / encode(b, a) -> zeta, mid, alpha / decode
 STRINGS = PARITY / "strings.tflite"  # 0-d string s -> r = reshape(s, [1])
 CONV = PARITY / "conv.tflite"  # CONV_2D -> RELU -> MEAN -> FULLY_CONNECTED
+SCALAR = PARITY / "scalar.tflite"  # 0-d s -> y = s * s + 1 in the main subgraph
 
 PEER = "ai_edge_litert.interpreter"
 SDK = "litert_sdk.interpreter"
@@ -727,3 +728,21 @@ def test_a_runner_of_the_main_subgraph_allocates_it(api: ModuleType) -> None:
     interp.set_tensor(0, -x)
     interp.invoke()
     np.testing.assert_array_equal(interp.get_tensor(interp.get_output_details()[0]["index"]), simple_expected(-x))
+
+
+def test_0d_tensors_of_the_main_subgraph(api: ModuleType) -> None:
+    interp = api.Interpreter(model_path=str(SCALAR))
+    interp.allocate_tensors()
+    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
+    assert inp["shape"].tolist() == [] and out["shape"].tolist() == []
+    for s in (3.0, -0.5):
+        interp.set_tensor(inp["index"], np.array(s, np.float32))
+        interp.invoke()
+        y = interp.get_tensor(out["index"])
+        assert type(y) is np.float32 and y == np.float32(s * s + 1)
+        x = interp.get_tensor(inp["index"])
+        assert type(x) is np.float32 and x == np.float32(s)
+    assert interp.tensor(out["index"])().shape == ()  # views stay 0-d arrays
+    interp.set_tensor(inp["index"], np.float32(2.0))  # a numpy scalar as the value
+    interp.invoke()
+    assert interp.get_tensor(out["index"]) == np.float32(5.0)

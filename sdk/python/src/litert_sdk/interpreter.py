@@ -309,7 +309,8 @@ class Interpreter:
         fast = _runtime.native().InterpreterFastPath(
             cm,
             self._primary_index,
-            list(self._input_by_tensor.items()),
+            # (0-d tensors take the Python paths, which return numpy scalars as tflite_runtime does)
+            [(t, j) for t, j in self._input_by_tensor.items() if not _is_scalar(self._primary.inputs[j][1])],
             [(t, j) for t, j in self._output_by_tensor.items() if not _is_scalar(self._primary.outputs[j][1])],
             run_slots,
             np.ndarray,

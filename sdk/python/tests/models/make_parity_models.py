@@ -57,6 +57,14 @@ class Strings(tf.Module):
         return {"r": tf.reshape(s, [1])}
 
 
+class Scalar(tf.Module):
+    """0-d input and output in the main subgraph: y = s * s + 1."""
+
+    @tf.function(input_signature=[tf.TensorSpec([], tf.float32, name="s")])
+    def square(self, s: tf.Tensor) -> dict[str, tf.Tensor]:
+        return {"y": s * s + 1.0}
+
+
 class Conv(tf.Module):
     """CONV_2D -> RELU -> MEAN -> FULLY_CONNECTED: intermediate tensors inside an XNNPACK partition."""
 
@@ -83,6 +91,8 @@ def main() -> int:
                                                m.decode.get_concrete_function()))
     t = Strings()
     (OUT / "strings.tflite").write_bytes(convert(t, t.strfn.get_concrete_function()))
+    q = Scalar()
+    (OUT / "scalar.tflite").write_bytes(convert(q, q.square.get_concrete_function()))
     c = Conv()
     (OUT / "conv.tflite").write_bytes(convert(c, c.conv.get_concrete_function()))
     return 0
