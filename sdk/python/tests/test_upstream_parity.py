@@ -29,6 +29,7 @@ MULTI = PARITY / "multi.tflite"  # signatures scalar / encode(b, a) -> zeta, mid
 STRINGS = PARITY / "strings.tflite"  # 0-d string s -> r = reshape(s, [1])
 CONV = PARITY / "conv.tflite"  # CONV_2D -> RELU -> MEAN -> FULLY_CONNECTED
 SCALAR = PARITY / "scalar.tflite"  # 0-d s -> y = s * s + 1 in the main subgraph
+CHAINS = PARITY / "chains.tflite"  # signatures first / second, each with intermediates in its own subgraph
 
 PEER = "ai_edge_litert.interpreter"
 SDK = "litert_sdk.interpreter"
@@ -746,3 +747,34 @@ def test_0d_tensors_of_the_main_subgraph(api: ModuleType) -> None:
     interp.set_tensor(inp["index"], np.float32(2.0))  # a numpy scalar as the value
     interp.invoke()
     assert interp.get_tensor(out["index"]) == np.float32(5.0)
+
+
+def test_preserve_all_tensors_in_every_signature_subgraph(peer: ModuleType) -> None:
+    """After both signature runners of a two-subgraph model ran, every tensor of both subgraphs (intermediates
+    included) equals ai-edge-litert's with experimental_preserve_all_tensors=True, and the math."""
+    import warnings
+
+    from litert_sdk import interpreter as sdk
+
+    x1 = np.array([[0, 1], [2, -3]], np.float32)
+    x2 = np.array([1, 2, -3], np.float32)
+    values = []
+    for api in (peer, sdk):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            interp = api.Interpreter(model_path=str(CHAINS), experimental_preserve_all_tensors=True)
+        f = interp.get_signature_runner("first")(x=x1)["f"]
+        g = interp.get_signature_runner("second")(x=x2)["g"]
+        np.testing.assert_array_equal(f, np.maximum(x1 * 2 - 1, 0) + 3)
+        np.testing.assert_array_equal(g, (x2 + 1) * x2 - 2)
+        values.append({(sg, d["name"]): np.asarray(interp.get_tensor(d["index"], sg))
+                       for sg in range(interp.num_subgraphs()) for d in interp.get_tensor_details(sg)})
+    ref, ours = values
+    assert list(ours) == list(ref) and len(ref) == 13
+    for key, want in ref.items():
+        np.testing.assert_array_equal(ours[key], want, err_msg=str(key))
+    by_name = {name: v for (_, name), v in ours.items()}
+    np.testing.assert_array_equal(by_name["mul"], x1 * 2)  # intermediates of "first"
+    np.testing.assert_array_equal(by_name["Relu;sub"], np.maximum(x1 * 2 - 1, 0))
+    np.testing.assert_array_equal(by_name["add"], x2 + 1)  # and of "second"
+    np.testing.assert_array_equal(by_name["mul1"], (x2 + 1) * x2)

@@ -7,8 +7,8 @@ Existing programs keep working after changing the import::
 
 The classic API is implemented on the runtime's CompiledModel API: tensors are addressed by their real model tensor
 indices; inputs, outputs and constant tensors can be read. The runtime's C API does not expose intermediate tensors:
-with ``experimental_preserve_all_tensors=True`` the SDK compiles a copy of the model in which the main subgraph's
-intermediate tensors are extra outputs (``_preserve``), so ``get_tensor`` reads them after ``invoke``.
+with ``experimental_preserve_all_tensors=True`` the SDK compiles a copy of the model in which the intermediate tensors
+of every signature's subgraph are extra outputs (``_preserve``), so ``get_tensor`` reads them after a run.
 """
 
 from __future__ import annotations
@@ -158,9 +158,9 @@ class Interpreter:
             :class:`~litert_sdk.delegates.InterpreterOptions` (overrides ``num_threads`` and the resolver type).
         environment: the :class:`~litert_sdk.Environment` to use (default: the shared one).
 
-    ``experimental_preserve_all_tensors=True`` makes the main subgraph's intermediate tensors readable with
-    :meth:`get_tensor` after :meth:`invoke` (the model is compiled with them as extra outputs, which costs memory and
-    keeps the runtime from fusing across them). Other ``experimental_*`` keyword arguments of tflite_runtime are
+    ``experimental_preserve_all_tensors=True`` makes intermediate tensors readable with :meth:`get_tensor` after
+    :meth:`invoke` or a signature runner (the model is compiled with them as extra outputs of their signature, which
+    costs memory and keeps the runtime from fusing across them). Other ``experimental_*`` keyword arguments of tflite_runtime are
     accepted and ignored where the runtime has no equivalent.
     """
 
@@ -235,38 +235,50 @@ class Interpreter:
         )
         # The model the runtime compiles, and intermediate tensor -> its extra output slot in the primary signature.
         self._run_model = self._model
-        self._preserved: dict[int, int] = {}
+        self._preserved: dict[int, int] = {}  # (of the main subgraph)
+        self._preserved_at: dict[tuple[int, int], tuple[int, int]] = {}  # (subgraph, tensor) -> (signature, slot)
         if experimental_preserve_all_tensors:
             self._preserve_intermediates()
 
     def _preserve_intermediates(self) -> None:
-        """experimental_preserve_all_tensors: compile a copy of the model whose main-subgraph intermediates (numeric
-        tensors written by an operator, not already outputs) are extra outputs of the primary signature."""
-        if self._primary is None:
-            raise UnsupportedError("experimental_preserve_all_tensors needs a main subgraph the runtime can run")
+        """experimental_preserve_all_tensors: compile a copy of the model in which the intermediates (numeric tensors
+        written by an operator, not already outputs) of every subgraph a signature runs are extra outputs of that
+        signature (``_preserve``)."""
+        if not self._model.signatures:
+            raise UnsupportedError("experimental_preserve_all_tensors needs a subgraph the runtime can run")
         from ._preserve import add_outputs
         from ._rewrite import RewriteError
 
-        main = self._model.main_subgraph
-        sg = self._model.subgraphs[main]
-        wanted: list[int] = []
-        for op in sg.ops:
-            for t in op.outputs:
-                spec = sg.tensors.get(t)
-                if (t < 0 or t in self._output_by_tensor or t in wanted or spec is None or spec.dtype is None
-                        or spec.dtype.kind not in "biufc"):
-                    continue
-                wanted.append(t)
-        if not wanted:
+        targets: dict[int, list[int]] = {}
+        for sgi in sorted({s.subgraph for s in self._model.signatures}):
+            sg = self._model.subgraphs[sgi]
+            outputs = {t.index for s in self._model.signatures if s.subgraph == sgi for _, t in s.outputs}
+            wanted: list[int] = []
+            for op in sg.ops:
+                for t in op.outputs:
+                    spec = sg.tensors.get(t)
+                    if (t < 0 or t in outputs or t in wanted or spec is None or spec.dtype is None
+                            or spec.dtype.kind not in "biufc"):
+                        continue
+                    wanted.append(t)
+            if wanted:
+                targets[sgi] = wanted
+        if not targets:
             return
+        data = self._model.content()
         try:
-            data = add_outputs(self._model.content(), main, wanted)
+            for sgi, wanted in targets.items():
+                data = add_outputs(data, sgi, wanted)
         except RewriteError as e:
             raise UnsupportedError(f"experimental_preserve_all_tensors: the model cannot be rewritten: {e}") from None
         self._run_model = Model.from_buffer(data, self._model.environment)
-        run_sig = self._run_model.signatures[self._primary_index]
-        slot_of = {spec.index: j for j, (_, spec) in enumerate(run_sig.outputs)}
-        self._preserved = {t: slot_of[t] for t in wanted if t in slot_of}
+        for sig in self._run_model.signatures:
+            slot_of = {spec.index: j for j, (_, spec) in enumerate(sig.outputs)}
+            for t in targets.get(sig.subgraph, ()):
+                if t in slot_of and (sig.subgraph, t) not in self._preserved_at:
+                    self._preserved_at[(sig.subgraph, t)] = (sig.index, slot_of[t])
+        self._preserved = {t: slot for (sgi, t), (sig_index, slot) in self._preserved_at.items()
+                           if sgi == self._model.main_subgraph and sig_index == self._primary_index}
 
     # -- construction conveniences (flutter_litert names) -------------------------------------------------------
     @classmethod
@@ -468,8 +480,9 @@ class Interpreter:
                 f"{t})"
             )
         shape = None
-        if sgi == self._model.main_subgraph and t in self._preserved and self._cm is not None:
-            shape = list(self._cm.output_shape(self._primary_index, self._preserved[t]))
+        at = self._preserved_at.get((sgi, t))
+        if at is not None and self._cm is not None:
+            shape = list(self._cm.output_shape(*at))
         for sig in self._model.signatures:  # current shapes of signature inputs and outputs
             if sig.subgraph != sgi:
                 continue
@@ -643,6 +656,9 @@ class Interpreter:
                     return self._compiled().get_output(sig.index, j)  # type: ignore[no-any-return]
         if t not in self._model.subgraphs[sgi].tensors:
             raise InvalidArgumentError(f"tensor index {t} is not a tensor of subgraph {sgi}")
+        at = self._preserved_at.get((sgi, t))
+        if at is not None:  # experimental_preserve_all_tensors
+            return self._compiled().get_output(*at)  # type: ignore[no-any-return]
         const = self._model.constant(t, sgi)
         if const is None:
             raise UnsupportedError(

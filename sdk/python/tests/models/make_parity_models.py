@@ -65,6 +65,18 @@ class Scalar(tf.Module):
         return {"y": s * s + 1.0}
 
 
+class Chains(tf.Module):
+    """Two signatures with intermediate tensors: first(x) = relu(x * 2 - 1) + 3, second(x) = (x + 1) * x - 2."""
+
+    @tf.function(input_signature=[tf.TensorSpec([2, 2], tf.float32, name="x")])
+    def first(self, x: tf.Tensor) -> dict[str, tf.Tensor]:
+        return {"f": tf.nn.relu(x * 2.0 - 1.0) + 3.0}
+
+    @tf.function(input_signature=[tf.TensorSpec([3], tf.float32, name="x")])
+    def second(self, x: tf.Tensor) -> dict[str, tf.Tensor]:
+        return {"g": (x + 1.0) * x - 2.0}
+
+
 class Conv(tf.Module):
     """CONV_2D -> RELU -> MEAN -> FULLY_CONNECTED: intermediate tensors inside an XNNPACK partition."""
 
@@ -93,6 +105,8 @@ def main() -> int:
     (OUT / "strings.tflite").write_bytes(convert(t, t.strfn.get_concrete_function()))
     q = Scalar()
     (OUT / "scalar.tflite").write_bytes(convert(q, q.square.get_concrete_function()))
+    ch = Chains()
+    (OUT / "chains.tflite").write_bytes(convert(ch, ch.second.get_concrete_function(), ch.first.get_concrete_function()))
     c = Conv()
     (OUT / "conv.tflite").write_bytes(convert(c, c.conv.get_concrete_function()))
     return 0
