@@ -160,8 +160,8 @@ class Interpreter:
 
     ``experimental_preserve_all_tensors=True`` makes intermediate tensors readable with :meth:`get_tensor` after
     :meth:`invoke` or a signature runner (the model is compiled with them as extra outputs of their signature, which
-    costs memory and keeps the runtime from fusing across them). Other ``experimental_*`` keyword arguments of tflite_runtime are
-    accepted and ignored where the runtime has no equivalent.
+    costs memory and keeps the runtime from fusing across them). Other ``experimental_*`` keyword arguments of
+    tflite_runtime are accepted and ignored where the runtime has no equivalent.
     """
 
     def __init__(

@@ -106,7 +106,8 @@ def main() -> int:
     q = Scalar()
     (OUT / "scalar.tflite").write_bytes(convert(q, q.square.get_concrete_function()))
     ch = Chains()
-    (OUT / "chains.tflite").write_bytes(convert(ch, ch.second.get_concrete_function(), ch.first.get_concrete_function()))
+    (OUT / "chains.tflite").write_bytes(convert(ch, ch.second.get_concrete_function(),
+                                                ch.first.get_concrete_function()))
     c = Conv()
     (OUT / "conv.tflite").write_bytes(convert(c, c.conv.get_concrete_function()))
     return 0
