@@ -22,6 +22,7 @@ __all__ = [
     "OutOfMemoryError",
     "WeightsFileError",
     "RuntimeArgumentError",
+    "InvalidStateError",
     "status_name",
 ]
 
@@ -98,6 +99,12 @@ class CompilationError(RuntimeFailure):
 
 class ClosedError(LiteRtError, RuntimeError):
     """The object was closed and cannot be used any more."""
+
+
+class InvalidStateError(LiteRtError, RuntimeError):
+    """The call is not allowed in the object's current state, e.g. ``Interpreter.invoke()`` before
+    ``allocate_tensors()``, or ``allocate_tensors()``/``invoke()`` while numpy views from ``tensor()`` are alive
+    (the ``RuntimeError`` tflite_runtime raises there; also a ``RuntimeError``)."""
 
 
 class CustomOpError(RuntimeFailure):
