@@ -77,6 +77,6 @@ def test_variable_tensor_of_another_operator_gets_a_typed_error() -> None:
     desc = add_model()
     desc["subgraphs"][0]["tensors"][1]["is_variable"] = True
     data = build_model(desc)
-    with pytest.raises(litert_sdk.UnsupportedError, match=r"tensor 1 'c' of subgraph 0 \(state of builtin operator "
-                                                           r"0\) is a TFLite variable tensor"):
+    with pytest.raises(litert_sdk.UnsupportedError, match=r"tensor 1 'c' of subgraph 0 \(state of ADD\) is a "
+                                                           r"TFLite variable tensor"):
         litert_sdk.Model.from_buffer(data)

@@ -25,7 +25,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import _schema
 from ._lazy import np
+from ._schema import RUNTIME_DYNAMIC_OPS, SHAPE_SOURCE_OPS, SHAPE_VALUE_OPERANDS, VALUE_DEPENDENT_OPS
 from ._rewrite import _Model, _Table
 
 __all__ = ["ShapeEngine", "ShapeError", "COPYABLE_TYPES", "MAX_VALUE_ELEMENTS", "RUNTIME_DYNAMIC_OPS",
@@ -45,39 +47,7 @@ FLOOR_DIV, REDUCE_ANY, FILL, FLOOR_MOD, RANGE, RESIZE_NEAREST_NEIGHBOR, MIRROR_P
 SPLIT_V, ADD_N, GATHER_ND, RANK, SELECT_V2, BATCH_MATMUL, CUMSUM = 102, 106, 107, 110, 123, 126, 128
 BROADCAST_TO, REDUCE_ALL, BROADCAST_ARGS, SQUARED_DIFFERENCE, POW = 130, 140, 145, 99, 78
 
-# Operators that make shapes into values: a model without them has no shape arithmetic for the runtime to miss.
-SHAPE_SOURCE_OPS = frozenset({SHAPE, RANK, BROADCAST_ARGS})
-
-# Operators whose output shape depends on the values of a data input, whatever the shapes: never known statically.
-VALUE_DEPENDENT_OPS: dict[int, str] = {
-    103: "UNIQUE", 109: "WHERE", 120: "NON_MAX_SUPPRESSION_V4", 121: "NON_MAX_SUPPRESSION_V5", 125: "SEGMENT_SUM",
-    68: "SPARSE_TO_DENSE",
-}
-# Operators whose outputs libLiteRt's CompiledModel lays out only during the run, whatever their operands (measured:
-# TOPK_V2 with a constant k, IF, even when both branches give one shape): a client buffer cannot be bound to them.
-RUNTIME_DYNAMIC_OPS: dict[int, str] = {48: "TOPK_V2", 118: "IF"}
-# Operators whose output shape is given by the value of an operand (positions): value-dependent when that value is
-# neither a constant nor computed from shapes.
-SHAPE_VALUE_OPERANDS: dict[int, tuple[int, ...]] = {
-    RESHAPE: (1,), FILL: (0,), BROADCAST_TO: (1,), TILE: (1,), PAD: (1,), PADV2: (1,), MIRROR_PAD: (1,),
-    SLICE: (1, 2), STRIDED_SLICE: (1, 2, 3), TRANSPOSE: (1,), EXPAND_DIMS: (1,), RESIZE_BILINEAR: (1,),
-    RESIZE_NEAREST_NEIGHBOR: (1,), RANGE: (0, 1, 2), 48: (1,), ONE_HOT: (1,), TRANSPOSE_CONV: (0,),
-    SPLIT: (0,), SPLIT_V: (1, 2), 153: (2,), 154: (2,), 155: (2,), 157: (2,),  # UNSORTED_SEGMENT_*: num_segments
-}
-_OP_NAMES = {RESHAPE: "RESHAPE", FILL: "FILL", BROADCAST_TO: "BROADCAST_TO", TILE: "TILE", PAD: "PAD", PADV2: "PADV2",
-             MIRROR_PAD: "MIRROR_PAD", SLICE: "SLICE", STRIDED_SLICE: "STRIDED_SLICE", TRANSPOSE: "TRANSPOSE",
-             EXPAND_DIMS: "EXPAND_DIMS", RESIZE_BILINEAR: "RESIZE_BILINEAR",
-             RESIZE_NEAREST_NEIGHBOR: "RESIZE_NEAREST_NEIGHBOR", RANGE: "RANGE", 48: "TOPK_V2", ONE_HOT: "ONE_HOT",
-             TRANSPOSE_CONV: "TRANSPOSE_CONV", SPLIT: "SPLIT", SPLIT_V: "SPLIT_V", 153: "UNSORTED_SEGMENT_PROD", 154: "UNSORTED_SEGMENT_MAX",
-             155: "UNSORTED_SEGMENT_SUM", 157: "UNSORTED_SEGMENT_MIN", **VALUE_DEPENDENT_OPS, **RUNTIME_DYNAMIC_OPS,
-             # operators with TFLite variable tensors (state)
-             16: "LSTM", 24: "RNN", 27: "SVDF", 35: "UNIDIRECTIONAL_SEQUENCE_RNN", 44: "UNIDIRECTIONAL_SEQUENCE_LSTM",
-             46: "BIDIRECTIONAL_SEQUENCE_RNN", 52: "BIDIRECTIONAL_SEQUENCE_LSTM"}
-
-
-def op_name(code: int) -> str:
-    return _OP_NAMES.get(code, f"builtin operator {code}")
-
+op_name = _schema.op_name
 
 # Output shape = shape of input 0.
 _UNARY = frozenset({6, 8, 11, 13, 14, 19, 20, 21, 25, 28, 47, 50, 53, 54, 59, 66, 73, 75, 76, 80, 87, 92, 93, 98,

@@ -75,7 +75,7 @@ def _refuse_value_dependent_outputs(model: Model) -> None:
     computed bounds, IF, ...) and whose element type the SDK's copy operator cannot take (strings, float16, ...):
     libLiteRt's CompiledModel cannot bind a client buffer to such an output. Outputs of other types run: the SDK
     copies them into a buffer it grows as needed and reads their shape back after each run."""
-    from ._shapes import op_name
+    from ._schema import op_name
 
     for s, name, index, (op, code) in model._refused:
         raise ValueDependentShapeError(
@@ -90,8 +90,6 @@ def _shape_hook(model: Model) -> Any:
     current input shapes (None where it cannot tell, so the runtime's layout stands), and for outputs whose shape
     only the run tells a capacity in elements (their shape is read back after each run). It holds the engine and
     the signature specs, not the compiled model."""
-    from ._shapes import output_capacity
-
     sigs = [(s.subgraph, [t.index for _, t in s.inputs], [t.index for _, t in s.outputs]) for s in model.signatures]
     dynamic = model._dynamic
     # Models without shape arithmetic or outputs read back after the run need the engine only for zero-size inputs
@@ -104,6 +102,8 @@ def _shape_hook(model: Model) -> Any:
             return None
         if not always and all(d for s in input_shapes for d in s):
             return None
+        from ._shapes import output_capacity  # (imported only for models that need the engine)
+
         known = model._shape_engine().propagate(subgraph, {t: tuple(s) for t, s in zip(ins, input_shapes)})
         read_back = dynamic.get(subgraph, ())
         result: list[tuple[int, ...] | int | None] = []

@@ -139,7 +139,7 @@ _CUSTOM_OPCODE = 32  # _rewrite.CUSTOM_OPCODE (not imported here: model loading 
 def _load_failure(content: bytes, error: LiteRtError) -> LiteRtError:
     """The runtime's refusal to load a verified model, explained where the SDK knows the cause."""
     from ._rewrite import variable_tensors
-    from ._shapes import op_name
+    from ._schema import op_name
 
     try:
         variables = variable_tensors(content)
@@ -336,7 +336,7 @@ class Model:
     def has_shape_arithmetic(self) -> bool:
         """True when an operator turns tensor shapes into values (SHAPE, RANK, BROADCAST_ARGS): output shapes may
         then follow the inputs through shape arithmetic, which the SDK's shape engine follows (``_shapes``)."""
-        from ._shapes import SHAPE_SOURCE_OPS
+        from ._schema import SHAPE_SOURCE_OPS
 
         return any(op.opcode in SHAPE_SOURCE_OPS for sg in self.subgraphs for op in sg.ops)
 
@@ -344,7 +344,7 @@ class Model:
         """True when an operator's output shape may depend on tensor values: WHERE, UNIQUE, NMS, ..., or an operator
         whose shape operand (RESHAPE's shape, RANGE's bounds, ...) is computed rather than constant. The compile then
         checks that no signature output does (``_shapes.value_dependent_outputs``). Reads only the graph."""
-        from ._shapes import RUNTIME_DYNAMIC_OPS, SHAPE_VALUE_OPERANDS, VALUE_DEPENDENT_OPS
+        from ._schema import RUNTIME_DYNAMIC_OPS, SHAPE_VALUE_OPERANDS, VALUE_DEPENDENT_OPS
 
         for sg in self.subgraphs:
             computed = set(sg.inputs)
