@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, overload
 
 from . import _runtime
+from ._pickling import Unpicklable, reload_hint
 from ._lazy import np
 from ._types import ElementType
 from .errors import CustomOpError, InvalidArgumentError, LiteRtError, ValueDependentShapeError
@@ -104,11 +105,23 @@ def _shape_hook(model: Model) -> Any:
     return hook
 
 
+def check_options(options: Any) -> Options:
+    """``options``, or the defaults for None; InvalidArgumentError for anything that is not an Options."""
+    if options is None:
+        return Options()
+    if not isinstance(options, Options):
+        raise InvalidArgumentError(
+            f"options must be a litert_sdk.Options or None (e.g. Options.cpu_only(num_threads=2), Options.gpu()), "
+            f"got {type(options).__name__} {options!r}"
+        )
+    return options
+
+
 ArrayLike = Any
 Inputs = Any  # Mapping[str, ArrayLike] | Sequence[ArrayLike] | np.ndarray (numpy is imported on first use)
 
 
-class CompiledModel:
+class CompiledModel(Unpicklable):
     """A model compiled by the runtime (LiteRtCompiledModel), ready to run.
 
     Create it with :meth:`from_file` / :meth:`from_buffer` (or from a loaded :class:`~litert_sdk.Model`). Inputs and
@@ -126,8 +139,13 @@ class CompiledModel:
     """
 
     def __init__(self, model: Model, options: Options | None = None) -> None:
+        if not isinstance(model, Model):
+            raise InvalidArgumentError(
+                f"model must be a litert_sdk.Model (or use CompiledModel.from_file / from_buffer), got "
+                f"{type(model).__name__}"
+            )
         self.model = model
-        self.requested_options = options or Options()
+        self.requested_options = check_options(options)
         t0 = time.perf_counter()
         self._native, self.options, self.fallback_reason = _compile(model, self.requested_options)
         self.compile_time_ms: float = (time.perf_counter() - t0) * 1e3
@@ -135,6 +153,9 @@ class CompiledModel:
             self._default_index: int | None = model.signature(None).index
         except LiteRtError:
             self._default_index = None
+
+    def _reload_hint(self) -> str:
+        return reload_hint("CompiledModel", self.model.path)
 
     @property
     def last_run_duration_us(self) -> float:

@@ -23,6 +23,7 @@ from typing import Any
 from ._lazy import np
 
 from . import _runtime
+from ._pickling import Unpicklable, reload_hint
 from ._types import detail_dtype
 from .compiled_model import _as_array, _as_shape, _check_size, _compile
 from .delegates import InterpreterOptions
@@ -96,7 +97,7 @@ def _details(spec: TensorSpec, shape: Sequence[int] | None, name: str | None = N
     }
 
 
-class Interpreter:
+class Interpreter(Unpicklable):
     """Runs a TFLite model with the classic ``tf.lite.Interpreter`` API on the official LiteRT runtime.
 
     Args:
@@ -145,6 +146,11 @@ class Interpreter:
             self._model = Model.from_buffer(model_content, environment)  # type: ignore[arg-type]
         if isinstance(options, InterpreterOptions):
             options = options.to_options()
+        elif options is not None and not isinstance(options, Options):
+            raise InvalidArgumentError(
+                f"options must be a litert_sdk.Options, a litert_sdk.delegates.InterpreterOptions or None, got "
+                f"{type(options).__name__} {options!r}"
+            )
         if options is None:
             if not isinstance(experimental_op_resolver_type, OpResolverType):
                 raise InvalidArgumentError(
@@ -188,6 +194,11 @@ class Interpreter:
         self._output_by_tensor = (
             {self._primary.outputs[j][1].index: j for j in self._out_slots} if self._primary else {}
         )
+
+    def _reload_hint(self) -> str:
+        if self._model.path is not None:
+            return f"pass the path {self._model.path!r} instead and create Interpreter(model_path=...) there"
+        return "pass the model's bytes instead and create Interpreter(model_content=...) there"
 
     # -- construction conveniences (flutter_litert names) -------------------------------------------------------
     @classmethod
