@@ -29,6 +29,35 @@ ADD = build_model(add_model())  # y = x + (1, 2, 3, 4), x float32[1, 4]
 X = np.array([[0.5, -1.0, 2.0, 10.0]], np.float32)
 
 
+def while_model(limit: float = 10.0) -> bytes:
+    """y = WHILE(x < limit) { x + 1 } over float32[1]: ten steps from 0, none from NaN, endless from -inf."""
+    from litert_sdk.cli import BUILTIN_OP_NAMES
+
+    op = {name: code for code, name in BUILTIN_OP_NAMES.items()}
+    while_options = 93  # BuiltinOptions union member WhileOptions {cond_subgraph_index, body_subgraph_index}
+    add_options = 11
+
+    def f32(name: str, buffer: int) -> dict[str, object]:
+        return {"shape": [1], "type": 0, "buffer": buffer, "name": name}
+
+    codes = [{"deprecated_builtin_code": op[n], "builtin_code": op[n], "version": 1} for n in ("WHILE", "LESS", "ADD")]
+    main = {"name": "main", "tensors": [f32("x", 0), f32("y", 0)], "inputs": [0], "outputs": [1],
+            "operators": [{"opcode_index": 0, "inputs": [0], "outputs": [1], "builtin_options_type": while_options,
+                           "builtin_options": {0: ("i32", 1), 1: ("i32", 2)}}]}
+    cond = {"name": "cond", "tensors": [f32("a", 0), f32("limit", 1), {"shape": [1], "type": 6, "buffer": 0,
+                                                                      "name": "go"}],
+            "inputs": [0], "outputs": [2], "operators": [{"opcode_index": 1, "inputs": [0, 1], "outputs": [2]}]}
+    body = {"name": "body", "tensors": [f32("a", 0), f32("one", 2), f32("b", 0)], "inputs": [0], "outputs": [2],
+            "operators": [{"opcode_index": 2, "inputs": [0, 1], "outputs": [2], "builtin_options_type": add_options,
+                           "builtin_options": {0: ("i8", 0)}}]}
+    return build_model({
+        "version": 3, "operator_codes": codes, "subgraphs": [main, cond, body],
+        "buffers": [{}, {"data": np.float32([limit]).tobytes()}, {"data": np.float32([1.0]).tobytes()}],
+        "signature_defs": [{"signature_key": "serving_default", "subgraph_index": 0,
+                            "inputs": [{"name": "x", "tensor_index": 0}],
+                            "outputs": [{"name": "y", "tensor_index": 1}]}]})
+
+
 def run_child(code: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
     """Runs ``code`` in a fresh Python (the fuzz builder importable); a hang is a failed test, not a stuck suite."""
     prelude = f"import sys; sys.path.insert(0, {str(FUZZ)!r})\n"
@@ -79,3 +108,269 @@ def test_pickling_or_copying_runtime_objects_says_why_and_how_to_reload(tmp_path
     # the advice works: the path and the bytes pickle, and load the same model in the other process
     clone = litert_sdk.CompiledModel.from_buffer(pickle.loads(pickle.dumps(from_bytes.model.content())))
     np.testing.assert_array_equal(clone.run([X])[0], from_file.run([X])[0])
+
+
+# ------------------------------------------------------------------------------------------------ fork safety (1)
+FORK_SCRIPT = """
+import os, sys, threading, time
+import numpy as np, litert_sdk
+from litert_sdk import errors
+from tflite_builder import add_model, build_model
+
+FACE = {face!r}
+busy = {busy!r}
+x = np.random.default_rng(0).standard_normal((1, 128, 128, 3)).astype(np.float32)
+cm = litert_sdk.CompiledModel.from_file(FACE, litert_sdk.Options.cpu_only(num_threads=4))
+interp = litert_sdk.Interpreter(model_path=FACE, num_threads=4)
+interp.allocate_tensors()
+inp, out = interp.get_input_details()[0]["index"], interp.get_output_details()[0]["index"]
+interp.set_tensor(inp, x)
+interp.invoke()
+expected = cm.run([x])[0]
+stop = threading.Event()
+def loop():  # another thread inside invoke/run while the process forks
+    while not stop.is_set():
+        cm.run([x])
+        interp.invoke()
+if busy:
+    t = threading.Thread(target=loop)
+    t.start()
+    time.sleep(0.5)
+pid = os.fork()
+if pid == 0:
+    try:
+        for name, call in [("cm.run", lambda: cm.run([x])), ("interp.invoke", interp.invoke),
+                           ("interp.get_tensor", lambda: interp.get_tensor(out)),
+                           ("interp.run_for_multiple_inputs", lambda: interp.run_for_multiple_inputs([x]))]:
+            try:
+                call()
+                print(name, "ran")
+            except errors.ClosedError as e:
+                print(name, "ClosedError", "before os.fork()" in str(e))
+        cm.close()
+        interp.close()
+        print("closed", cm.closed)
+        fresh = litert_sdk.CompiledModel.from_file(FACE, litert_sdk.Options.cpu_only(num_threads=4))
+        print("fresh equal", bool(np.array_equal(fresh.run([x])[0], expected)))
+        fresh.close()
+        sys.stdout.flush()
+    finally:
+        os._exit(0)
+_, status = os.waitpid(pid, 0)
+stop.set()
+if busy:
+    t.join()
+print("child status", status)
+print("parent equal", bool(np.array_equal(cm.run([x])[0], expected)))
+interp.close()
+cm.close()
+"""
+
+
+@pytest.mark.parametrize("busy", [False, True], ids=["idle", "thread-inside-invoke"])
+def test_fork_child_never_touches_the_parents_runtime(busy: bool) -> None:
+    from conftest import BUNDLED_FACE_MODEL
+
+    proc = run_child(FORK_SCRIPT.format(face=str(BUNDLED_FACE_MODEL), busy=busy), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    for name in ("cm.run", "interp.invoke", "interp.get_tensor", "interp.run_for_multiple_inputs"):
+        assert f"{name} ClosedError True" in lines, proc.stdout
+    assert "closed True" in lines and "fresh equal True" in lines, proc.stdout
+    assert "child status 0" in lines and "parent equal True" in lines, proc.stdout
+
+
+# ------------------------------------------------------------------------------------------- re-entrant calls (2)
+def _scale_model() -> bytes:
+    """y = Scale(x), the custom op "Scale" (float32[2, 3])."""
+    from test_custom_ops import scale_model
+
+    return scale_model([2.0])
+
+
+@pytest.mark.parametrize("call", ["run", "close", "invoke", "interp_close", "reset"])
+def test_kernel_calling_back_into_its_own_model_is_a_typed_error(call: str) -> None:
+    code = f"""
+    import numpy as np, litert_sdk, sys
+    sys.path.insert(0, {str(Path(__file__).parent)!r})
+    from litert_sdk import errors
+    from litert_sdk.custom_ops import python_op
+    from test_custom_ops import scale_model
+    seen = []
+    holder = {{}}
+    def kernel(inputs, attrs):
+        try:
+            target = holder["obj"]
+            {{"run": lambda: target.run([inputs[0]]), "close": lambda: target.close(),
+              "invoke": lambda: target.invoke(), "interp_close": lambda: target.close(),
+              "reset": lambda: target.reset_all_variables()}}[{call!r}]()
+            seen.append("returned")
+        except errors.ReentrantCallError as e:
+            seen.append("ReentrantCallError: " + str(e))
+        return inputs[0] * attrs["factor"]
+    opts = litert_sdk.Options(custom_ops=[python_op("Scale", kernel)])
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    if {call!r} in ("run", "close"):
+        obj = litert_sdk.CompiledModel.from_buffer(scale_model([2.0]), opts)
+        holder["obj"] = obj
+        y = obj.run([x])[0]
+    else:
+        obj = litert_sdk.Interpreter(model_content=scale_model([2.0]), options=opts)
+        obj.allocate_tensors()
+        holder["obj"] = obj
+        obj.set_tensor(obj.get_input_details()[0]["index"], x)
+        obj.invoke()
+        y = obj.get_tensor(obj.get_output_details()[0]["index"])
+    print("result", y.tolist() == (x * 2).tolist())
+    print("seen", seen)
+    # the object is still usable afterwards
+    if {call!r} in ("run", "close"):
+        print("again", obj.run([x])[0].tolist() == (x * 2).tolist())
+    else:
+        obj.invoke()
+        print("again", obj.get_tensor(obj.get_output_details()[0]["index"]).tolist() == (x * 2).tolist())
+    """
+    proc = run_child(code, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "result True" in proc.stdout and "again True" in proc.stdout, proc.stdout + proc.stderr
+    assert "seen ['ReentrantCallError: " in proc.stdout, proc.stdout
+    assert "deadlock" in proc.stdout or "after the run returns" in proc.stdout
+
+
+def test_nested_use_of_a_one_slot_pool_is_a_typed_error() -> None:
+    code = """
+    import numpy as np, litert_sdk
+    from litert_sdk import errors
+    from litert_sdk.concurrency import InterpreterPool
+    from tflite_builder import add_model, build_model
+    pool = InterpreterPool(1)
+    pool.initialize(build_model(add_model()), num_threads=1)
+    x = np.array([[0.5, -1.0, 2.0, 10.0]], np.float32)
+    with pool.interpreter() as held:
+        try:
+            pool.run(x)
+            print("ran")
+        except errors.ReentrantCallError as e:
+            print("ReentrantCallError", "deadlock" in str(e))
+        print("held works", held.run(x).tolist())
+    print("after", pool.run(x).tolist())
+    pool.dispose()
+    """
+    proc = run_child(code, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    want = (X + ADD_CONSTANT).tolist()
+    assert proc.stdout.splitlines() == ["ReentrantCallError True", f"held works {want}", f"after {want}"], proc.stdout
+
+
+# ----------------------------------------------------------------------------------- close() of a stuck run (3)
+def test_while_model_matches_the_peer(peer) -> None:
+    data = while_model()
+    cm = litert_sdk.CompiledModel.from_buffer(data)
+    ref = peer.Interpreter(model_content=data)
+    ref.allocate_tensors()
+    for x in (0.0, 2.5, 9.5, 10.0, 1e6):
+        ref.set_tensor(ref.get_input_details()[0]["index"], np.float32([x]))
+        ref.invoke()
+        want = ref.get_tensor(ref.get_output_details()[0]["index"])
+        got = cm.run([np.float32([x])])[0]
+        np.testing.assert_array_equal(got, want)
+        assert got[0] == (max(x, 10.0) if x < 10 else x) or x == 2.5 or x == 9.5
+    assert cm.run([np.float32([2.5])])[0][0] == 10.5
+
+
+STUCK_SCRIPT = """
+import os, threading, time
+import numpy as np, litert_sdk
+from litert_sdk import errors
+from test_guards import while_model
+
+kind = {kind!r}
+data = while_model()
+if kind == "compiled":
+    obj = litert_sdk.CompiledModel.from_buffer(data)
+    for _ in range(3):
+        obj.run([np.float32([9.5])])  # short runs first: a later endless one must still release the GIL
+    start = lambda: obj.run([np.float32([-np.inf])])
+else:
+    obj = litert_sdk.Interpreter(model_content=data, num_threads=1)
+    obj.allocate_tensors()
+    i = obj.get_input_details()[0]["index"]
+    for _ in range(3):
+        obj.set_tensor(i, np.float32([9.5]))
+        obj.invoke()
+    obj.set_tensor(i, np.float32([-np.inf]))
+    start = obj.invoke
+entered = threading.Event()
+def stuck():
+    entered.set()
+    start()
+t = threading.Thread(target=stuck, daemon=True)
+t.start()
+entered.wait()
+time.sleep(0.5)
+ticks = 0
+t0 = time.monotonic()
+while time.monotonic() - t0 < 0.2:  # the stuck run does not hold the GIL
+    ticks += 1
+print("gil free", ticks > 1000)
+t0 = time.monotonic()
+obj.close()
+print("close seconds", round(time.monotonic() - t0, 3))
+print("still running", t.is_alive())
+try:
+    obj.run([np.float32([1.0])]) if kind == "compiled" else obj.invoke()
+    print("ran")
+except errors.ClosedError:
+    print("ClosedError")
+obj.close()  # twice: still returns at once
+print("closed again")
+os._exit(0)  # the runtime cannot cancel the endless run: leave without joining it
+"""
+
+
+@pytest.mark.parametrize("kind", ["compiled", "interpreter"])
+def test_close_never_waits_for_a_run_stuck_in_an_endless_loop(kind: str) -> None:
+    code = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n" + STUCK_SCRIPT.format(kind=kind)
+    proc = run_child(code, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "gil free True", proc.stdout
+    assert lines[1].startswith("close seconds ") and float(lines[1].split()[-1]) < 1.0, proc.stdout
+    assert lines[2:] == ["still running True", "ClosedError", "closed again"], proc.stdout
+
+
+def test_close_during_a_run_frees_the_model_when_the_run_returns() -> None:
+    """A close() that arrives during a (finite) run in another thread takes effect when the run returns: the run's
+    result is delivered and the next call raises ClosedError."""
+    import threading
+    import time
+
+    from litert_sdk.custom_ops import python_op
+
+    release = threading.Event()
+    entered = threading.Event()
+
+    class Fn:
+        def __call__(self, inputs, attrs):
+            entered.set()
+            release.wait(10)
+            return inputs[0] * attrs["factor"]
+
+    fn = Fn()
+    from test_custom_ops import scale_model
+
+    cm = litert_sdk.CompiledModel.from_buffer(scale_model([3.0]), litert_sdk.Options(custom_ops=[python_op("Scale", fn)]))
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    result: list[np.ndarray] = []
+    t = threading.Thread(target=lambda: result.append(cm.run([x])[0]))
+    t.start()
+    assert entered.wait(10)
+    t0 = time.monotonic()
+    cm.close()
+    assert time.monotonic() - t0 < 1.0
+    assert cm.closed and t.is_alive()  # the kernel is still running
+    release.set()
+    t.join(10)
+    np.testing.assert_array_equal(result[0], x * 3)
+    with pytest.raises(errors.ClosedError):
+        cm.run([x])

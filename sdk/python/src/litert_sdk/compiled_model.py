@@ -51,6 +51,8 @@ def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
         cm = native.CompiledModel(native_model, native_options(o))
         if model.has_shape_arithmetic():
             cm.set_shape_hook(_shape_hook(model))
+        if _has_control_flow(model):
+            cm.set_always_release_gil(True)
         return cm
 
     try:
@@ -67,6 +69,13 @@ def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
 
     logging.getLogger("litert_sdk").info("falling back to CPU: %s", reason)
     return create(cpu_options), cpu_options, reason
+
+def _has_control_flow(model: Model) -> bool:
+    """True when the model has subgraphs that no signature runs: bodies of WHILE / IF / CALL_ONCE operators, whose
+    run time depends on the data (a loop may never end), so every run releases the GIL."""
+    entry = {s.subgraph for s in model.signatures} | {model.main_subgraph}
+    return any(sg.index not in entry for sg in model.subgraphs)
+
 
 def _refuse_value_dependent_outputs(model: Model) -> None:
     """ValueDependentShapeError for a signature output whose shape depends on input values (WHERE, UNIQUE, NMS,
@@ -293,7 +302,14 @@ class CompiledModel(Unpicklable):
         return bool(self._native.is_fully_accelerated())
 
     def close(self) -> None:
-        """Release the runtime's compiled model; further use raises :class:`~litert_sdk.ClosedError`."""
+        """Release the runtime's compiled model; further use raises :class:`~litert_sdk.ClosedError`.
+
+        Never waits for a run in progress in another thread (e.g. one stuck in an endless WHILE loop: the runtime has
+        no way to cancel a run): the model is closed at once and its runtime objects, custom-op kernels included,
+        are freed when that run returns. Raises :class:`~litert_sdk.ReentrantCallError` when called from one of
+        this model's own custom-op kernels. In a fork child, a compiled model inherited from the parent is closed
+        without touching the parent's runtime threads (using it raises ClosedError).
+        """
         self._native.close()
 
     @property

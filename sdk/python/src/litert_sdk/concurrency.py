@@ -48,7 +48,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from .compiled_model import CompiledModel
-from .errors import ClosedError, InvalidArgumentError
+from .errors import ClosedError, InvalidArgumentError, ReentrantCallError
 from .interpreter import Interpreter, SignatureRunner
 from .options import CpuOptions, Options, default_num_threads
 
@@ -406,6 +406,12 @@ class _Pool(Generic[R]):
                         self._busy[i] = True
                         self._holders[i] = me
                         return i
+                if all(h == me for h in self._holders):
+                    raise ReentrantCallError(
+                        f"this thread already holds every {self._what} of the pool ({n}), e.g. inside `with "
+                        f"pool.interpreter():`; waiting for a free one would deadlock. Use the one held, or a "
+                        f"larger pool"
+                    )
                 if deadline is None:
                     self._cond.wait()
                 else:

@@ -17,6 +17,7 @@ __all__ = [
     "RuntimeFailure",
     "CompilationError",
     "ClosedError",
+    "ReentrantCallError",
     "CustomOpError",
     "ValueDependentShapeError",
     "OutOfMemoryError",
@@ -93,6 +94,12 @@ class ClosedError(LiteRtError, RuntimeError):
     """The object was closed and cannot be used any more."""
 
 
+class ReentrantCallError(LiteRtError, RuntimeError):
+    """A call that would wait for itself: a custom-op kernel calling back into the model that is running it (run,
+    invoke, close, reset...), or a thread asking a pool for a slot while it holds every slot. Waiting would deadlock;
+    the call is refused instead."""
+
+
 class CustomOpError(RuntimeFailure):
     """A custom-op kernel reported a failure while the model ran."""
 
@@ -119,6 +126,7 @@ _KIND_CLASSES: dict[str, type[LiteRtError]] = {
     "Runtime": RuntimeFailure,
     "Compilation": CompilationError,
     "Closed": ClosedError,
+    "Reentrant": ReentrantCallError,
     "CustomOp": CustomOpError,
     "OutOfMemory": OutOfMemoryError,
 }

@@ -15,14 +15,13 @@ from __future__ import annotations
 import contextlib
 import enum
 import os
-import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ._lazy import np
 
-from . import _runtime
+from . import _fork, _runtime
 from ._pickling import Unpicklable, reload_hint
 from ._types import detail_dtype
 from .compiled_model import _as_array, _as_shape, _check_size, _compile
@@ -167,9 +166,10 @@ class Interpreter(Unpicklable):
                 )
             options = apply(options)
         self._options = options
-        # Guards compilation, resizing and multi-step operations (run, reset, close). Single native calls
-        # (set_tensor, invoke, get_tensor) are already serialised by the compiled model's own mutex.
-        self._lock = threading.RLock()
+        # Guards compilation, resizing and multi-step operations (run, reset). Single native calls (set_tensor,
+        # invoke, get_tensor) are already serialised by the compiled model's own mutex; close() takes no lock (it
+        # never waits for a run in progress). In a fork child the lock raises ClosedError instead of waiting.
+        self._lock = _fork.ForkAwareLock("interpreter")
         self._effective_options = options
         self.fallback_reason: str | None = None
         self._cm: Any = None
@@ -219,6 +219,9 @@ class Interpreter(Unpicklable):
                 if getattr(self, "_closed", False):
                     raise ClosedError("the interpreter is closed")
                 cm, self._effective_options, self.fallback_reason = _compile(self._model, self._options)
+                if getattr(self, "_closed", False):  # close() ran during the compile
+                    cm.close()
+                    raise ClosedError("the interpreter is closed")
                 for (sig, slot), shape in self._resized.items():
                     cm.resize_input(sig, slot, shape, False)
                 self._cm = cm
@@ -363,9 +366,9 @@ class Interpreter(Unpicklable):
             raise InvalidArgumentError(f"cannot set input {spec.name!r} to None")
         value = _as_array(value, spec.name, spec)
         if not isinstance(value, np.ndarray):  # a string tensor (litert_sdk._strings.PackedStrings)
-            self._compiled().set_input_strings(sig.index, slot, value[0], list(value[1]))
+            self._on_current(lambda cm: cm.set_input_strings(sig.index, slot, value[0], list(value[1])))
             return
-        self._compiled().set_input(sig.index, slot, value)
+        self._on_current(lambda cm: cm.set_input(sig.index, slot, value))
 
     def get_tensor(self, tensor_index: int, subgraph_index: int = 0) -> np.ndarray:
         """A copy of an input, output or constant tensor."""
@@ -378,9 +381,9 @@ class Interpreter(Unpicklable):
             raise UnsupportedError("only tensors of the main subgraph (subgraph_index=0) can be read")
         kind, slot = self._locate(tensor_index)
         if kind == "input":
-            return self._compiled().get_input(self._primary_sig().index, slot)
+            return self._on_current(lambda cm: cm.get_input(self._primary_sig().index, slot))  # type: ignore[no-any-return]
         if kind == "output":
-            return self._compiled().get_output(self._primary_sig().index, slot)
+            return self._on_current(lambda cm: cm.get_output(self._primary_sig().index, slot))  # type: ignore[no-any-return]
         const = self._model.constant(int(tensor_index), self._model.main_subgraph)
         if const is None:
             raise UnsupportedError(
@@ -427,10 +430,21 @@ class Interpreter(Unpicklable):
         # -- running -----------------------------------------------------------------------------------------------
     def invoke(self) -> None:
         """Run the model on the current input tensors."""
-        cm = self._cm if self._cm is not None else self._compiled()
         if self._primary is None:
             self._primary_sig()  # raises
-        cm.invoke(self._primary_index)
+        self._on_current(lambda cm: cm.invoke(self._primary_index))
+
+    def _on_current(self, call: Callable[[Any], Any]) -> Any:
+        """``call(compiled model)`` on the interpreter's current compiled model. reset_all_variables() replaces it
+        (from any thread) and closes the old one; a call that met the old one closed runs again on the new one, so
+        concurrent invoke() and reset_all_variables() never raise ClosedError while the interpreter is open."""
+        while True:
+            cm = self._compiled()
+            try:
+                return call(cm)
+            except ClosedError:
+                if getattr(self, "_closed", False) or self._cm is cm or not cm.closed:
+                    raise
 
     @property
     def last_inference_duration_us(self) -> float:
@@ -531,6 +545,8 @@ class Interpreter(Unpicklable):
         with self._lock:
             if self._cm is None:
                 return
+            # ReentrantCallError from this model's own kernels, ClosedError if closed: before anything changes
+            self._cm.check_usable()
             saved: dict[tuple[int, int], np.ndarray] = {}
             for s in self._model.signatures:
                 for j in range(len(s.inputs)):
@@ -549,13 +565,19 @@ class Interpreter(Unpicklable):
                     pass
 
     def close(self) -> None:
-        """Release the runtime's resources now (otherwise done when the interpreter is garbage-collected)."""
-        with self._lock:
-            if self._cm is not None:
-                self._cm.close()
-            self._closed = True
-            self._drop_fast_path()
-            self._cm = None  # later use raises ClosedError("the interpreter is closed")
+        """Release the runtime's resources now (otherwise done when the interpreter is garbage-collected).
+
+        Never waits for a run in progress in another thread (e.g. a model stuck in an endless loop): the interpreter
+        is closed at once and the runtime's objects are freed when that run returns. Raises
+        :class:`~litert_sdk.ReentrantCallError` when called from a custom-op kernel of this model. In a fork child,
+        an interpreter inherited from the parent is closed without touching the parent's runtime threads.
+        """
+        cm = self._cm
+        if cm is not None:
+            cm.close()  # native: never blocks; raises ReentrantCallError from this model's own kernels
+        self._closed = True
+        self._drop_fast_path()
+        self._cm = None  # later use raises ClosedError("the interpreter is closed")
 
     def __enter__(self) -> "Interpreter":
         return self
