@@ -374,3 +374,68 @@ def test_close_during_a_run_frees_the_model_when_the_run_returns() -> None:
     np.testing.assert_array_equal(result[0], x * 3)
     with pytest.raises(errors.ClosedError):
         cm.run([x])
+
+
+# --------------------------------------------------------------------------- invoke() against reset_all_variables() (4)
+RESET_RACE_SCRIPT = """
+import threading, time
+import numpy as np, litert_sdk
+from litert_sdk import errors
+from tflite_builder import ADD_CONSTANT, add_model, build_model
+
+interp = litert_sdk.Interpreter(model_content=build_model(add_model()), num_threads=1)
+interp.allocate_tensors()
+i, o = interp.get_input_details()[0]["index"], interp.get_output_details()[0]["index"]
+x = np.array([[0.5, -1.0, 2.0, 10.0]], np.float32)
+want = x + ADD_CONSTANT
+stop = time.monotonic() + {seconds}
+failures, counts = [], {{"invoke": 0, "reset": 0, "runner": 0}}
+def invoker(bound):
+    invoke = interp.invoke if bound else None
+    while time.monotonic() < stop:
+        try:
+            interp.set_tensor(i, x)
+            (invoke or interp.invoke)()  # a bound method kept in a variable, or looked up each time
+            got = interp.get_tensor(o)
+            # a reset between set_tensor and invoke may restore an older input: only the sum is checked
+            if got.shape != want.shape:
+                failures.append("shape " + str(got.shape))
+            counts["invoke"] += 1
+        except Exception as e:
+            failures.append(type(e).__name__ + ": " + str(e))
+            return
+def runner():
+    run = interp.get_signature_runner()
+    while time.monotonic() < stop:
+        try:
+            if not np.array_equal(run(x=x)["y"], want):
+                failures.append("runner result")
+            counts["runner"] += 1
+        except Exception as e:
+            failures.append(type(e).__name__ + ": " + str(e))
+            return
+def resetter():
+    while time.monotonic() < stop:
+        interp.reset_all_variables()
+        counts["reset"] += 1
+threads = [threading.Thread(target=invoker, args=(True,)), threading.Thread(target=invoker, args=(False,)),
+           threading.Thread(target=runner), threading.Thread(target=resetter)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+interp.set_tensor(i, x)
+interp.invoke()
+print("final equal", bool(np.array_equal(interp.get_tensor(o), want)))
+print("failures", failures[:3])
+print("counts", all(v > 10 for v in counts.values()), counts)
+"""
+
+
+def test_invoke_and_reset_all_variables_from_two_threads_never_raise_closed_error() -> None:
+    proc = run_child(RESET_RACE_SCRIPT.format(seconds=3.0), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "final equal True", proc.stdout
+    assert lines[1] == "failures []", proc.stdout
+    assert lines[2].startswith("counts True"), proc.stdout

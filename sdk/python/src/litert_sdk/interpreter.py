@@ -357,6 +357,9 @@ class Interpreter(Unpicklable):
                     return
                 except TypeError:  # an array the native core cannot take (object, str...): the typed error below
                     pass
+                except ClosedError:  # replaced by reset_all_variables() meanwhile: the general path below
+                    if not cm.closed:
+                        raise
         kind, slot = self._locate(tensor_index)
         if kind != "input":
             raise InvalidArgumentError(f"tensor {tensor_index} is not an input of the model; only inputs can be set")
@@ -376,7 +379,11 @@ class Interpreter(Unpicklable):
         if cm is not None and subgraph_index == 0 and type(tensor_index) is int:  # hot path
             slot = self._output_by_tensor.get(tensor_index)
             if slot is not None:
-                return cm.get_output(self._primary_index, slot)  # type: ignore[no-any-return]
+                try:
+                    return cm.get_output(self._primary_index, slot)  # type: ignore[no-any-return]
+                except ClosedError:  # replaced by reset_all_variables() meanwhile: the general path below
+                    if not cm.closed:
+                        raise
         if subgraph_index != 0:
             raise UnsupportedError("only tensors of the main subgraph (subgraph_index=0) can be read")
         kind, slot = self._locate(tensor_index)
@@ -400,8 +407,9 @@ class Interpreter(Unpicklable):
         sig_index = self._primary_sig().index
 
         def view() -> np.ndarray:
-            cm = self._compiled()
-            return cm.input_view(sig_index, slot) if kind == "input" else cm.output_view(sig_index, slot)
+            return self._on_current(  # type: ignore[no-any-return]
+                lambda cm: cm.input_view(sig_index, slot) if kind == "input" else cm.output_view(sig_index, slot)
+            )
 
         return view
 
