@@ -439,3 +439,56 @@ def test_invoke_and_reset_all_variables_from_two_threads_never_raise_closed_erro
     assert lines[0] == "final equal True", proc.stdout
     assert lines[1] == "failures []", proc.stdout
     assert lines[2].startswith("counts True"), proc.stdout
+
+
+# ------------------------------------------------------------------------ close() drops Python kernels (5)
+@pytest.mark.parametrize("kind", ["compiled", "interpreter"])
+def test_close_releases_python_kernels_that_refer_to_their_model(kind: str) -> None:
+    """A Python kernel whose closure refers to its own model forms a cycle through the native core that the garbage
+    collector cannot see; close() drops the kernels, so closed models are collected and hold no descriptors."""
+    import gc
+    import os
+    import weakref
+
+    from litert_sdk.custom_ops import python_op
+    from test_custom_ops import scale_model
+
+    data = scale_model([2.0])
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+
+    def make() -> object:
+        holder: dict[str, object] = {}
+
+        def kernel(inputs: list[np.ndarray], attrs: dict[str, float]) -> np.ndarray:
+            assert holder.get("model") is not None or not holder  # refers to its model
+            return inputs[0] * attrs["factor"]
+
+        opts = litert_sdk.Options(custom_ops=[python_op("Scale", kernel)]).with_cpu(num_threads=2)
+        if kind == "compiled":
+            m: object = litert_sdk.CompiledModel.from_buffer(data, opts)
+            y = m.run([x])[0]  # type: ignore[attr-defined]
+        else:
+            m = interp = litert_sdk.Interpreter(model_content=data, options=opts)
+            interp.allocate_tensors()
+            y = interp.run(x)
+        np.testing.assert_array_equal(y, x * 2)
+        holder["model"] = m
+        return m
+
+    def fds() -> int:
+        return len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else 0
+
+    first = make()
+    first.close()  # type: ignore[attr-defined]
+    del first
+    gc.collect()
+    before = fds()
+    refs = []
+    for _ in range(40):
+        m = make()
+        refs.append(weakref.ref(m))
+        m.close()  # type: ignore[attr-defined]
+        del m
+    gc.collect()
+    assert sum(r() is not None for r in refs) == 0
+    assert fds() <= before + 2
