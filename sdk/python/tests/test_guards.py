@@ -492,3 +492,122 @@ def test_close_releases_python_kernels_that_refer_to_their_model(kind: str) -> N
     gc.collect()
     assert sum(r() is not None for r in refs) == 0
     assert fds() <= before + 2
+
+
+# ------------------------------------------------------------------------------------- weights files (6)
+LINEAR = Path(__file__).resolve().parent / "models" / "training" / "linear.tflite"
+
+BOMB_SCRIPT = """
+import resource, sys, zipfile
+import numpy as np
+from litert_sdk import errors
+from litert_sdk.training import Trainer, read_weights
+
+bomb = sys.argv[1]
+for name, load in [("load_weights", lambda: Trainer({linear!r}).load_weights(bomb)),
+                   ("read_weights max_bytes", lambda: read_weights(bomb, max_bytes=10**6)),
+                   ("lying header", lambda: read_weights(sys.argv[2]))]:
+    try:
+        load()
+        print(name, "loaded")
+    except errors.WeightsFileError as e:
+        print(name, "WeightsFileError", "refused before reading" in str(e) or "holds" in str(e))
+print("peak MB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def _npy_header(shape: tuple[int, ...], descr: str = "<f4") -> bytes:
+    """A version 1.0 .npy header declaring ``shape`` (written by hand: numpy cannot make such arrays)."""
+    text = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape!r}, }}".encode()
+    text += b" " * (63 - (len(text) + 10) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text
+
+
+def test_npz_bomb_is_refused_before_it_is_inflated(tmp_path: Path) -> None:
+    """A 1 GiB weight deflated to about 1 MB: refused from the zip directory's declared sizes, never inflated (peak
+    memory stays far below the inflated size); a member whose .npy header does not account for its declared size is
+    refused after reading only the header."""
+    import zipfile
+
+    bomb = tmp_path / "bomb.npz"
+    size = 1 << 30
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        info = zipfile.ZipInfo("w.npy", date_time=(1980, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with zf.open(info, "w", force_zip64=True) as f:
+            f.write(_npy_header((size // 4,)))
+            chunk = bytes(1 << 24)
+            for _ in range(size // len(chunk)):
+                f.write(chunk)
+    assert bomb.stat().st_size < 8 << 20
+    lying = tmp_path / "lying.npz"
+    with zipfile.ZipFile(lying, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("w.npy", _npy_header((4, 1)) + bytes(64 << 20))  # 16 bytes declared, 64 MiB present
+    proc = run_child(BOMB_SCRIPT.format(linear=str(LINEAR)).replace("sys.argv[1]", repr(str(bomb)))
+                     .replace("sys.argv[2]", repr(str(lying))), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[:3] == ["load_weights WeightsFileError True", "read_weights max_bytes WeightsFileError True",
+                         "lying header WeightsFileError True"], proc.stdout
+    assert int(lines[3].split()[-1]) < 400, proc.stdout  # MB; inflating would take over 1024
+
+
+def _safetensors(header: bytes, data: bytes = b"") -> bytes:
+    return len(header).to_bytes(8, "little") + header + data
+
+
+@pytest.mark.parametrize("case", ["deep json", "deep safetensors header", "dim 1e30 json", "dim 1e30 safetensors",
+                                  "dim 1e30 npz", "negative dim npz", "object dtype npz"])
+def test_hostile_weights_files_are_weights_file_errors(case: str, tmp_path: Path) -> None:
+    import zipfile
+
+    deep = b"[" * 200_000 + b"]" * 200_000
+    f = tmp_path / "w.bin"
+    fmt = case.split()[-1].replace("header", "safetensors")
+    fmt = "safetensors" if "safetensors" in case else fmt
+    if case == "deep json":
+        f.write_bytes(b'{"w": {"shape": [1], "dtype": "float32", "data": ' + deep + b"}}")
+    elif case == "deep safetensors header":
+        f.write_bytes(_safetensors(b'{"w": ' + deep + b"}"))
+    elif case == "dim 1e30 json":
+        f.write_bytes(b'{"w": {"shape": [1000000000000000000000000000000, 0], "dtype": "float32", "data": []}}')
+    elif case == "dim 1e30 safetensors":
+        f.write_bytes(_safetensors(b'{"w": {"dtype": "F32", "shape": [1000000000000000000000000000000, 0], '
+                                   b'"data_offsets": [0, 0]}}'))
+    else:
+        shape = {"dim 1e30 npz": (10**30, 0), "negative dim npz": (-4,), "object dtype npz": (1,)}[case]
+        descr = "|O" if "object" in case else "<f4"
+        with zipfile.ZipFile(f, "w") as zf:
+            zf.writestr("w.npy", _npy_header(shape, descr) + (bytes(8) if "object" in case else b""))
+    with pytest.raises(errors.WeightsFileError) as info:
+        litert_sdk.training.read_weights(f, format=fmt)
+    assert info.value.path == str(f)
+    trainer = litert_sdk.training.Trainer(str(LINEAR))
+    before = trainer.get_weights()
+    with pytest.raises(errors.WeightsFileError):
+        trainer.load_weights(f, format=fmt)
+    for k, v in trainer.get_weights().items():
+        np.testing.assert_array_equal(v, before[k])
+
+
+def test_weights_paths_that_are_directories_or_hold_nul_are_typed_errors(tmp_path: Path) -> None:
+    from litert_sdk.training import Trainer, read_weights, write_weights
+
+    trainer = Trainer(str(LINEAR))
+    directory = tmp_path / "w.npz"
+    directory.mkdir()
+    for bad in (directory, tmp_path, str(tmp_path / "a\0b.npz"), "", 42):
+        with pytest.raises(errors.WeightsFileError):
+            read_weights(bad)  # type: ignore[arg-type]
+        with pytest.raises(errors.WeightsFileError):
+            trainer.load_weights(bad)  # type: ignore[arg-type]
+        with pytest.raises(errors.InvalidArgumentError):
+            write_weights(bad, {"w": np.zeros(2, np.float32)})  # type: ignore[arg-type]
+        with pytest.raises(errors.InvalidArgumentError):
+            trainer.save_weights(bad)  # type: ignore[arg-type]
+    assert directory.is_dir() and not any(directory.iterdir())
+    # a good file still round-trips
+    good = tmp_path / "good.npz"
+    trainer.save_weights(good)
+    for k, v in read_weights(good).items():
+        np.testing.assert_array_equal(v, trainer.get_weights()[k])
