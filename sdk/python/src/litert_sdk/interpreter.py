@@ -219,13 +219,13 @@ class Interpreter(Unpicklable):
                 if getattr(self, "_closed", False):
                     raise ClosedError("the interpreter is closed")
                 cm, self._effective_options, self.fallback_reason = _compile(self._model, self._options)
-                if getattr(self, "_closed", False):  # close() ran during the compile
-                    cm.close()
-                    raise ClosedError("the interpreter is closed")
                 for (sig, slot), shape in self._resized.items():
                     cm.resize_input(sig, slot, shape, False)
                 self._cm = cm
                 self._install_fast_path(cm)
+                if getattr(self, "_closed", False):  # close() ran during the compile (it takes no lock)
+                    cm.close()
+                    raise ClosedError("the interpreter is closed")
             return self._cm
 
     # The hot methods that the native fast path replaces on the instance once the model is compiled (see
@@ -584,6 +584,9 @@ class Interpreter(Unpicklable):
         if cm is not None:
             cm.close()  # native: never blocks; raises ReentrantCallError from this model's own kernels
         self._closed = True
+        latest = self._cm  # compiled by another thread meanwhile (_compiled() checks _closed after setting _cm)
+        if latest is not None and latest is not cm:
+            latest.close()
         self._drop_fast_path()
         self._cm = None  # later use raises ClosedError("the interpreter is closed")
 
