@@ -611,3 +611,57 @@ def test_weights_paths_that_are_directories_or_hold_nul_are_typed_errors(tmp_pat
     trainer.save_weights(good)
     for k, v in read_weights(good).items():
         np.testing.assert_array_equal(v, trainer.get_weights()[k])
+
+
+POOL_FORK_SCRIPT = """
+import asyncio, os, threading, time
+import numpy as np, litert_sdk
+from litert_sdk import errors
+from litert_sdk.concurrency import AsyncInterpreter, CompiledModelPool, InterpreterPool
+from tflite_builder import add_model, build_model
+
+data = build_model(add_model())
+x = np.array([[0.5, -1.0, 2.0, 10.0]], np.float32)
+pool = InterpreterPool(1).initialize(data, num_threads=2)
+ai = AsyncInterpreter(data, num_threads=2)
+print("parent async", asyncio.run(ai.run(x)).tolist())
+held, release = threading.Event(), threading.Event()
+def hold():  # a thread of the parent holds the pool's only slot across the fork
+    with pool.interpreter():
+        held.set()
+        release.wait()
+t = threading.Thread(target=hold)
+t.start()
+held.wait()
+pid = os.fork()
+if pid == 0:
+    try:
+        for name, call in [("pool.run", lambda: pool.run(x)), ("ai.run", lambda: asyncio.run(ai.run(x)))]:
+            try:
+                call()
+                print(name, "ran")
+            except errors.ClosedError as e:
+                print(name, "ClosedError", "os.fork()" in str(e))
+        pool.dispose()
+        asyncio.run(ai.close())
+        print("child closed", pool.closed, ai.closed)
+        print("fresh", litert_sdk.CompiledModel.from_buffer(data).run([x])[0].tolist())
+    finally:
+        os._exit(0)
+_, status = os.waitpid(pid, 0)
+release.set()
+t.join()
+print("child status", status)
+print("parent pool", pool.run(x).tolist())
+pool.dispose()
+asyncio.run(ai.close())
+"""
+
+
+def test_pools_and_async_interpreters_in_a_fork_child_are_closed_not_hung() -> None:
+    proc = run_child(POOL_FORK_SCRIPT, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    want = (X + ADD_CONSTANT).tolist()
+    assert proc.stdout.splitlines() == [
+        f"parent async {want}", "pool.run ClosedError True", "ai.run ClosedError True", "child closed True True",
+        f"fresh {want}", "child status 0", f"parent pool {want}"], proc.stdout
