@@ -524,13 +524,13 @@ def _npy_header(shape: tuple[int, ...], descr: str = "<f4") -> bytes:
 
 
 def test_npz_bomb_is_refused_before_it_is_inflated(tmp_path: Path) -> None:
-    """A 1 GiB weight deflated to about 1 MB: refused from the zip directory's declared sizes, never inflated (peak
+    """A 512 MiB weight deflated to about 0.5 MB: refused from the zip directory's declared sizes, never inflated (peak
     memory stays far below the inflated size); a member whose .npy header does not account for its declared size is
     refused after reading only the header."""
     import zipfile
 
     bomb = tmp_path / "bomb.npz"
-    size = 1 << 30
+    size = 1 << 29
     with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         info = zipfile.ZipInfo("w.npy", date_time=(1980, 1, 1, 0, 0, 0))
         info.compress_type = zipfile.ZIP_DEFLATED
@@ -549,7 +549,7 @@ def test_npz_bomb_is_refused_before_it_is_inflated(tmp_path: Path) -> None:
     lines = proc.stdout.splitlines()
     assert lines[:3] == ["load_weights WeightsFileError True", "read_weights max_bytes WeightsFileError True",
                          "lying header WeightsFileError True"], proc.stdout
-    assert int(lines[3].split()[-1]) < 400, proc.stdout  # MB; inflating would take over 1024
+    assert int(lines[3].split()[-1]) < 400, proc.stdout  # MB; inflating takes about 1024 (the data, then the array)
 
 
 def _safetensors(header: bytes, data: bytes = b"") -> bytes:
