@@ -239,6 +239,7 @@ def test_kernel_calling_back_into_its_own_model_is_a_typed_error(call: str) -> N
 
 def test_nested_use_of_a_one_slot_pool_is_a_typed_error() -> None:
     code = """
+    import asyncio
     import numpy as np, litert_sdk
     from litert_sdk import errors
     from litert_sdk.concurrency import InterpreterPool
@@ -253,13 +254,21 @@ def test_nested_use_of_a_one_slot_pool_is_a_typed_error() -> None:
         except errors.ReentrantCallError as e:
             print("ReentrantCallError", "deadlock" in str(e))
         print("held works", held.run(x).tolist())
+        async def nested():
+            return await pool.run_async(x)
+        try:
+            asyncio.run(nested())
+            print("ran async")
+        except errors.ReentrantCallError as e:
+            print("async ReentrantCallError", "deadlock" in str(e))
     print("after", pool.run(x).tolist())
     pool.dispose()
     """
     proc = run_child(code, timeout=60)
     assert proc.returncode == 0, proc.stderr
     want = (X + ADD_CONSTANT).tolist()
-    assert proc.stdout.splitlines() == ["ReentrantCallError True", f"held works {want}", f"after {want}"], proc.stdout
+    assert proc.stdout.splitlines() == ["ReentrantCallError True", f"held works {want}", "async ReentrantCallError True",
+                                        f"after {want}"], proc.stdout
 
 
 # ----------------------------------------------------------------------------------- close() of a stuck run (3)

@@ -423,11 +423,7 @@ class _Pool(Generic[R]):
                         self._holders[i] = me
                         return i
                 if all(h == me for h in self._holders):
-                    raise ReentrantCallError(
-                        f"this thread already holds every {self._what} of the pool ({n}), e.g. inside `with "
-                        f"pool.interpreter():`; waiting for a free one would deadlock. Use the one held, or a "
-                        f"larger pool"
-                    )
+                    raise self._nested_use(n)
                 if deadline is None:
                     self._cond.wait()
                 else:
@@ -435,6 +431,12 @@ class _Pool(Generic[R]):
                     if left <= 0:
                         raise TimeoutError(f"no free {self._what} in the pool after {timeout} s")
                     self._cond.wait(left)
+
+    def _nested_use(self, n: int) -> ReentrantCallError:
+        return ReentrantCallError(
+            f"this thread already holds every {self._what} of the pool ({n}), e.g. inside `with pool.interpreter():`; "
+            "waiting for a free one would deadlock. Use the one held, or a larger pool"
+        )
 
     def _not_open(self) -> ClosedError:
         if self._state == "closed":
@@ -474,9 +476,12 @@ class _Pool(Generic[R]):
     async def _use_async(self, fn: Callable[[R], T], timeout: float | None) -> T:
         _check_sync_fn(fn)
         self._check_not_forked()
+        me = threading.get_ident()
         with self._cond:
             if self._state != "open":
                 raise self._not_open()
+            if self._holders and all(h == me for h in self._holders):  # the event loop's thread holds them all
+                raise self._nested_use(len(self._holders))
             if self._executor is None:
                 self._executor = concurrent.futures.ThreadPoolExecutor(
                     max_workers=self._pool_size, thread_name_prefix="litert-pool"
