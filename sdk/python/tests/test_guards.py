@@ -70,7 +70,7 @@ def run_child(code: str, timeout: float = 60.0) -> subprocess.CompletedProcess[s
 
 # ------------------------------------------------------------------------------------- options and pickling (7)
 @pytest.mark.parametrize("load", ["from_buffer", "from_file"])
-@pytest.mark.parametrize("bad", ["cpu", 4, {"accelerators": 1}, litert_sdk.Accelerator.CPU])
+@pytest.mark.parametrize("bad", ["cpu", 4.0, {"accelerators": 1}, litert_sdk.CpuOptions()])
 def test_options_of_the_wrong_type_are_a_typed_error(load: str, bad: object, tmp_path: Path) -> None:
     path = tmp_path / "add.tflite"
     path.write_bytes(ADD)

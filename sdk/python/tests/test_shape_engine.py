@@ -24,8 +24,10 @@ from litert_sdk._rewrite import COPY_SUFFIX, add_output_copies
 from conftest import corpus_names
 
 TESTS = Path(__file__).resolve().parent
+# Recurrent models at a fixed batch of 1 (state carries from run to run): test_recurrent_state_follows_the_reference
+FIXED_BATCH = ("lstm_state", "lstm_stateful", "gru_state", "gru_stateful")
 SHAPE_MODELS = sorted(p for p in (TESTS / "models" / "shapes").glob("*.tflite")
-                      if not p.stem.startswith("value_") or p.stem == "value_reduced")
+                      if p.stem not in (*FIXED_BATCH, "lstm_fused", "value_strings"))
 
 
 @pytest.mark.parametrize("path", SHAPE_MODELS, ids=[p.stem for p in SHAPE_MODELS])
@@ -150,19 +152,115 @@ def test_models_without_shape_arithmetic_are_not_rewritten() -> None:
     assert model._engine is None  # the engine is never built for it
 
 
-@pytest.mark.parametrize("kind,op", [("range", "RANGE"), ("where", "WHERE"), ("unique", "UNIQUE"),
-                                     ("nms", "NON_MAX_SUPPRESSION_V4")])
-def test_value_dependent_outputs_are_refused_with_the_operator(kind: str, op: str, peer) -> None:
-    """Outputs whose shape depends on input values: a typed error at compile time naming the operator, never the
-    runtime's internal text or a stale shape (the runtime returned shape (1,) where the reference gives (0,))."""
-    path = TESTS / "models" / "shapes" / f"value_{kind}.tflite"
+def test_value_dependent_outputs_run(peer) -> None:
+    """Outputs whose shape depends on input values (RANGE, WHERE, UNIQUE, NMS, TOPK_V2 with a computed k) and
+    outputs the runtime lays out during the run (TOPK_V2, IF with branches of different shapes) run: the SDK copies
+    them into a buffer it grows on demand and reads their shape back after the run. Before, the compile refused them
+    or the run failed with "subgraph.cc:2631 ... kTfLiteArenaRw ..."; shape_case.py checks every API at batch 1, 3,
+    8, 3 (above). Here: the buffer grows when a run needs more than the first capacity (1024 elements)."""
+    path = TESTS / "models" / "shapes" / "value_where.tflite"
+    cm = litert_sdk.CompiledModel.from_file(path)
+    runner = peer.Interpreter(model_path=str(path)).get_signature_runner()
+    x = np.random.default_rng(3).standard_normal((900, 3)).astype(np.float32)  # ~1350 rows of 2 > 1024 elements
+    for _ in range(2):
+        want = runner(x=x)["y"]
+        got = cm.run({"x": x})["y"]
+        assert got.shape == want.shape and want.size > 1024
+        np.testing.assert_array_equal(got, want)
+    small = x[:2]
+    np.testing.assert_array_equal(cm.run({"x": small})["y"], runner(x=small)["y"])
+    assert cm.output_shape("y") == runner(x=small)["y"].shape
+    cm.close()
+
+
+def test_value_dependent_string_output_is_refused_with_the_operator(peer) -> None:
+    """A string output whose length depends on the values: the copy operator takes no strings, so a typed error at
+    compile time names the operator, never the runtime's internal text."""
+    path = TESTS / "models" / "shapes" / "value_strings.tflite"
     ref = np.load(path.with_suffix(".npz"))
     runner = peer.Interpreter(model_path=str(path)).get_signature_runner()
-    np.testing.assert_array_equal(runner(x=ref["x_b3"])["y"], ref["y_b3"])  # the reference runs it
-    with pytest.raises(litert_sdk.ValueDependentShapeError, match=rf"output 'y' .*depends on the input values.*{op}"):
+    assert list(runner(x=ref["x_b1"])["y"]) == list(ref["y_b1"])  # the reference runs it
+    with pytest.raises(litert_sdk.ValueDependentShapeError, match=r"output 'y' .*only the run tells.*WHERE"):
         litert_sdk.CompiledModel.from_file(path)
     interp = litert_sdk.Interpreter(model_path=str(path))
-    with pytest.raises(litert_sdk.ValueDependentShapeError, match=op):
+    with pytest.raises(litert_sdk.ValueDependentShapeError, match="WHERE"):
         interp.allocate_tensors()
-    with pytest.raises(litert_sdk.UnsupportedError):
-        litert_sdk.Interpreter(model_path=str(path)).get_signature_runner()(x=ref["x_b3"])
+
+
+@pytest.mark.parametrize("name", FIXED_BATCH)
+def test_recurrent_state_follows_the_reference(name: str, peer) -> None:
+    """Keras 3 LSTM / GRU (a WHILE loop; stateful: the state in resource variables): four runs in a row through the
+    Interpreter, a signature runner and CompiledModel equal TensorFlow's and ai-edge-litert's, run for run, and
+    reset_all_variables() starts the state over."""
+    path = TESTS / "models" / "shapes" / f"{name}.tflite"
+    ref = np.load(path.with_suffix(".npz"))
+    peer_runner = peer.Interpreter(model_path=str(path)).get_signature_runner()
+    interp = litert_sdk.Interpreter(model_path=str(path))
+    interp.allocate_tensors()
+    runner = litert_sdk.Interpreter(model_path=str(path)).get_signature_runner()
+    cm = litert_sdk.CompiledModel.from_file(path)
+    inp = interp.get_input_details()[0]["index"]
+    out = interp.get_output_details()[0]["index"]
+    for r in range(4):
+        x, want = ref[f"x_r{r}"], ref[f"output_0_r{r}"]
+        peer_out = peer_runner(seq=x)["output_0"]
+        interp.set_tensor(inp, x)
+        interp.invoke()
+        for got in (interp.get_tensor(out), runner(seq=x)["output_0"], cm.run({"seq": x})["output_0"]):
+            np.testing.assert_array_equal(got, peer_out)
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    interp.reset_all_variables()
+    interp.set_tensor(inp, ref["x_r0"])
+    interp.invoke()
+    np.testing.assert_allclose(interp.get_tensor(out), ref["output_0_r0"], rtol=1e-5, atol=1e-5)
+    cm.close()
+
+
+ZERO_BATCH_RUNS = ("cnn_flatten", "tiled", "squeeze_excite", "unet", "mobilenet_v3_small", "lstm_unrolled",
+                   "cnn_flatten_int8")
+
+
+@pytest.mark.parametrize("name", ZERO_BATCH_RUNS)
+def test_batch_zero_gives_empty_outputs(name: str) -> None:
+    """A batch of 0: libLiteRt refuses zero-size dimensions, so the SDK answers the run itself when the shape engine
+    shows every output empty: each output is an empty array of the shape TensorFlow gives (its batch-1 shape with 0
+    rows; ai-edge-litert fails on some of these), through every API, and batch 3 afterwards equals TensorFlow."""
+    path = TESTS / "models" / "shapes" / f"{name}.tflite"
+    ref = np.load(path.with_suffix(".npz"))
+    x0 = ref["x_b1"][:0]
+    interp = litert_sdk.Interpreter(model_path=str(path))
+    runner = interp.get_signature_runner()
+    in_name = next(iter(runner.get_input_details()))
+    outs = list(runner.get_output_details())
+    want = {n: (0, *ref[f"{n}_b1"].shape[1:]) for n in outs}
+    for got in (runner(**{in_name: x0}), litert_sdk.CompiledModel.from_file(path).run({in_name: x0})):
+        assert {n: v.shape for n, v in got.items()} == want
+        assert all(v.dtype == ref[f"{n}_b1"].dtype for n, v in got.items())
+    other = litert_sdk.Interpreter(model_path=str(path))
+    d = other.get_input_details()[0]
+    other.resize_tensor_input(d["index"], x0.shape)
+    other.allocate_tensors()
+    assert tuple(other.get_input_details()[0]["shape"]) == x0.shape
+    other.set_tensor(d["index"], x0)
+    other.invoke()
+    by_index = {o["index"]: other.get_tensor(o["index"]) for o in other.get_output_details()}
+    for n, o in runner.get_output_details().items():
+        assert by_index[o["index"]].shape == want[n]
+    got = runner(**{in_name: ref["x_b3"]})  # and back to a real batch
+    for n in outs:
+        np.testing.assert_allclose(got[n], ref[f"{n}_b3"], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["shape_fill", "value_where", "cond_shapes", "topk"])
+def test_batch_zero_with_non_empty_outputs_gets_a_typed_error(name: str, peer) -> None:
+    """When an output would have elements (a SHAPE output, an IF, ...), the SDK cannot answer a zero-size run and
+    the runtime refuses it: a typed UnsupportedError naming the output (ai-edge-litert fails on these too)."""
+    path = TESTS / "models" / "shapes" / f"{name}.tflite"
+    x0 = np.load(path.with_suffix(".npz"))["x_b1"][:0]
+    with pytest.raises(ValueError):
+        peer.Interpreter(model_path=str(path)).get_signature_runner()(x=x0)
+    runner = litert_sdk.Interpreter(model_path=str(path)).get_signature_runner()
+    with pytest.raises(litert_sdk.UnsupportedError, match=r"zero-size .*output '"):
+        runner(x=x0)
+    x3 = np.load(path.with_suffix(".npz"))["x_b3"]
+    assert runner(x=x3)  # still usable at a real batch

@@ -160,8 +160,6 @@ DEFECTS: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         builtin_options={0: ("i32", 7), 1: ("i32", 0)})), "refers to subgraph 7"),
     ("operand count", lambda d: _op(d).update(inputs=[0, 1, 0]),
      "(builtin operator 0) has 3 inputs and 1 outputs; it takes 2 inputs and 1 outputs"),
-    ("declared shape", lambda d: _sg(d)["tensors"][2].update(shape=[1, 5]),
-     "declares output shape [1, 5] but computes [1, 4]"),
     ("broadcast", lambda d: _sg(d)["tensors"][0].update(shape=[1, 3]), "cannot combine"),
     ("mixed element types", _with(type=2), "mixes element types ['float32', 'int32', 'float32']"),
     ("scales vs zero points", _with(quantization={"scale": [0.5, 0.25], "zero_point": [0]}),
@@ -294,18 +292,6 @@ def _i32(*values: int) -> bytes:
 GRAPH_DEFECTS = [
     ("reshape to another element count",
      _graph(22, [{"shape": [1, 4]}, {"shape": [2], "type": 2, "data": _i32(3, 2)}], [3, 2]), "cannot combine"),
-    ("reshape declared shape", _graph(22, [{"shape": [1, 4]}, {"shape": [2], "type": 2, "data": _i32(2, -1)}], [4, 1]),
-     "declares output shape [4, 1] but computes [2, 2]"),
-    ("pad", _graph(34, [{"shape": [1, 4]}, {"shape": [2, 2], "type": 2, "data": _i32(0, 0, 1, 1)}], [1, 4]),
-     "declares output shape [1, 4] but computes [1, 6]"),
-    ("transpose", _graph(39, [{"shape": [2, 3]}, {"shape": [2], "type": 2, "data": _i32(1, 0)}], [2, 3]),
-     "computes [3, 2]"),
-    ("concatenation", _graph(2, [{"shape": [1, 4]}, {"shape": [1, 3], "data": bytes(12)}], [1, 8],
-                             {0: ("i32", 1)}, 10), "computes [1, 7]"),
-    ("strided slice", _graph(45, [{"shape": [1, 8]}, {"shape": [2], "type": 2, "data": _i32(0, 2)},
-                                  {"shape": [2], "type": 2, "data": _i32(1, 8)},
-                                  {"shape": [2], "type": 2, "data": _i32(1, 2)}], [1, 6],
-                             {0: ("i32", 0)}, 32), "computes [1, 3]"),
     ("fully connected", _graph(9, [{"shape": [1, 4]}, {"shape": [3, 4], "data": bytes(48)}], [1, 2]),
      "computes 3 elements"),
     ("split pieces", _graph(49, [{"shape": [], "type": 2, "data": _i32(1)}, {"shape": [1, 4]}], [1, 2],
@@ -313,6 +299,51 @@ GRAPH_DEFECTS = [
     ("huge static tensor", _graph(0, [{"shape": [2**31 - 1] * 3}, {"shape": [1], "data": bytes(4)}], [2**31 - 1] * 3),
      "its size cannot be allocated on any host"),
 ]
+
+
+# Declared shapes of computed tensors that differ from what the kernels compute: TFLite takes them as hints and
+# recomputes them in Prepare (ai-edge-litert runs these), so the SDK accepts them and loads the computed shapes.
+DECLARED_SHAPE_HINTS = [
+    ("add declared scalar", _graph(0, [{"shape": [1]}, {"shape": [], "data": np.float32(2).tobytes()}],
+                                   []), [1]),
+    ("add declared wider", _graph(0, [{"shape": [1, 4]}, {"shape": [1], "data": np.float32(1).tobytes()}], [1, 5]),
+     [1, 4]),
+    ("reshape", _graph(22, [{"shape": [1, 4]}, {"shape": [2], "type": 2, "data": _i32(2, -1)}], [4, 1]), [2, 2]),
+    ("pad", _graph(34, [{"shape": [1, 4]}, {"shape": [2, 2], "type": 2, "data": _i32(0, 0, 1, 1)}], [1, 4]), [1, 6]),
+    ("transpose", _graph(39, [{"shape": [2, 3]}, {"shape": [2], "type": 2, "data": _i32(1, 0)}], [2, 3]), [3, 2]),
+    ("concatenation", _graph(2, [{"shape": [1, 4]}, {"shape": [1, 3], "data": np.arange(3, dtype=np.float32).tobytes()}],
+                             [1, 8], {0: ("i32", 1)}, 10), [1, 7]),
+    ("strided slice", _graph(45, [{"shape": [1, 8]}, {"shape": [2], "type": 2, "data": _i32(0, 2)},
+                                  {"shape": [2], "type": 2, "data": _i32(1, 8)},
+                                  {"shape": [2], "type": 2, "data": _i32(1, 2)}], [1, 6],
+                             {0: ("i32", 0)}, 32), [1, 3]),
+]
+
+
+@pytest.mark.parametrize("desc,computed", [c[1:] for c in DECLARED_SHAPE_HINTS], ids=[c[0] for c in DECLARED_SHAPE_HINTS])
+def test_declared_shapes_of_computed_tensors_are_hints(desc: dict[str, Any], computed: list[int], peer) -> None:
+    """Accepted (it was "declares output shape [] but computes [1]"), loaded with the computed shape, and the run
+    equals ai-edge-litert's, which recomputes the shape in Prepare."""
+    data = build_model(desc)
+    assert verify_model(data) == []
+    ref = peer.Interpreter(model_content=data)
+    ref.allocate_tensors()
+    x = np.arange(1, 1 + int(np.prod(desc["subgraphs"][0]["tensors"][0]["shape"])), dtype=np.float32)
+    x = x.reshape(desc["subgraphs"][0]["tensors"][0]["shape"])
+    ref.set_tensor(ref.get_input_details()[0]["index"], x)
+    ref.invoke()
+    want = ref.get_tensor(ref.get_output_details()[0]["index"])
+    assert list(want.shape) == computed
+    interp = litert_sdk.Interpreter(model_content=data)
+    interp.allocate_tensors()
+    assert list(interp.get_output_details()[0]["shape"]) == computed
+    for _ in range(2):
+        interp.set_tensor(interp.get_input_details()[0]["index"], x)
+        interp.invoke()
+        np.testing.assert_array_equal(interp.get_tensor(interp.get_output_details()[0]["index"]), want)
+    cm = litert_sdk.CompiledModel.from_buffer(data)
+    np.testing.assert_array_equal(cm.run([x])[0], want)
+    cm.close()
 
 
 @pytest.mark.parametrize("desc,fragment", [c[1:] for c in GRAPH_DEFECTS], ids=[c[0] for c in GRAPH_DEFECTS])

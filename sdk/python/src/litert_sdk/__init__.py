@@ -26,6 +26,8 @@ _EXPORTS: dict[str, str] = {
     "Interpreter": "interpreter",
     "SignatureRunner": "interpreter",
     "CompiledModel": "compiled_model",
+    "TensorBuffer": "tensor_buffer",
+    "HardwareAccelerator": "hardware_accelerator",
     "Model": "model",
     "TensorSpec": "model",
     "SignatureSpec": "model",
@@ -76,6 +78,7 @@ _EXPORTS: dict[str, str] = {
     "python_op": "custom_ops",
     "register_python_op": "custom_ops",
     "WeightsFileError": "errors",
+    "RuntimeArgumentError": "errors",
     "ValueDependentShapeError": "errors",
     "Trainer": "training",
     "verify_model": "_verifier",
@@ -91,6 +94,8 @@ if TYPE_CHECKING:  # pragma: no cover - static view of the lazy exports
     from ._runtime import Environment, default_environment, list_accelerators, runtime_version
     from ._types import ElementType
     from .compiled_model import CompiledModel, VerificationReport, verify_compiled_model
+    from .hardware_accelerator import HardwareAccelerator
+    from .tensor_buffer import TensorBuffer
     from .concurrency import AsyncInterpreter, CompiledModelPool, InterpreterPool, IsolateInterpreter
     from .delegates import (
         CoreMlDelegate,
@@ -116,6 +121,7 @@ if TYPE_CHECKING:  # pragma: no cover - static view of the lazy exports
         ModelError,
         NotFoundError,
         ReentrantCallError,
+        RuntimeArgumentError,
         RuntimeFailure,
         UnsupportedError,
         ValueDependentShapeError,

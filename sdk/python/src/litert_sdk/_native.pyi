@@ -3,6 +3,10 @@ Native core of litert_sdk: bindings over the official LiteRT C API (libLiteRt).
 """
 
 from collections.abc import Sequence
+from typing import Annotated
+
+import numpy
+from numpy.typing import NDArray
 
 
 class Environment:
@@ -82,6 +86,8 @@ class CompiledModel:
 
     def output_shape(self, signature: int, index: int) -> list[int]: ...
 
+    def runtime_output_shapes(self, signature: int) -> list[list[int]]: ...
+
     def resize_input(self, signature: int, index: int, shape: Sequence[int], strict: bool = True) -> None: ...
 
     def set_input(self, signature: int, index: int, array: object) -> None: ...
@@ -115,6 +121,14 @@ class CompiledModel:
         """
 
     def is_fully_accelerated(self) -> bool: ...
+
+    def run_host_buffers(self, signature: int, inputs: Sequence[Annotated[NDArray[numpy.uint8], dict(shape=(None,), order='C', device='cpu', writable=False)]], outputs: Sequence[Annotated[NDArray[numpy.uint8], dict(shape=(None,), order='C', device='cpu')]]) -> None:
+        """
+        Run on caller-owned, 64-byte aligned byte views (zero-copy), in signature order.
+        """
+
+    def host_buffer_bytes(self, signature: int, index: int, output: bool) -> int:
+        """Bytes a host buffer for this input/output needs at its current shape."""
 
     def error_messages(self) -> str: ...
 

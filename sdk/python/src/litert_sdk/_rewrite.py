@@ -219,6 +219,27 @@ def _tensor_shape(t: _Table) -> tuple[int, ...] | None:
     return tuple(shape) if shape is not None else None
 
 
+_TENSOR_IS_VARIABLE = 5
+
+
+def variable_tensors(data: bytes) -> list[tuple[int, int, str, int | None]]:
+    """TFLite variable tensors (``is_variable``: state that the classic interpreter keeps between runs, e.g. of
+    UNIDIRECTIONAL_SEQUENCE_LSTM): (subgraph, tensor, name, builtin code of the first operator that takes it)."""
+    m = _Model(data)
+    found = []
+    for si, sg in enumerate(m.subgraphs):
+        tensors = sg.tables(_SUBGRAPH_TENSORS)
+        users: dict[int, int] = {}
+        for op in sg.tables(_SUBGRAPH_OPERATORS):
+            code = m.opcode_info(op.scalar(_OP_OPCODE_INDEX, "<I", 0))[0]
+            for i in op.ints(_OP_INPUTS) or ():
+                users.setdefault(i, code)
+        for ti, t in enumerate(tensors):
+            if t.scalar(_TENSOR_IS_VARIABLE, "<B", 0):
+                found.append((si, ti, t.string(_TENSOR_NAME) or "", users.get(ti)))
+    return found
+
+
 def _analyze(m: _Model) -> ModelAnalysis:
     out = ModelAnalysis()
     custom_idx: dict[int, str] = {}
@@ -621,6 +642,8 @@ class _Emitter:
                 oid = self.w.offset_vector([t() if callable(t) else t for t in payload])
             elif kind == "ints":
                 oid = self.w.int32_vector(payload)
+            elif kind == "bytes":
+                oid = self.w.bytes_vector(payload, 16)
             else:
                 oid = self.w.string(payload)
             if oid != i:
@@ -707,6 +730,12 @@ def add_output_copies(data: bytes, targets: dict[int, list[int]]) -> bytes:
                 c[_OP_INPUTS] = ("o", e.ref("ints", [source[t]]))
                 c[_OP_OUTPUTS] = ("o", e.ref("ints", [t]))
                 c[_OP_BUILTIN_OPTIONS] = ("o", e.ref("table", {0: ("<i", 0), 1: ("<b", 0)}))  # axis 0, no activation
+    return _finish(e, m, old)
+
+
+def _finish(e: _Emitter, m: _Model, old: bytearray) -> bytes:
+    """Emits the new objects before the original model and moves the original's file offsets (external buffers,
+    large custom options) by the length of what was added."""
     e.run()
     old_base = (e.w._abs() + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
     for bt in m.buffers:
@@ -721,3 +750,40 @@ def add_output_copies(data: bytes, targets: dict[int, list[int]]) -> bytes:
                 assert p is not None
                 struct.pack_into("<Q", old, p, struct.unpack_from("<Q", old, p)[0] + old_base)
     return e.w.finish(0, old)
+
+
+def set_tensor_shapes(data: bytes, shapes: dict[tuple[int, int], list[int]]) -> bytes:
+    """The model with the declared shape (and shape signature, where it has one) of each ``(subgraph, tensor)``
+    replaced: TFLite recomputes the shapes of computed tensors in Prepare and takes the declared ones as hints, but
+    parts of libLiteRt plan from the declared shapes, so the SDK hands it the computed ones."""
+    if not shapes:
+        return bytes(data)
+    m = _Model(data)
+    e = _Emitter()
+    old = bytearray(data)
+    model_fields = _copy_fields(m.root, _MODEL_FIELDS, "Model")
+    e.ref("table", model_fields)
+    sg_refs: list[Any] = []
+    model_fields[_MODEL_SUBGRAPHS] = ("o", e.ref("vec", sg_refs))
+    by_sg: dict[int, dict[int, list[int]]] = {}
+    for (si, t), shape in shapes.items():
+        by_sg.setdefault(si, {})[t] = list(shape)
+    for si, sg in enumerate(m.subgraphs):
+        if si not in by_sg:
+            sg_refs.append(("old", sg.pos))
+            continue
+        tensors = sg.tables(_SUBGRAPH_TENSORS)
+        sg_fields = _copy_fields(sg, _SUBGRAPH_FIELDS, "SubGraph")
+        sg_refs.append(e.ref("table", sg_fields))
+        tensor_refs: list[Any] = []
+        sg_fields[_SUBGRAPH_TENSORS] = ("o", e.ref("vec", tensor_refs))
+        for ti, t in enumerate(tensors):
+            if ti not in by_sg[si]:
+                tensor_refs.append(("old", t.pos))
+                continue
+            f = _copy_fields(t, _TENSOR_FIELDS, "Tensor")
+            tensor_refs.append(e.ref("table", f))
+            f[_TENSOR_SHAPE] = ("o", e.ref("ints", by_sg[si][ti]))
+            if t.ints(_TENSOR_SHAPE_SIGNATURE) is not None:
+                f[_TENSOR_SHAPE_SIGNATURE] = ("o", e.ref("ints", by_sg[si][ti]))
+    return _finish(e, m, old)

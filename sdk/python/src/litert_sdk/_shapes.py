@@ -28,8 +28,9 @@ from typing import Any
 from ._lazy import np
 from ._rewrite import _Model, _Table
 
-__all__ = ["ShapeEngine", "ShapeError", "MAX_VALUE_ELEMENTS", "SHAPE_SOURCE_OPS", "SHAPE_VALUE_OPERANDS",
-           "VALUE_DEPENDENT_OPS", "infer_op", "op_name", "outputs_needing_copies", "value_dependent_outputs"]
+__all__ = ["ShapeEngine", "ShapeError", "COPYABLE_TYPES", "MAX_VALUE_ELEMENTS", "RUNTIME_DYNAMIC_OPS",
+           "SHAPE_SOURCE_OPS", "SHAPE_VALUE_OPERANDS", "VALUE_DEPENDENT_OPS", "dynamic_outputs", "infer_op", "op_name",
+           "output_capacity", "outputs_needing_copies"]
 
 MAX_VALUE_ELEMENTS = 1024  # integer tensors up to this size carry values through the propagation
 
@@ -52,6 +53,9 @@ VALUE_DEPENDENT_OPS: dict[int, str] = {
     103: "UNIQUE", 109: "WHERE", 120: "NON_MAX_SUPPRESSION_V4", 121: "NON_MAX_SUPPRESSION_V5", 125: "SEGMENT_SUM",
     68: "SPARSE_TO_DENSE",
 }
+# Operators whose outputs libLiteRt's CompiledModel lays out only during the run, whatever their operands (measured:
+# TOPK_V2 with a constant k, IF, even when both branches give one shape): a client buffer cannot be bound to them.
+RUNTIME_DYNAMIC_OPS: dict[int, str] = {48: "TOPK_V2", 118: "IF"}
 # Operators whose output shape is given by the value of an operand (positions): value-dependent when that value is
 # neither a constant nor computed from shapes.
 SHAPE_VALUE_OPERANDS: dict[int, tuple[int, ...]] = {
@@ -65,7 +69,10 @@ _OP_NAMES = {RESHAPE: "RESHAPE", FILL: "FILL", BROADCAST_TO: "BROADCAST_TO", TIL
              EXPAND_DIMS: "EXPAND_DIMS", RESIZE_BILINEAR: "RESIZE_BILINEAR",
              RESIZE_NEAREST_NEIGHBOR: "RESIZE_NEAREST_NEIGHBOR", RANGE: "RANGE", 48: "TOPK_V2", ONE_HOT: "ONE_HOT",
              TRANSPOSE_CONV: "TRANSPOSE_CONV", SPLIT: "SPLIT", SPLIT_V: "SPLIT_V", 153: "UNSORTED_SEGMENT_PROD", 154: "UNSORTED_SEGMENT_MAX",
-             155: "UNSORTED_SEGMENT_SUM", 157: "UNSORTED_SEGMENT_MIN", **VALUE_DEPENDENT_OPS}
+             155: "UNSORTED_SEGMENT_SUM", 157: "UNSORTED_SEGMENT_MIN", **VALUE_DEPENDENT_OPS, **RUNTIME_DYNAMIC_OPS,
+             # operators with TFLite variable tensors (state)
+             16: "LSTM", 24: "RNN", 27: "SVDF", 35: "UNIDIRECTIONAL_SEQUENCE_RNN", 44: "UNIDIRECTIONAL_SEQUENCE_LSTM",
+             46: "BIDIRECTIONAL_SEQUENCE_RNN", 52: "BIDIRECTIONAL_SEQUENCE_LSTM"}
 
 
 def op_name(code: int) -> str:
@@ -609,7 +616,7 @@ class ShapeEngine:
             if code in SHAPE_SOURCE_OPS or any(i in derived for i in in_idx):
                 derived.update(i for i in out_idx if i >= 0)
             source = next((taint[i] for i in in_idx if i in taint), None)
-            if source is None and code in VALUE_DEPENDENT_OPS:
+            if source is None and (code in VALUE_DEPENDENT_OPS or code in RUNTIME_DYNAMIC_OPS):
                 source = (oi, code)
             if source is None and code in SHAPE_VALUE_OPERANDS:
                 # a shape operand whose value only the run knows (values computed from shapes that this module
@@ -650,7 +657,7 @@ class ShapeEngine:
 
 
 # Schema tensor types a single-input CONCATENATION copies: float32, int32, uint8, int64, bool, int16, int8.
-_COPYABLE_TYPES = frozenset({0, 2, 3, 4, 6, 7, 9})
+COPYABLE_TYPES = frozenset({0, 2, 3, 4, 6, 7, 9})
 
 
 def outputs_needing_copies(engine: ShapeEngine, outputs: dict[int, list[int]]) -> dict[int, list[int]]:
@@ -671,24 +678,23 @@ def outputs_needing_copies(engine: ShapeEngine, outputs: dict[int, list[int]]) -
             if not computed:
                 continue
             for t in op.ints(2) or ():
-                if t in wanted_set and tensors[t].scalar(1, "<b", 0) in _COPYABLE_TYPES:
+                if t in wanted_set and tensors[t].scalar(1, "<b", 0) in COPYABLE_TYPES:
                     found.setdefault(sg, []).append(int(t))
     return found
 
 
-def value_dependent_outputs(engine: ShapeEngine, subgraph: int, input_tensors: Sequence[int],
-                            input_shapes: Sequence[Sequence[int]], output_tensors: Sequence[int]
-                            ) -> dict[int, tuple[int, int]]:
-    """Output tensors whose shape depends on input values and which the model declares dynamic (a -1 in the shape
-    signature, or no shape), with the (operator index, builtin code) that makes them so."""
+def dynamic_outputs(engine: ShapeEngine, subgraph: int, input_tensors: Sequence[int],
+                    input_shapes: Sequence[Sequence[int]], output_tensors: Sequence[int]
+                    ) -> dict[int, tuple[int, int]]:
+    """Output tensors whose shape only the run tells (it depends on tensor values, or the runtime lays the tensor
+    out during the run: ``RUNTIME_DYNAMIC_OPS``), with the (operator index, builtin code) that makes them so."""
     taint: dict[int, tuple[int, int]] = {}
     engine.propagate(subgraph, {int(t): tuple(s) for t, s in zip(input_tensors, input_shapes)}, taint)
-    tensors = engine._subgraphs[subgraph][0]
-    found = {}
-    for t in output_tensors:
-        if t in taint:
-            sig = tensors[t].ints(7)
-            shape = tensors[t].ints(0)
-            if shape is None or (sig is not None and any(d < 0 for d in sig)):
-                found[int(t)] = taint[t]
-    return found
+    return {int(t): taint[t] for t in output_tensors if t in taint}
+
+
+def output_capacity(input_shapes: Sequence[Sequence[int]]) -> int:
+    """First buffer size, in elements, for an output whose shape only the run tells; the native layer grows it and
+    runs again when the runtime needs more."""
+    largest = max((int(np.prod(s, dtype=np.int64)) for s in input_shapes), default=0)
+    return max(1024, largest)

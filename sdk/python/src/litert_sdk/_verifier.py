@@ -147,6 +147,10 @@ class VerificationStats:
     problems: list[str] = field(default_factory=list)
     # per subgraph, {tensor index: shape signature, else shape} of the tensors that carry one (valid models only)
     shape_signatures: list[dict[int, tuple[int, ...]]] | None = None
+    # {(subgraph, tensor): computed shape} of computed tensors whose declared shape differs: TFLite takes declared
+    # shapes of computed tensors as hints (Prepare recomputes them); the SDK loads the model with the computed ones
+    shape_hints: dict[tuple[int, int], list[int]] = field(default_factory=dict)
+    variable_tensors: int = 0  # TFLite variable tensors (state the classic interpreter keeps between runs)
 
 
 class _Structural(Exception):
@@ -463,6 +467,7 @@ class _Verifier:
         self.constant_keys = t_sg[have > 0] * _KEY + t_local[have > 0]
         is_var = self.scalar(tensors, 5, "u8", "is_variable") != 0
         self.variable_keys = t_sg[is_var] * _KEY + t_local[is_var]
+        self.stats.variable_tensors = int(is_var.sum())
         const = valid & (esize > 0) & ~sparse & (shape_len <= MAX_RANK) & (have > 0)
         for i in np.flatnonzero(const & (have != tensor_bytes))[:MAX_PROBLEMS]:
             need = float(tensor_bytes[i])
@@ -901,6 +906,7 @@ class _ShapeChecker:
         self.data = v.u8
         self.opt: dict[int, tuple[int, int, int, int]] | None = None
         self.opt_type = v.scalar(ops, 3, "u8", "builtin_options_type")
+        self.unknown: set[tuple[int, int]] = set()  # (subgraph, tensor) whose declared shape is not a fact
 
     @staticmethod
     def _per_op(arr: tuple[np.ndarray, np.ndarray, np.ndarray], n: int) -> list[list[int]]:
@@ -913,6 +919,11 @@ class _ShapeChecker:
     # -- tensor facts ------------------------------------------------------------------------------------------
     def shape(self, sg: int, t: int) -> list[int] | None:
         """Declared static shape, or None when the tensor is dynamic or its rank is unknown."""
+        if (sg, t) in self.unknown:
+            return None
+        hinted = self.v.stats.shape_hints.get((sg, t))
+        if hinted is not None:
+            return list(hinted)
         v = self.v
         g = int(v.t_first[sg]) + t
         start, ln = v.t_shape
@@ -1242,6 +1253,9 @@ class _ShapeChecker:
                 if pieces != len(outs):
                     v.problem(f"{label} (builtin operator {c}) splits into {pieces} pieces but has {len(outs)} outputs")
                 continue
+            if c == 118:  # IF: its outputs take the shape of the branch the run takes; the declared one is a guess
+                self.unknown.update((sg, t) for t in outs if t >= 0)
+                continue
             if len(outs) != 1 or outs[0] < 0:
                 continue
             got = self.infer(op, c, sg, ins)
@@ -1257,7 +1271,9 @@ class _ShapeChecker:
                     v.problem(f"{label} (builtin operator {c}) declares output shape {declared} but computes "
                               f"{got[1]} elements")
             elif got != declared:
-                v.problem(f"{label} (builtin operator {c}) declares output shape {declared} but computes {got}")
+                # A hint, as in TFLite: the kernel computes `got` in Prepare. The SDK loads the model with it
+                # (verify_model_bytes), since parts of libLiteRt plan buffers from declared shapes.
+                v.stats.shape_hints[(sg, outs[0])] = list(got)
         for (container, shared), uses in variables.items():
             known = [(lab, sh, ty) for lab, sh, ty in uses if sh is not None]
             if len({(tuple(sh), ty) for _, sh, ty in known}) > 1:
@@ -1355,9 +1371,41 @@ def verify_model_bytes(data: bytes | bytearray | memoryview) -> list[dict[int, t
     rejected them itself. Returns the tensors' shape signatures read on the way (per subgraph, ``{tensor index:
     shape_signature}``, the shape where a tensor has no signature), which the C API does not report.
     """
+    return verify_for_runtime(data)[1]
+
+
+def verify_for_runtime(data: bytes | bytearray | memoryview) -> tuple[bytes | None, list[dict[int, tuple[int, ...]]]]:
+    """:func:`verify_model_bytes`, and the bytes the runtime should load: None when ``data`` itself will do, else
+    the model with the computed shapes of tensors whose declared shape differs (``VerificationStats.shape_hints``:
+    TFLite takes declared shapes of computed tensors as hints, parts of libLiteRt plan buffers from them)."""
     stats = _stats(data, signatures=True)
     problems = stats.problems
     if problems:
         more = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
         raise ModelError(f"invalid TFLite model: {problems[0]}{more}", STATUS_INVALID_FLATBUFFER)
-    return stats.shape_signatures or []
+    sigs = stats.shape_signatures or []
+    fixed = None
+    if stats.shape_hints:
+        from ._rewrite import set_tensor_shapes
+
+        fixed = set_tensor_shapes(bytes(data), stats.shape_hints)
+        for (sg, t), shape in stats.shape_hints.items():
+            if sg < len(sigs):
+                sigs[sg][t] = tuple(shape)
+    if stats.variable_tensors:
+        # libLiteRt refuses variable tensors: fused LSTMs get their state in resource variables instead (a model
+        # this cannot rewrite is left as it is; the runtime's refusal then gets a typed error, model._load_failure)
+        from ._recurrent import expand_lstm_state
+        from ._rewrite import RewriteError
+
+        try:
+            expanded = expand_lstm_state(bytes(data) if fixed is None else fixed)
+        except RewriteError:
+            expanded = None
+        if expanded is not None:
+            again = _stats(expanded, signatures=True)
+            if again.problems:  # never hand the runtime an unverified rewrite
+                raise ModelError(f"internal error: the LSTM state rewrite made an invalid model: {again.problems[0]}",
+                                 STATUS_INVALID_FLATBUFFER)
+            fixed, sigs = expanded, again.shape_signatures or []
+    return fixed, sigs

@@ -11,14 +11,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any, overload
 
 from . import _runtime
+from ._compiled_model_api import UpstreamCompiledModelAPI, resolve_options
 from ._pickling import Unpicklable, reload_hint
 from ._lazy import np
 from ._types import ElementType
 from .errors import CustomOpError, InvalidArgumentError, LiteRtError, ValueDependentShapeError
 from .model import Model, SignatureSpec, TensorSpec
+from .hardware_accelerator import HardwareAccelerator
 from .options import Accelerator, CpuOptions, Options
+from .tensor_buffer import TensorBuffer
 
-__all__ = ["CompiledModel", "VerificationReport", "verify_compiled_model"]
+# TensorBuffer and HardwareAccelerator: importable from here as from ai_edge_litert.compiled_model
+__all__ = ["CompiledModel", "HardwareAccelerator", "TensorBuffer", "VerificationReport", "verify_compiled_model"]
 
 
 
@@ -44,13 +48,12 @@ def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
             n.add_custom_op(code, kernel, io_shapes)
         return n
 
-    if model.may_have_value_dependent_shapes():
+    if model._refused:
         _refuse_value_dependent_outputs(model)
 
     def create(o: Options) -> Any:
         cm = native.CompiledModel(native_model, native_options(o))
-        if model.has_shape_arithmetic():
-            cm.set_shape_hook(_shape_hook(model))
+        cm.set_shape_hook(_shape_hook(model))
         if _has_control_flow(model):
             cm.set_always_release_gil(True)
         return cm
@@ -78,38 +81,49 @@ def _has_control_flow(model: Model) -> bool:
 
 
 def _refuse_value_dependent_outputs(model: Model) -> None:
-    """ValueDependentShapeError for a signature output whose shape depends on input values (WHERE, UNIQUE, NMS,
-    RANGE of computed bounds, RESHAPE to a computed shape, ...): libLiteRt's CompiledModel lays every output out
-    before the run and cannot return them (it fails with internal messages or returns stale shapes)."""
-    from ._shapes import op_name, value_dependent_outputs
+    """ValueDependentShapeError for a signature output whose shape only the run tells (WHERE, UNIQUE, NMS, RANGE of
+    computed bounds, IF, ...) and whose element type the SDK's copy operator cannot take (strings, float16, ...):
+    libLiteRt's CompiledModel cannot bind a client buffer to such an output. Outputs of other types run: the SDK
+    copies them into a buffer it grows as needed and reads their shape back after each run."""
+    from ._shapes import op_name
 
-    engine = model._shape_engine()
-    for s in model.signatures:
-        shapes = [tuple(max(d, 1) for d in t.shape or ()) for _, t in s.inputs]
-        found = value_dependent_outputs(engine, s.subgraph, [t.index for _, t in s.inputs], shapes,
-                                        [t.index for _, t in s.outputs])
-        for name, t in s.outputs:
-            if t.index in found:
-                op, code = found[t.index]
-                raise ValueDependentShapeError(
-                    f"output {name!r} (tensor {t.index}) of signature {s.key!r} has a shape that depends on the input "
-                    f"values (operator {op} of subgraph {s.subgraph}, {op_name(code)}); the LiteRT runtime lays "
-                    "outputs out before the run and cannot return it. Make the shape static (e.g. pad to a maximum "
-                    "size) or return a fixed-size result")
+    for s, name, index, (op, code) in model._refused:
+        raise ValueDependentShapeError(
+            f"output {name!r} (tensor {index}) of signature {s.key!r} has a shape that only the run tells (operator "
+            f"{op} of subgraph {s.subgraph}, {op_name(code)}) and an element type the SDK cannot copy; the LiteRT "
+            "runtime lays outputs out before the run and cannot return it. Make the shape static (e.g. pad to a "
+            "maximum size) or cast the output to a numeric type")
 
 
 def _shape_hook(model: Model) -> Any:
     """The native layer's output-shape hook for ``model``: the shape engine's output shapes for the signature's
-    current input shapes (None where it cannot tell, so the runtime's layout stands). It holds the engine and the
-    signature specs, not the compiled model."""
-    engine = model._shape_engine()
-    sigs = [(s.subgraph, [t.index for _, t in s.inputs], [t.index for _, t in s.outputs]) for s in model.signatures]
+    current input shapes (None where it cannot tell, so the runtime's layout stands), and for outputs whose shape
+    only the run tells a capacity in elements (their shape is read back after each run). It holds the engine and
+    the signature specs, not the compiled model."""
+    from ._shapes import output_capacity
 
-    def hook(sig: int, input_shapes: list[list[int]]) -> list[tuple[int, ...] | None] | None:
+    sigs = [(s.subgraph, [t.index for _, t in s.inputs], [t.index for _, t in s.outputs]) for s in model.signatures]
+    dynamic = model._dynamic
+    # Models without shape arithmetic or outputs read back after the run need the engine only for zero-size inputs
+    # (a batch of 0), which the runtime refuses: the engine is then built on first use.
+    always = model.has_shape_arithmetic() or bool(dynamic)
+
+    def hook(sig: int, input_shapes: list[list[int]]) -> list[tuple[int, ...] | int | None] | None:
         subgraph, ins, outs = sigs[sig]
         if any(d < 0 for s in input_shapes for d in s):
             return None
-        return engine.output_shapes(subgraph, ins, input_shapes, outs)
+        if not always and all(d for s in input_shapes for d in s):
+            return None
+        known = model._shape_engine().propagate(subgraph, {t: tuple(s) for t, s in zip(ins, input_shapes)})
+        read_back = dynamic.get(subgraph, ())
+        result: list[tuple[int, ...] | int | None] = []
+        for t in outs:
+            if t in read_back:
+                result.append(output_capacity(input_shapes))
+            else:
+                r = known.get(t)
+                result.append(None if r is None else r.shape)
+        return result
 
     return hook
 
@@ -130,7 +144,7 @@ ArrayLike = Any
 Inputs = Any  # Mapping[str, ArrayLike] | Sequence[ArrayLike] | np.ndarray (numpy is imported on first use)
 
 
-class CompiledModel(Unpicklable):
+class CompiledModel(UpstreamCompiledModelAPI, Unpicklable):
     """A model compiled by the runtime (LiteRtCompiledModel), ready to run.
 
     Create it with :meth:`from_file` / :meth:`from_buffer` (or from a loaded :class:`~litert_sdk.Model`). Inputs and
@@ -145,6 +159,9 @@ class CompiledModel(Unpicklable):
         cm = CompiledModel.from_file("model.tflite")
         out = cm.run({"input": x})            # dict in -> dict out, by name
         y, = cm.run([x])                      # list in (signature order) -> list out
+
+    ai_edge_litert's API (``get_signature_list``, ``create_input_buffers``, ``run_by_index``, ... with
+    :class:`~litert_sdk.tensor_buffer.TensorBuffer`) is available too, with upstream's names and semantics.
     """
 
     def __init__(self, model: Model, options: Options | None = None) -> None:
@@ -185,23 +202,28 @@ class CompiledModel(Unpicklable):
     def from_file(
         cls,
         path: str | os.PathLike[str],
-        options: Options | None = None,
-        *,
+        options: Options | HardwareAccelerator | None = None,
         environment: _runtime.Environment | None = None,
+        *,
+        hardware_accel: HardwareAccelerator | None = None,
     ) -> "CompiledModel":
-        """Load and compile a ``.tflite`` file."""
-        return cls(Model.from_file(path, environment), options)
+        """Load and compile a ``.tflite`` file.
+
+        ``hardware_accel`` (also as the second positional argument) is ai_edge_litert's shortcut: compile for
+        exactly those accelerators, one CPU thread, no fallback; it excludes ``options``."""
+        return cls(Model.from_file(path, environment), resolve_options(options, hardware_accel))
 
     @classmethod
     def from_buffer(
         cls,
         data: bytes | bytearray | memoryview,
-        options: Options | None = None,
-        *,
+        options: Options | HardwareAccelerator | None = None,
         environment: _runtime.Environment | None = None,
+        *,
+        hardware_accel: HardwareAccelerator | None = None,
     ) -> "CompiledModel":
-        """Load and compile a model held in memory."""
-        return cls(Model.from_buffer(data, environment), options)
+        """Load and compile a model held in memory (``hardware_accel``: as in :meth:`from_file`)."""
+        return cls(Model.from_buffer(data, environment), resolve_options(options, hardware_accel))
 
     # -- signatures --------------------------------------------------------------------------------------------
     @property

@@ -22,6 +22,7 @@ __all__ = [
     "ValueDependentShapeError",
     "OutOfMemoryError",
     "WeightsFileError",
+    "RuntimeArgumentError",
     "status_name",
 ]
 
@@ -72,6 +73,12 @@ class WeightsFileError(InvalidArgumentError):
     def __init__(self, message: str, path: str | None = None) -> None:
         super().__init__(message)
         self.path = path
+
+
+class RuntimeArgumentError(InvalidArgumentError, RuntimeError):
+    """A bad argument where ai_edge_litert's CompiledModel / TensorBuffer API raises ``RuntimeError``: an unknown
+    signature, tensor name or index, a buffer of the wrong size or type, a destroyed buffer, a resize the model does
+    not allow. Also a ``RuntimeError`` (and a ``ValueError``), so code written for ai_edge_litert keeps working."""
 
 
 class ModelError(LiteRtError, ValueError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import struct
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +11,7 @@ from . import _runtime
 from ._pickling import Unpicklable, reload_hint
 from ._lazy import np
 from ._types import element_type_name, numpy_dtype
-from .errors import InvalidArgumentError, ModelError, NotFoundError
+from .errors import InvalidArgumentError, LiteRtError, ModelError, NotFoundError, UnsupportedError
 
 __all__ = ["Model", "TensorSpec", "SignatureSpec", "OpSpec", "SubgraphSpec", "Quantization"]
 
@@ -136,6 +137,27 @@ class SubgraphSpec:
 _CUSTOM_OPCODE = 32  # _rewrite.CUSTOM_OPCODE (not imported here: model loading does not need the rewriter)
 
 
+def _load_failure(content: bytes, error: LiteRtError) -> LiteRtError:
+    """The runtime's refusal to load a verified model, explained where the SDK knows the cause."""
+    from ._rewrite import variable_tensors
+    from ._shapes import op_name
+
+    try:
+        variables = variable_tensors(content)
+    except (ValueError, IndexError, struct.error):  # (RewriteError is a ValueError) parts the verifier does not read
+        return error
+    if not variables:
+        return error
+    sg, index, name, code = variables[0]
+    user = f" (state of {op_name(code)})" if code is not None else ""
+    more = f" and {len(variables) - 1} more" if len(variables) > 1 else ""
+    return UnsupportedError(
+        f"tensor {index} {name!r} of subgraph {sg}{user}{more} is a TFLite variable tensor: libLiteRt refuses "
+        "variable tensors (\"Variable tensors not yet supported\"), so this model cannot run on it. Convert the "
+        "model without fused stateful kernels (e.g. a Keras 3 LSTM/GRU, whose state the converter keeps in resource "
+        f"variables, which the SDK runs). Runtime said: {error}")
+
+
 def _custom_codes_missing(d: dict[str, Any]) -> bool:
     return any(op["opcode"] == _CUSTOM_OPCODE and op["custom_code"] is None
                for sg in d["subgraphs"] for op in sg["ops"])
@@ -190,6 +212,10 @@ class Model(Unpicklable):
         self._engine: Any = None  # see _shape_engine
         self._compiled_form: Model | None = None  # see _runtime_model
         self._compiled_form_known = False
+        # Set by _runtime_model: output tensors whose shape only the run tells ({subgraph: {tensor}}; read back after
+        # each run), and such outputs of a type the copy operator cannot take (refused at compile time).
+        self._dynamic: dict[int, set[int]] = {}
+        self._refused: list[tuple[Any, str, int, tuple[int, int]]] = []
         self.path = path
         if content is None and path is not None:
             from ._flatbuffer import read_model_bytes
@@ -253,7 +279,7 @@ class Model(Unpicklable):
         if not isinstance(path, (str, os.PathLike)):
             raise ModelError(f"model path must be a str or os.PathLike, got {type(path).__name__}")
         from ._flatbuffer import check_model_file, read_model_bytes
-        from ._verifier import verify_model_bytes
+        from ._verifier import verify_for_runtime
 
         p = os.fspath(path)
         if not isinstance(p, str):
@@ -261,8 +287,18 @@ class Model(Unpicklable):
         # os.stat first: ModelError for a missing path, a directory, or a FIFO / device / socket (never opened).
         check_model_file(p)
         content = read_model_bytes(p)
-        sigs = verify_model_bytes(content)  # the runtime only sees verified models
-        return cls(_runtime.native().Model.from_file(env._native, p), env, p, content, sigs)
+        fixed, sigs = verify_for_runtime(content)  # the runtime only sees verified models
+        try:
+            if fixed is None:
+                native_model = _runtime.native().Model.from_file(env._native, p)
+            else:  # with the computed shapes of tensors whose declared shape differs
+                native_model = _runtime.native().Model.from_buffer(env._native, fixed)
+        except LiteRtError as e:
+            raise _load_failure(content, e) from None
+        model = cls(native_model, env, p, content if fixed is None else fixed, sigs)
+        if fixed is not None:
+            model._content = fixed  # (not the file's bytes: content() must not read them again)
+        return model
 
     @classmethod
     def from_buffer(cls, data: bytes | bytearray | memoryview, environment: _runtime.Environment | None = None) -> "Model":
@@ -272,10 +308,15 @@ class Model(Unpicklable):
         raw = bytes(data)
         if len(raw) < 8:
             raise ModelError(f"model content is too short to be a TFLite model ({len(raw)} bytes)")
-        from ._verifier import verify_model_bytes
+        from ._verifier import verify_for_runtime
 
-        sigs = verify_model_bytes(raw)  # the runtime only sees verified models
-        return cls(_runtime.native().Model.from_buffer(env._native, raw), env, None, raw, sigs)
+        fixed, sigs = verify_for_runtime(raw)  # the runtime only sees verified models
+        raw = raw if fixed is None else fixed  # (with the computed shapes of tensors whose declared shape differs)
+        try:
+            native_model = _runtime.native().Model.from_buffer(env._native, raw)
+        except LiteRtError as e:
+            raise _load_failure(raw, e) from None
+        return cls(native_model, env, None, raw, sigs)
 
     # -- signatures -------------------------------------------------------------------------------------------
     @property
@@ -318,12 +359,12 @@ class Model(Unpicklable):
         """True when an operator's output shape may depend on tensor values: WHERE, UNIQUE, NMS, ..., or an operator
         whose shape operand (RESHAPE's shape, RANGE's bounds, ...) is computed rather than constant. The compile then
         checks that no signature output does (``_shapes.value_dependent_outputs``). Reads only the graph."""
-        from ._shapes import SHAPE_VALUE_OPERANDS, VALUE_DEPENDENT_OPS
+        from ._shapes import RUNTIME_DYNAMIC_OPS, SHAPE_VALUE_OPERANDS, VALUE_DEPENDENT_OPS
 
         for sg in self.subgraphs:
             computed = set(sg.inputs)
             for op in sg.ops:
-                if op.opcode in VALUE_DEPENDENT_OPS:
+                if op.opcode in VALUE_DEPENDENT_OPS or op.opcode in RUNTIME_DYNAMIC_OPS:
                     return True
                 positions = SHAPE_VALUE_OPERANDS.get(op.opcode, ())
                 if any(k < len(op.inputs) and op.inputs[k] in computed for k in positions):
@@ -341,18 +382,34 @@ class Model(Unpicklable):
 
     def _runtime_model(self) -> "Model":
         """The model the runtime compiles: this one, or, where outputs are produced by operators with computed shape
-        operands (which cannot take client buffers), a copy of it in which such outputs are written by a copy
-        operator (``_rewrite.add_output_copies``). Tensor indices and signatures are the same in both."""
+        operands or have shapes only the run tells (which cannot take client buffers), a copy of it in which such
+        outputs are written by a copy operator (``_rewrite.add_output_copies``). Tensor indices and signatures are the
+        same in both. Also finds the outputs whose shape is read back after each run (``_dynamic_outputs``)."""
         if not self._compiled_form_known:
             self._compiled_form_known = True  # (a reference to itself would keep every model alive until a GC pass)
-            if self.has_shape_arithmetic():
+            if self.has_shape_arithmetic() or self.may_have_value_dependent_shapes():
                 from ._rewrite import add_output_copies
-                from ._shapes import outputs_needing_copies
+                from ._shapes import COPYABLE_TYPES, dynamic_outputs, outputs_needing_copies
 
+                engine = self._shape_engine()
                 outputs: dict[int, list[int]] = {}
                 for s in self.signatures:
                     outputs.setdefault(s.subgraph, []).extend(t.index for _, t in s.outputs)
-                targets = outputs_needing_copies(self._shape_engine(), outputs)
+                targets = outputs_needing_copies(engine, outputs)
+                for s in self.signatures:
+                    shapes = [tuple(max(d, 1) for d in t.shape or ()) for _, t in s.inputs]
+                    found = dynamic_outputs(engine, s.subgraph, [t.index for _, t in s.inputs], shapes,
+                                            [t.index for _, t in s.outputs])
+                    types = engine._subgraphs[s.subgraph][0]
+                    for name, t in s.outputs:
+                        if t.index not in found:
+                            continue
+                        if types[t.index].scalar(1, "<b", 0) in COPYABLE_TYPES:
+                            self._dynamic.setdefault(s.subgraph, set()).add(t.index)
+                            if t.index not in targets.get(s.subgraph, []):
+                                targets.setdefault(s.subgraph, []).append(t.index)
+                        else:
+                            self._refused.append((s, name, t.index, found[t.index]))
                 if targets:
                     data = add_output_copies(self.content(), targets)
                     self._compiled_form = Model.from_buffer(data, self.environment)

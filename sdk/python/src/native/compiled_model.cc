@@ -25,6 +25,16 @@ void Slot::release() {
   view = nb::object();
   block.reset();
   bytes = 0;
+  empty = false;
+}
+
+// A slot of zero elements: a small block (numpy views and copies of it are empty arrays) and no runtime buffer.
+static void make_empty_slot(Slot& slot, LiteRtElementType type, const std::vector<int64_t>& dims) {
+  slot.release();
+  slot.type = type;
+  slot.dims = dims;
+  slot.block = std::make_shared<AlignedBlock>(LITERT_SDK_HOST_MEMORY_ALIGNMENT);
+  slot.empty = true;
 }
 
 // Runs shorter than this keep the GIL: releasing and re-taking it costs more than the run would let other threads
@@ -364,6 +374,8 @@ static void make_slot(Slot& slot, LiteRtElementType type, const LiteRtLayout& la
 void CompiledModel::allocate_locked(size_t sig) {
   SignatureState& st = sigs_[sig];
   st.ready = false;
+  st.empty = false;
+  st.empty_error.clear();
   const size_t n_in = in_types_[sig].size(), n_out = out_types_[sig].size();
   st.inputs.resize(n_in);
   st.outputs.resize(n_out);
@@ -380,6 +392,9 @@ void CompiledModel::allocate_locked(size_t sig) {
     LiteRtStatus status = LiteRtGetCompiledModelOutputTensorLayouts(cm_, sig, n_out, layouts.data(), true);
     st.allocation_error.clear();
     std::vector<size_t> min_bytes(n_out, 0);
+    std::vector<char> dynamic(n_out, 0);
+    std::vector<std::vector<int64_t>> before_run(n_out);  // shapes reported for value-dependent outputs until a run
+    std::vector<char> has_before_run(n_out, 0);
     if (status == kLiteRtStatusOk && shape_hook_.is_valid() && !shape_hook_.is_none()) {
       nb::list in_shapes;
       for (size_t i = 0; i < n_in; ++i) in_shapes.append(nb::cast(st.inputs[i].dims));
@@ -392,6 +407,23 @@ void CompiledModel::allocate_locked(size_t sig) {
         for (size_t i = 0; i < n_out; ++i) {
           nb::handle s = shapes[i];
           if (s.is_none()) continue;
+          if (nb::isinstance<nb::int_>(s)) {  // a capacity: the shape depends on tensor values
+            int64_t cap = nb::cast<int64_t>(s);
+            if (cap < 1) cap = 1;
+            size_t esize = element_size(out_types_[sig][i]);
+            size_t runtime_bytes = 0;
+            bool runtime_static = true;
+            for (int64_t d : layout_dims(layouts[i])) runtime_static &= d >= 0;
+            if (runtime_static && esize) runtime_bytes = layout_num_elements(layouts[i], "output") * esize;
+            min_bytes[i] = runtime_bytes;
+            if (runtime_static) {
+              before_run[i] = layout_dims(layouts[i]);
+              has_before_run[i] = 1;
+            }
+            layouts[i] = make_layout({cap});
+            dynamic[i] = 1;
+            continue;
+          }
           LiteRtLayout computed = make_layout(nb::cast<std::vector<int64_t>>(s));
           if (layout_dims(computed) == layout_dims(layouts[i])) continue;
           size_t esize = element_size(out_types_[sig][i]);
@@ -406,11 +438,22 @@ void CompiledModel::allocate_locked(size_t sig) {
       st.outputs[i].name = out_names_[sig][i];
       if (status == kLiteRtStatusOk) {
         make_slot(st.outputs[i], out_types_[sig][i], layouts[i], string_output_capacity_, min_bytes[i]);
+        Slot& o = st.outputs[i];
+        if (dynamic[i] && o.block) {  // until a run tells: the runtime's own layout (its declared shape)
+          size_t n = 1;
+          for (int64_t d : before_run[i]) n *= static_cast<size_t>(d);
+          if (has_before_run[i] && n * element_size(o.type) <= o.block->size) {
+            o.dims = before_run[i];
+            o.bytes = n * element_size(o.type);
+          }
+        }
       } else {
         st.outputs[i].release();
         st.outputs[i].type = out_types_[sig][i];
       }
     }
+    st.dynamic = dynamic;
+    st.has_dynamic = std::find(dynamic.begin(), dynamic.end(), 1) != dynamic.end();
     if (custom_ops_ && custom_ops_->has_errors()) {  // a kernel could not compute its output shapes
       take_errors_locked();
       raise_custom_op_errors(custom_ops_, "allocation");
@@ -432,6 +475,46 @@ void CompiledModel::allocate_locked(size_t sig) {
   for (size_t i = 0; i < n_out; ++i)
     st.runnable &= (st.out_buffers[i] = st.outputs[i].buffer) != nullptr && !is_string_type(st.outputs[i].type);
   st.ready = true;
+  st.zero_dims.resize(n_in);
+  for (const auto& z : st.zero_dims)
+    if (!z.empty()) {
+      lay_out_empty_locked(sig);
+      break;
+    }
+}
+
+void CompiledModel::lay_out_empty_locked(size_t sig) {
+  SignatureState& st = sigs_[sig];
+  const size_t n_in = st.inputs.size(), n_out = st.outputs.size();
+  st.empty = true;
+  st.runnable = false;
+  st.empty_error.clear();
+  nb::list in_shapes;
+  for (size_t i = 0; i < n_in; ++i) {
+    if (!st.zero_dims[i].empty()) make_empty_slot(st.inputs[i], in_types_[sig][i], st.zero_dims[i]);
+    in_shapes.append(nb::cast(st.inputs[i].dims));
+  }
+  nb::object computed = nb::none();
+  if (shape_hook_.is_valid() && !shape_hook_.is_none()) computed = shape_hook_(sig, in_shapes);
+  for (size_t i = 0; i < n_out; ++i) {
+    Slot& o = st.outputs[i];
+    std::string why;
+    if (computed.is_none() || nb::len(computed) != n_out || computed[i].is_none() ||
+        nb::isinstance<nb::int_>(computed[i])) {
+      why = "its shape cannot be computed for these input shapes";
+    } else {
+      std::vector<int64_t> dims = nb::cast<std::vector<int64_t>>(computed[i]);
+      if (std::find(dims.begin(), dims.end(), 0) != dims.end()) {
+        make_empty_slot(o, out_types_[sig][i], dims);
+        continue;
+      }
+      why = "it would have shape " + dims_to_string(dims) + " (elements computed from no input elements)";
+    }
+    if (st.empty_error.empty())
+      st.empty_error = "cannot run with zero-size input shapes: libLiteRt refuses tensors with a zero-size "
+                       "dimension, and the SDK answers such a run itself only when every output is empty; output '" +
+                       o.name + "' is not: " + why;
+  }
 }
 
 std::string CompiledModel::take_errors_locked() {
@@ -460,6 +543,18 @@ std::vector<int64_t> CompiledModel::input_shape(size_t sig, size_t index) {
   return st.inputs[index].dims;
 }
 
+std::vector<std::vector<int64_t>> CompiledModel::runtime_output_shapes(size_t sig) {
+  Guard guard(*this);
+  SignatureState& st = state(sig);
+  std::vector<LiteRtLayout> layouts(st.outputs.size());
+  std::memset(layouts.data(), 0, sizeof(LiteRtLayout) * layouts.size());
+  check(LiteRtGetCompiledModelOutputTensorLayouts(cm_, sig, layouts.size(), layouts.data(), false),
+        "LiteRtGetCompiledModelOutputTensorLayouts");
+  std::vector<std::vector<int64_t>> out;
+  for (const LiteRtLayout& l : layouts) out.push_back(layout_dims(l));
+  return out;
+}
+
 std::vector<int64_t> CompiledModel::output_shape(size_t sig, size_t index) {
   Guard guard(*this);
   SignatureState& st = state(sig);
@@ -473,11 +568,13 @@ void CompiledModel::resize_locked(size_t sig, size_t index, const std::vector<in
   if (dims.size() > LITERT_SDK_TENSOR_MAX_RANK)
     raise(ErrorKind::kInvalidArgument, "shape " + dims_to_string(dims) + " has more than 8 dimensions");
   std::vector<int> d32;
+  bool zero = false;
   for (int64_t v : dims) {
     if (v < 0 || v > (1ll << 31) - 1)
       raise(ErrorKind::kInvalidArgument, "cannot resize input '" + st.inputs[index].name + "' to " +
                                              dims_to_string(dims) + ": dimensions must be non-negative");
-    d32.push_back(static_cast<int>(v));
+    zero |= v == 0;
+    d32.push_back(static_cast<int>(std::max<int64_t>(v, 1)));  // the runtime refuses 0: see SignatureState
   }
   LiteRtStatus status;
   {
@@ -493,6 +590,8 @@ void CompiledModel::resize_locked(size_t sig, size_t index, const std::vector<in
     if (!errors.empty()) msg += ": " + errors;
     throw Error(ErrorKind::kInvalidArgument, static_cast<int>(status), msg);
   }
+  st.zero_dims.resize(st.inputs.size());
+  st.zero_dims[index] = zero ? dims : std::vector<int64_t>();
   try {
     allocate_locked(sig);
   } catch (const Error& e) {
@@ -532,6 +631,7 @@ void CompiledModel::copy_in_locked(size_t sig, size_t index, const nb::ndarray<n
     resize_locked(sig, index, dims, true);
   }
   Slot& slot = sigs_[sig].inputs[index];
+  if (slot.empty) return;  // no elements
   if (!slot.buffer)
     raise(ErrorKind::kInvalidArgument, "input '" + slot.name + "' has no concrete shape; resize it first");
   copy_ndarray_to(array, slot.block->data, slot.bytes);
@@ -557,7 +657,7 @@ bool CompiledModel::try_run_single(size_t sig, size_t in_index, PyObject* value,
                                    nb::object& result) {
   Guard guard(*this);
   SignatureState& st = state(sig);
-  if (!st.runnable || in_index >= st.inputs.size() || out_index >= st.outputs.size()) return false;
+  if (!st.runnable || st.has_dynamic || in_index >= st.inputs.size() || out_index >= st.outputs.size()) return false;
   Slot& os = st.outputs[out_index];
   ExactArray target;
   if (out) {  // check before changing anything; acquired again after the run (the GIL may be released in it)
@@ -623,6 +723,10 @@ nb::object CompiledModel::get_input(size_t sig, size_t index) { return slot_arra
 
 void CompiledModel::run_locked(size_t sig, const std::vector<LiteRtTensorBuffer>* input_override) {
   SignatureState& st = state(sig);
+  if (st.empty) {  // zero-size inputs: every output is empty (nothing to compute), or the run cannot be answered
+    if (!st.empty_error.empty()) raise(ErrorKind::kUnsupported, st.empty_error);
+    return;
+  }
   if (st.runnable && !input_override) {  // common case: every slot has its buffer
     run_buffers_locked(st, sig, st.in_buffers, st.out_buffers);
     return;
@@ -654,8 +758,77 @@ void CompiledModel::run_locked(size_t sig, const std::vector<LiteRtTensorBuffer>
   run_buffers_locked(st, sig, ins, outs);
 }
 
+// After a run: the shapes of outputs whose shape depends on tensor values, as the runtime resized them.
+void CompiledModel::read_dynamic_shapes_locked(SignatureState& st, size_t sig) {
+  std::vector<LiteRtLayout> layouts(st.outputs.size());
+  std::memset(layouts.data(), 0, sizeof(LiteRtLayout) * layouts.size());
+  check(LiteRtGetCompiledModelOutputTensorLayouts(cm_, sig, layouts.size(), layouts.data(), false),
+        "LiteRtGetCompiledModelOutputTensorLayouts");
+  for (size_t i = 0; i < st.outputs.size(); ++i) {
+    if (!st.dynamic[i]) continue;
+    Slot& s = st.outputs[i];
+    std::vector<int64_t> dims = layout_dims(layouts[i]);
+    size_t n = 1;
+    for (int64_t d : dims) {
+      if (d < 0) raise(ErrorKind::kRuntime, "the runtime reports no shape for output '" + s.name + "' after the run");
+      n *= static_cast<size_t>(d);
+    }
+    size_t bytes = n * element_size(s.type);
+    if (!s.block || bytes > s.block->size)
+      raise(ErrorKind::kRuntime, "output '" + s.name + "' has shape " + dims_to_string(dims) +
+                                     ", larger than its buffer (" + std::to_string(s.block ? s.block->size : 0) +
+                                     " bytes): the result is not returned");
+    if (dims != s.dims) {
+      s.view = nb::object();  // views are made for one shape
+      s.dims = std::move(dims);
+      s.bytes = bytes;
+    }
+  }
+}
+
+// After a failed run: grow the buffers of value-dependent outputs the runtime needed larger; false when none did.
+bool CompiledModel::grow_dynamic_outputs_locked(SignatureState& st, size_t sig, std::vector<LiteRtTensorBuffer>& outs) {
+  std::vector<LiteRtLayout> layouts(st.outputs.size());
+  std::memset(layouts.data(), 0, sizeof(LiteRtLayout) * layouts.size());
+  if (LiteRtGetCompiledModelOutputTensorLayouts(cm_, sig, layouts.size(), layouts.data(), false) != kLiteRtStatusOk)
+    return false;
+  bool grown = false;
+  for (size_t i = 0; i < st.outputs.size(); ++i) {
+    if (!st.dynamic[i]) continue;
+    Slot& s = st.outputs[i];
+    size_t n = 1;
+    bool known = true;
+    for (int64_t d : layout_dims(layouts[i])) {
+      known &= d >= 0;
+      n *= static_cast<size_t>(std::max<int64_t>(d, 0));
+    }
+    const size_t esize = element_size(s.type);
+    if (!known || !esize || !s.block || n * esize <= s.block->size) continue;
+    const int64_t cap = static_cast<int64_t>(n + n / 2);
+    LiteRtTensorBuffer old = s.buffer;
+    make_slot(s, s.type, make_layout({cap}));
+    for (auto& b : outs)
+      if (b == old) b = s.buffer;
+    if (st.out_buffers.size() > i) st.out_buffers[i] = s.buffer;
+    grown = true;
+  }
+  return grown;
+}
+
 void CompiledModel::run_buffers_locked(SignatureState& st, size_t sig, const std::vector<LiteRtTensorBuffer>& ins,
-                                       const std::vector<LiteRtTensorBuffer>& outs) {
+                                       const std::vector<LiteRtTensorBuffer>& given_outs) {
+  std::vector<LiteRtTensorBuffer> outs = given_outs;
+  for (int attempt = 0;; ++attempt) {
+    if (run_once_locked(st, sig, ins, outs, attempt < 4 && st.has_dynamic)) break;
+    take_errors_locked();
+  }
+  if (st.has_dynamic) read_dynamic_shapes_locked(st, sig);
+}
+
+// One LiteRtRunCompiledModel; returns false (having grown output buffers) when `may_grow` and a value-dependent
+// output needed a larger buffer, so that the caller runs again.
+bool CompiledModel::run_once_locked(SignatureState& st, size_t sig, const std::vector<LiteRtTensorBuffer>& ins,
+                                    std::vector<LiteRtTensorBuffer>& outs, bool may_grow) {
   LiteRtStatus status;
   const auto t0 = std::chrono::steady_clock::now();
   if (!always_release_gil_ && st.last_run_ns >= 0 && st.last_run_ns < kKeepGilBelowNs) {
@@ -672,6 +845,7 @@ void CompiledModel::run_buffers_locked(SignatureState& st, size_t sig, const std
   last_run_ns_.store(ns, std::memory_order_relaxed);
   if (custom_ops_ && custom_ops_->has_errors())  // the runtime ignores a failing kernel Run: never return its outputs
     raise_custom_op_errors(custom_ops_, "run", status != kLiteRtStatusOk ? take_errors_locked() : std::string());
+  if (status != kLiteRtStatusOk && may_grow && grow_dynamic_outputs_locked(st, sig, outs)) return false;
   if (status != kLiteRtStatusOk) {
     std::string errors = take_errors_locked();
     bool strings = false;
@@ -690,6 +864,7 @@ void CompiledModel::run_buffers_locked(SignatureState& st, size_t sig, const std
     }
     check(status, "LiteRtRunCompiledModel", errors);
   }
+  return true;
 }
 
 void CompiledModel::prepare(size_t sig) {
@@ -833,6 +1008,7 @@ void bind_compiled_model(nb::module_& m) {
       .def_prop_ro("num_signatures", &CompiledModel::num_signatures)
       .def("input_shape", &CompiledModel::input_shape, nb::arg("signature"), nb::arg("index"))
       .def("output_shape", &CompiledModel::output_shape, nb::arg("signature"), nb::arg("index"))
+      .def("runtime_output_shapes", &CompiledModel::runtime_output_shapes, nb::arg("signature"))
       .def("resize_input", &CompiledModel::resize_input, nb::arg("signature"), nb::arg("index"), nb::arg("shape"),
            nb::arg("strict") = true)
       .def("set_input", &CompiledModel::set_input, nb::arg("signature"), nb::arg("index"), nb::arg("array"))
@@ -850,6 +1026,10 @@ void bind_compiled_model(nb::module_& m) {
       .def("run_exact", &CompiledModel::run_exact, nb::arg("signature"), nb::arg("inputs").none(),
            "run() when `inputs` is a list of exact-match arrays (small, C-contiguous, same dtype and shape), else None.")
       .def("is_fully_accelerated", &CompiledModel::is_fully_accelerated)
+      .def("run_host_buffers", &CompiledModel::run_host_buffers, nb::arg("signature"), nb::arg("inputs"),
+           nb::arg("outputs"), "Run on caller-owned, 64-byte aligned byte views (zero-copy), in signature order.")
+      .def("host_buffer_bytes", &CompiledModel::host_buffer_bytes, nb::arg("signature"), nb::arg("index"),
+           nb::arg("output"), "Bytes a host buffer for this input/output needs at its current shape.")
       .def("error_messages", &CompiledModel::error_messages);
 }
 

@@ -21,6 +21,7 @@ struct Slot {
   BlockPtr block;
   LiteRtTensorBuffer buffer = nullptr;
   nb::object view;  // read-only numpy view over `block`, made on first copy-out (copies are `view.copy()`)
+  bool empty = false;  // a zero-size shape: no elements, no runtime buffer (the runtime refuses zero-size tensors)
   void release();   // needs the GIL (drops `view`)
 };
 
@@ -33,6 +34,16 @@ struct SignatureState {
   // buffer exists and the outputs could be laid out (set by allocate_locked).
   std::vector<LiteRtTensorBuffer> in_buffers, out_buffers;
   bool runnable = false;
+  // Outputs whose shape only the run tells (the shape hook gave a capacity, not a shape): their buffers have room
+  // for `capacity` elements, grow when the runtime needs more, and take the runtime's shape after each run.
+  std::vector<char> dynamic;
+  bool has_dynamic = false;
+  // Zero-size inputs (a batch of 0): libLiteRt refuses zero-size dimensions, so the runtime keeps the shape with
+  // each 0 as 1 and the SDK answers the run itself when the shape hook shows every output empty (no elements to
+  // compute); otherwise `empty_error` says why the run cannot be answered.
+  std::vector<std::vector<int64_t>> zero_dims;  // per input: its zero-size shape, or empty when it has none
+  bool empty = false;
+  std::string empty_error;
   int64_t last_run_ns = -1;  // duration of the last run of this signature (-1: never run)
 };
 
@@ -55,6 +66,8 @@ class CompiledModel {
 
   std::vector<int64_t> input_shape(size_t sig, size_t index);
   std::vector<int64_t> output_shape(size_t sig, size_t index);
+  // The runtime's own current output shapes (after a run: what the kernels resized them to).
+  std::vector<std::vector<int64_t>> runtime_output_shapes(size_t sig);
   void resize_input(size_t sig, size_t index, const std::vector<int64_t>& dims, bool strict);
 
   // `value`: anything nanobind can take as an ndarray (a TypeError otherwise).
@@ -70,9 +83,18 @@ class CompiledModel {
   nb::object run_exact(size_t sig, nb::handle inputs);
 
   bool is_fully_accelerated();
+
+  // Runs on caller-owned host memory (compiled_model_host_buffers.cc): byte views, 64-byte aligned, one per input
+  // and output in signature order, bound without copies with the tensors' current layouts.
+  using HostBytesIn = nb::ndarray<const uint8_t, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
+  using HostBytesOut = nb::ndarray<uint8_t, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
+  void run_host_buffers(size_t sig, const std::vector<HostBytesIn>& inputs, const std::vector<HostBytesOut>& outputs);
+  // Bytes a host buffer for input/output `index` of `sig` must have at its current shape.
+  size_t host_buffer_bytes(size_t sig, size_t index, bool output);
   std::string error_messages();
   // Output shapes the SDK computes itself (litert_sdk._shapes): `hook(signature, input_shapes)` returns, per output,
-  // the shape the kernels will produce, or None where the runtime's layout stands. Called whenever a signature's
+  // the shape the kernels will produce, None where the runtime's layout stands, or an int: a capacity in elements
+  // for an output whose shape depends on tensor values (its shape is read back from the runtime after each run). Called whenever a signature's
   // slots are laid out (first use and every resize); the runtime keeps output layouts from before a resize when
   // shapes flow through shape operators, so output buffers are sized from the hook's shapes. None removes it.
   void set_shape_hook(nb::object hook);
@@ -111,15 +133,20 @@ class CompiledModel {
   void ensure_open() const;
   SignatureState& state(size_t sig);  // validates `sig`, allocates slots on first use
   void allocate_locked(size_t sig);
+  void lay_out_empty_locked(size_t sig);
   void resize_locked(size_t sig, size_t index, const std::vector<int64_t>& dims, bool strict);
   void copy_in_locked(size_t sig, size_t index, const nb::ndarray<nb::ro>& array, bool auto_resize);
   void run_locked(size_t sig, const std::vector<LiteRtTensorBuffer>* input_override = nullptr);
   void run_buffers_locked(SignatureState& st, size_t sig, const std::vector<LiteRtTensorBuffer>& ins,
                           const std::vector<LiteRtTensorBuffer>& outs);
+  bool run_once_locked(SignatureState& st, size_t sig, const std::vector<LiteRtTensorBuffer>& ins,
+                       std::vector<LiteRtTensorBuffer>& outs, bool may_grow);
   bool try_copy_in_locked(Slot& slot, PyObject* value);
   nb::object try_run_exact_locked(size_t sig, nb::handle inputs);
   static nb::object copy_out(Slot& slot);  // a new numpy array holding the slot's contents
   std::string take_errors_locked();
+  bool grow_dynamic_outputs_locked(SignatureState& st, size_t sig, std::vector<LiteRtTensorBuffer>& outs);
+  void read_dynamic_shapes_locked(SignatureState& st, size_t sig);
 
   ModelPtr model_;
   SessionPtr custom_ops_;  // custom-op kernel instances and the failures they report (outlives cm_)

@@ -2,10 +2,12 @@
 through shape arithmetic, converted with TensorFlow 2.21's TFLite converter, and TensorFlow's outputs for seeded
 inputs at batch 1, 3 and 8 (``<name>.npz``: ``x_b<B>``, ``<output>_b<B>``).
 
-    python sdk/python/tests/models/make_shape_models.py      # needs tensorflow-cpu==2.21.0
+    python sdk/python/tests/models/make_shape_models.py [name ...]  # tensorflow-cpu==2.21.0 (+ tf_keras==2.21.0
+                                                                    # for lstm_fused)
 
 Each model's first input has a dynamic batch (``None``); test_shape_engine.py runs it at batch 1, 3, 8 and 3 again
-through the Interpreter, signature runners and CompiledModel.
+through the Interpreter, signature runners and CompiledModel. The recurrent models in FIXED_BATCH have a batch of 1
+and keep state from run to run: their .npz holds four runs in a row (``x_r<N>``, ``<output>_r<N>``).
 """
 
 from __future__ import annotations
@@ -112,10 +114,73 @@ def value_dependent(kind: str):
         return lambda x: {"y": tf.image.non_max_suppression(
             tf.concat([x[:, :2], x[:, :2] + 1.0], axis=1), x[:, 2], max_output_size=4, iou_threshold=0.5)}
     # value-dependent inside, fixed-size outside: runs
+    if kind == "topk":
+        return value_topk
+    if kind == "strings":
+        return value_strings
     return lambda x: {"count": tf.reduce_sum(tf.cast(tf.where(x > 0.0), tf.float32), axis=0)}
 
 
-VALUE_DEPENDENT = ("range", "where", "unique", "nms", "reduced")
+def value_topk(x):
+    """TOPK_V2 whose k is computed from the values."""
+    k = tf.reduce_sum(tf.cast(x > 0.0, tf.int32))
+    return {"y": tf.math.top_k(tf.reshape(x, [-1]), k=k).values}
+
+
+def value_strings(x):
+    """A string output whose length depends on the values (refused: the copy operator takes no strings)."""
+    words = tf.constant(["a", "bb", "ccc"])
+    return {"y": tf.gather(words, tf.cast(tf.where(x[0] > 0.0)[:, 0], tf.int32))}
+
+
+def topk(x):
+    """TOPK_V2 with a constant k: the runtime lays its outputs out during the run all the same."""
+    values, indices = tf.math.top_k(x, k=2)
+    return {"values": values, "indices": indices}
+
+
+def cond_shapes(x):
+    """tf.cond whose branches give different shapes: IF with a [B, 6] or a [B, 3] output."""
+    return {"y": tf.cond(tf.reduce_sum(x) > 0.0, lambda: tf.concat([x, x], 1), lambda: x * 2.0)}
+
+
+def recurrent(kind: str, stateful: bool = False, unroll: bool = False) -> tf.keras.Model:
+    """Keras 3 LSTM / GRU: unrolled with a None batch (the zero state follows the batch through SHAPE/FILL), or a
+    WHILE loop at batch 1, stateless or stateful (the state lives in resource variables between runs)."""
+    tf.keras.utils.set_random_seed(5)
+    inp = tf.keras.Input((6, 4), batch_size=None if unroll else 1, name="seq")
+    layer = {"lstm": tf.keras.layers.LSTM, "gru": tf.keras.layers.GRU}[kind]
+    x = layer(5, return_sequences=True, stateful=stateful, unroll=unroll)(inp)
+    return tf.keras.Model(inp, tf.keras.layers.Dense(3, name="out")(x))
+
+
+def legacy_lstm() -> bytes:
+    """A tf_keras (Keras 2) LSTM at batch 1: the converter fuses it into UNIDIRECTIONAL_SEQUENCE_LSTM, whose state is
+    held in TFLite variable tensors (converted in a child process: tf_keras needs TF_USE_LEGACY_KERAS at import)."""
+    import subprocess
+    import sys
+    import tempfile
+
+    code = """
+import os, sys
+import tensorflow as tf
+import tf_keras as keras
+keras.utils.set_random_seed(5)
+inp = keras.Input((6, 4), batch_size=1, name="seq")
+x = keras.layers.LSTM(5, return_sequences=True)(inp)
+model = keras.Model(inp, keras.layers.Dense(3, name="out")(x))
+open(sys.argv[1], "wb").write(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+"""
+    with tempfile.TemporaryDirectory() as d:
+        out = Path(d) / "m.tflite"
+        env = dict(os.environ, TF_USE_LEGACY_KERAS="1")
+        subprocess.run([sys.executable, "-c", code, str(out)], check=True, env=env)
+        return out.read_bytes()
+
+
+VALUE_DEPENDENT = ("range", "where", "unique", "nms", "reduced", "topk", "strings")
+# Models with a fixed batch of 1 (recurrent state): run several times at batch 1 instead of batch 1, 3, 8.
+FIXED_BATCH = ("lstm_state", "lstm_stateful", "gru_state", "gru_stateful", "lstm_fused")
 
 MODELS = {
     "cnn_flatten": lambda: (_keras(cnn_flatten()), (8, 8, 3)),
@@ -124,6 +189,16 @@ MODELS = {
     "unet": lambda: (_keras(unet()), (16, 16, 3)),
     "mobilenet_v3_small": lambda: (_keras(mobilenet_v3_small()), (64, 64, 3)),
     "mobilenet_v3_small_dynamic": lambda: (_keras(mobilenet_v3_small(), "dynamic"), (64, 64, 3)),
+    "mobilenet_v3_small_int8": lambda: (_keras(mobilenet_v3_small(), "int8", (64, 64, 3)), (64, 64, 3)),
+    "topk": lambda: (_function(topk, [tf.TensorSpec([None, 3], tf.float32, name="x")]), (3,)),
+    "cond_shapes": lambda: (_function(cond_shapes, [tf.TensorSpec([None, 3], tf.float32, name="x")]), (3,)),
+    "lstm_unrolled": lambda: (_keras(recurrent("lstm", unroll=True)), (6, 4)),
+    "gru_unrolled": lambda: (_keras(recurrent("gru", unroll=True)), (6, 4)),
+    "lstm_state": lambda: (_keras(recurrent("lstm")), (6, 4)),
+    "lstm_stateful": lambda: (_keras(recurrent("lstm", stateful=True)), (6, 4)),
+    "gru_state": lambda: (_keras(recurrent("gru")), (6, 4)),
+    "gru_stateful": lambda: (_keras(recurrent("gru", stateful=True)), (6, 4)),
+    "lstm_fused": lambda: (legacy_lstm(), (6, 4)),
     "shape_fill": lambda: (_function(shape_fill, [tf.TensorSpec([None, 3], tf.float32, name="x")]), (3,)),
     "tiled": lambda: (_function(tiled, [tf.TensorSpec([None, 3], tf.float32, name="x")]), (3,)),
     **{f"value_{k}": (lambda k=k: (_function(value_dependent(k), [tf.TensorSpec([None, 3], tf.float32, name="x")]),
@@ -145,11 +220,25 @@ def main() -> None:
         in_name = next(iter(runner.get_input_details()))
         rng = np.random.default_rng(7)
         arrays = {}
+        if name in FIXED_BATCH:  # runs 0..3 at batch 1: x_r<N>, <output>_r<N> (state carries from run to run)
+            for r in range(4):
+                x = rng.standard_normal((1, *sample)).astype(np.float32)
+                arrays[f"x_r{r}"] = x
+                for k, v in runner(**{in_name: x}).items():
+                    arrays[f"{k}_r{r}"] = v
+            np.savez(OUT / f"{name}.npz", **arrays)
+            print(f"{name}: {len(data)} bytes, 4 runs at batch 1")
+            continue
         for b in BATCHES:
             x = rng.standard_normal((b, *sample)).astype(np.float32)
             arrays[f"x_b{b}"] = x
-            for k, v in runner(**{in_name: x}).items():
-                arrays[f"{k}_b{b}"] = v
+            try:
+                outputs = runner(**{in_name: x})
+            except (RuntimeError, ValueError) as e:  # (a value-dependent string output TF's interpreter refuses)
+                print(f"{name}: batch {b}: {e}")
+                continue
+            for k, v in outputs.items():
+                arrays[f"{k}_b{b}"] = v.astype("S") if v.dtype == object else v  # (no pickled arrays)
         np.savez(OUT / f"{name}.npz", **arrays)
         print(f"{name}: {len(data)} bytes, outputs {sorted(k for k in arrays if k.endswith('_b1') and not k.startswith('x_'))}")
 
