@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from typing import Any
 
 from .errors import ClosedError
@@ -41,23 +42,42 @@ def generation() -> int:
 
 
 class ForkAwareLock:
-    """A re-entrant lock that raises :class:`ClosedError` instead of waiting when used in a fork child."""
+    """A re-entrant lock that raises :class:`ClosedError` instead of waiting when used in a fork child, or once its
+    owner is closed (:meth:`mark_closed`): a holder stuck in an endless run must not block callers of a closed
+    object."""
 
-    __slots__ = ("_lock", "_generation", "_what")
+    __slots__ = ("_lock", "_generation", "_what", "_closed")
 
     def __init__(self, what: str) -> None:
         self._lock = threading.RLock()
         self._generation = _generation
         self._what = what
+        self._closed = False
 
     @property
     def forked(self) -> bool:
         return self._generation != _generation
 
+    def mark_closed(self) -> None:
+        """Waiting and later acquisitions raise ClosedError (holders keep the lock until they release it)."""
+        self._closed = True
+
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         if self._generation != _generation:
             raise ClosedError(f"this {self._what} {FORKED_MESSAGE}")
-        return self._lock.acquire(blocking, timeout)
+        if self._lock.acquire(False):
+            return True
+        if not blocking:
+            return False
+        deadline = None if timeout is None or timeout < 0 else time.monotonic() + timeout
+        while True:
+            if self._closed:
+                raise ClosedError(f"the {self._what} is closed")
+            wait = 0.05 if deadline is None else min(0.05, deadline - time.monotonic())
+            if wait <= 0:
+                return False
+            if self._lock.acquire(True, wait):
+                return True
 
     def release(self) -> None:
         self._lock.release()

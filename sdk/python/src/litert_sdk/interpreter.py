@@ -551,6 +551,8 @@ class Interpreter(Unpicklable):
         The runtime has no in-place reset, so the model is recompiled; input shapes and input contents are kept.
         """
         with self._lock:
+            if getattr(self, "_closed", False):
+                raise ClosedError("the interpreter is closed")
             if self._cm is None:
                 return
             # ReentrantCallError from this model's own kernels, ClosedError if closed: before anything changes
@@ -584,6 +586,7 @@ class Interpreter(Unpicklable):
         if cm is not None:
             cm.close()  # native: never blocks; raises ReentrantCallError from this model's own kernels
         self._closed = True
+        self._lock.mark_closed()  # callers waiting behind a run in progress get ClosedError
         latest = self._cm  # compiled by another thread meanwhile (_compiled() checks _closed after setting _cm)
         if latest is not None and latest is not cm:
             latest.close()
