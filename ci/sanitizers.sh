@@ -6,7 +6,8 @@
 # asan:     builds litert_sdk._native with -fsanitize=address,undefined into its own venv and build folder
 #           ($LITERT_SDK_CACHE/asan-venv, .../asan-build; the normal install is untouched) and runs the reliability
 #           tests with it: model verifier, bad inputs, lifecycle, fuzz smoke (+ fuzz regressions), the corpus, the
-#           Interpreter's native hot path, string tensors and the Interpreter API.
+#           Interpreter's native hot path, string tensors, the Interpreter API, and the shape-engine and recurrent
+#           test sets (outputs the runtime lays out during the run, batch 0, fused LSTM state).
 #           The ASan runtime is LD_PRELOADed into python; leak detection is off (CPython keeps objects alive at
 #           exit by design); any ASan report or UBSan finding aborts the run.
 # valgrind: runs ci/valgrind_smoke.py (two models loaded, compiled and run, bad inputs, bad models, closed objects)
@@ -60,7 +61,8 @@ run_asan() {
     "$venv/bin/python" -m pytest -q -p no:cacheprovider -m "not slow" \
       sdk/python/tests/test_verifier.py sdk/python/tests/test_bad_inputs.py sdk/python/tests/test_lifecycle.py \
       sdk/python/tests/test_fuzz_smoke.py sdk/python/tests/test_corpus.py \
-      sdk/python/tests/test_fast_path.py sdk/python/tests/test_strings.py sdk/python/tests/test_interpreter_api.py
+      sdk/python/tests/test_fast_path.py sdk/python/tests/test_strings.py sdk/python/tests/test_interpreter_api.py \
+      sdk/python/tests/test_shape_engine.py sdk/python/tests/test_recurrent.py
 }
 
 run_valgrind() {

@@ -40,7 +40,11 @@ def main() -> int:
     ref = [interp.get_tensor(d["index"]) for d in interp.get_output_details()]
     view = interp.tensor(interp.get_output_details()[0]["index"])()
     interp.set_tensor(inp, x[:, ::-1])  # a non-contiguous input
+    expect(errors.InvalidStateError, interp.invoke)  # tflite_runtime's guard: a tensor() array is alive
+    assert np.isfinite(view).all()  # (the view's memory is still valid)
+    del view
     interp.invoke()
+    view = interp.tensor(interp.get_output_details()[0]["index"])()  # outlives the interpreter (checked at the end)
     cm = litert_sdk.CompiledModel.from_file(FACE)
     outs = cm.run([x])
     for a, b in zip(ref, outs):

@@ -157,6 +157,7 @@ def test_deletion_in_every_order() -> None:
         objs["cm"].run([X])  # type: ignore[attr-defined]
         for name in order:
             if name == "interp" and name in objs:
+                objs["interp"].allocate_tensors()  # type: ignore[attr-defined]  # invoke() needs it (tflite_runtime)
                 objs["interp"].invoke()  # type: ignore[attr-defined]
             del objs[name]
             gc.collect()

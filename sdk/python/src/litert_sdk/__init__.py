@@ -37,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "Accelerator": "options",
     "XNNPackFlags": "options",
     "default_num_threads": "options",
+    "MAX_NUM_THREADS": "options",
     "Environment": "_runtime",
     "default_environment": "_runtime",
     "runtime_version": "_runtime",
@@ -71,6 +72,7 @@ _EXPORTS: dict[str, str] = {
     "CompilationError": "errors",
     "ClosedError": "errors",
     "ReentrantCallError": "errors",
+    "InvalidStateError": "errors",
     "CustomOpError": "errors",
     "CustomOp": "custom_ops",
     "CustomOpLibrary": "custom_ops",
@@ -117,6 +119,7 @@ if TYPE_CHECKING:  # pragma: no cover - static view of the lazy exports
         CompilationError,
         CustomOpError,
         InvalidArgumentError,
+        InvalidStateError,
         LiteRtError,
         ModelError,
         NotFoundError,
@@ -129,7 +132,15 @@ if TYPE_CHECKING:  # pragma: no cover - static view of the lazy exports
     )
     from .interpreter import Interpreter, SignatureRunner
     from .model import Model, Quantization, SignatureSpec, TensorSpec
-    from .options import DEFAULT_XNNPACK_FLAGS, Accelerator, CpuOptions, Options, XNNPackFlags, default_num_threads
+    from .options import (
+        DEFAULT_XNNPACK_FLAGS,
+        MAX_NUM_THREADS,
+        Accelerator,
+        CpuOptions,
+        Options,
+        XNNPackFlags,
+        default_num_threads,
+    )
 
 
 def __getattr__(name: str) -> Any:

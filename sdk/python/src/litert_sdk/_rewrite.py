@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["RewriteError", "CustomOpNode", "ModelAnalysis", "RewriteResult", "analyze", "assign_codes",
-           "rewrite_for_custom_ops"]
+           "rewrite_for_custom_ops", "operator_io"]
 
 ALIGNMENT = 64
 CUSTOM_OPCODE = 32
@@ -209,6 +209,16 @@ class _Model:
         if off > 1 and size:
             return bytes(self.d[off:off + size])
         return b""
+
+
+def operator_io(data: bytes, subgraph: int) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """(inputs, outputs) of every operator of a subgraph as the model stores them: -1 marks an omitted optional
+    operand (the runtime's description leaves those out)."""
+    try:
+        ops = _Model(data).subgraphs[subgraph].tables(_SUBGRAPH_OPERATORS)
+        return [(tuple(op.ints(_OP_INPUTS) or ()), tuple(op.ints(_OP_OUTPUTS) or ())) for op in ops]
+    except (struct.error, IndexError) as e:
+        raise RewriteError(f"malformed model: {e}") from None
 
 
 def _tensor_shape(t: _Table) -> tuple[int, ...] | None:
@@ -737,6 +747,12 @@ def _finish(e: _Emitter, m: _Model, old: bytearray) -> bytes:
     """Emits the new objects before the original model and moves the original's file offsets (external buffers,
     large custom options) by the length of what was added."""
     e.run()
+    return finish_rewrite(m, e, old)
+
+
+def finish_rewrite(m: _Model, e: _Emitter, old: bytearray) -> bytes:
+    """The model file: the emitted objects (root = object 0), then the original bytes ``old`` with the absolute file
+    offsets they hold (``Buffer.offset``, ``Operator.large_custom_options_offset``) shifted by the new region."""
     old_base = (e.w._abs() + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
     for bt in m.buffers:
         if bt.scalar(_BUFFER_OFFSET, "<Q", 0) > 1:

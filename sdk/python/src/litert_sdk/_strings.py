@@ -85,7 +85,10 @@ def pack(value: Any, name: str = "input") -> PackedStrings:
                 f"got an array of dtype {arr.dtype}"
             )
         shape = tuple(int(d) for d in arr.shape)
-        items = [_as_bytes(x, name) for x in arr.reshape(-1).tolist()]
+        if arr.dtype.kind == "S" and arr.ndim == 0:  # tflite_runtime keeps a 0-d bytes_ value's trailing NUL bytes
+            items = [arr.tobytes()]  # (numpy's item access drops them)
+        else:
+            items = [_as_bytes(x, name) for x in arr.reshape(-1).tolist()]
     n = len(items)
     header = 4 * (n + 2)
     total = header + sum(len(b) for b in items)

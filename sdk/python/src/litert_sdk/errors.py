@@ -23,6 +23,7 @@ __all__ = [
     "OutOfMemoryError",
     "WeightsFileError",
     "RuntimeArgumentError",
+    "InvalidStateError",
     "status_name",
 ]
 
@@ -101,10 +102,16 @@ class ClosedError(LiteRtError, RuntimeError):
     """The object was closed and cannot be used any more."""
 
 
-class ReentrantCallError(LiteRtError, RuntimeError):
+class InvalidStateError(LiteRtError, RuntimeError):
+    """The call is not allowed in the object's current state, e.g. ``Interpreter.invoke()`` before
+    ``allocate_tensors()``, or ``allocate_tensors()``/``invoke()`` while numpy views from ``tensor()`` are alive
+    (the ``RuntimeError`` tflite_runtime raises there; also a ``RuntimeError``)."""
+
+
+class ReentrantCallError(InvalidStateError):
     """A call that would wait for itself: a custom-op kernel calling back into the model that is running it (run,
     invoke, close, reset...), or a thread asking a pool for a slot while it holds every slot. Waiting would deadlock;
-    the call is refused instead."""
+    the call is refused instead (an :class:`InvalidStateError`)."""
 
 
 class CustomOpError(RuntimeFailure):

@@ -21,6 +21,7 @@ __all__ = [
     "XNNPackFlags",
     "DEFAULT_XNNPACK_FLAGS",
     "default_num_threads",
+    "MAX_NUM_THREADS",
 ]
 
 
@@ -63,6 +64,34 @@ def default_num_threads() -> int:
     return max(1, min(4, n))
 
 
+# The largest CPU thread count accepted. The runtime starts every requested worker thread without a bound of its own
+# (num_threads=100000 started about 32k threads and crashed the process at close; 2**40 was silently dropped), and
+# no CPU kernel gains from more threads than there are cores.
+MAX_NUM_THREADS = 256
+
+
+def check_num_threads(value: Any) -> int | None:
+    """``value`` as a thread count: None or -1 (the default, :func:`default_num_threads`) or 1..MAX_NUM_THREADS.
+
+    A non-int raises :class:`~litert_sdk.InvalidArgumentError` (a ``ValueError``) with upstream's wording
+    ("type of num_threads should be int"), so does a value out of range ("num_threads should >= 1" /
+    "num_threads should <= MAX_NUM_THREADS")."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentError(f"type of num_threads should be int, got {type(value).__name__} {value!r}")
+    if value == -1:
+        return -1
+    if value < 1:
+        raise InvalidArgumentError(f"num_threads should >= 1 (or -1 for the default), got {value}")
+    if value > MAX_NUM_THREADS:
+        raise InvalidArgumentError(
+            f"num_threads should <= {MAX_NUM_THREADS} (litert_sdk.MAX_NUM_THREADS), got {value}: the runtime would "
+            "start that many worker threads"
+        )
+    return int(value)
+
+
 KernelMode = Literal["xnnpack", "builtin", "reference"]
 
 
@@ -93,7 +122,7 @@ class CpuOptions:
     """CPU execution settings.
 
     Args:
-        num_threads: worker threads; None uses :func:`default_num_threads`.
+        num_threads: worker threads, 1..:data:`MAX_NUM_THREADS`; None or -1 use :func:`default_num_threads`.
         kernel_mode: "xnnpack" (default: XNNPACK delegate), "builtin" (TFLite's optimised kernels) or "reference".
         xnnpack_flags: XNNPACK flags that **replace** the defaults (:data:`DEFAULT_XNNPACK_FLAGS`).
         extra_xnnpack_flags: XNNPACK flags OR'ed into the defaults (or into ``xnnpack_flags`` when given), e.g.
@@ -108,9 +137,7 @@ class CpuOptions:
     weight_cache_path: str | os.PathLike[str] | None = None
 
     def __post_init__(self) -> None:
-        if self.num_threads is not None and (not isinstance(self.num_threads, int) or isinstance(self.num_threads, bool)
-                                             or self.num_threads < 1 and self.num_threads != -1):
-            raise InvalidArgumentError(f"num_threads must be a positive int (or None), got {self.num_threads!r}")
+        check_num_threads(self.num_threads)
         if self.kernel_mode is not None and self.kernel_mode not in ("xnnpack", "builtin", "reference"):
             raise InvalidArgumentError(
                 f"kernel_mode must be 'xnnpack', 'builtin' or 'reference', got {self.kernel_mode!r}"

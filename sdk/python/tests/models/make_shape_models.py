@@ -3,7 +3,7 @@ through shape arithmetic, converted with TensorFlow 2.21's TFLite converter, and
 inputs at batch 1, 3 and 8 (``<name>.npz``: ``x_b<B>``, ``<output>_b<B>``).
 
     python sdk/python/tests/models/make_shape_models.py [name ...]  # tensorflow-cpu==2.21.0 (+ tf_keras==2.21.0
-                                                                    # for lstm_fused)
+                                    # for lstm_fused, + tensorflow-model-optimization==0.8.1 for cnn_flatten_qat)
 
 Each model's first input has a dynamic batch (``None``); test_shape_engine.py runs it at batch 1, 3, 8 and 3 again
 through the Interpreter, signature runners and CompiledModel. The recurrent models in FIXED_BATCH have a batch of 1
@@ -154,28 +154,52 @@ def recurrent(kind: str, stateful: bool = False, unroll: bool = False) -> tf.ker
     return tf.keras.Model(inp, tf.keras.layers.Dense(3, name="out")(x))
 
 
-def legacy_lstm() -> bytes:
-    """A tf_keras (Keras 2) LSTM at batch 1: the converter fuses it into UNIDIRECTIONAL_SEQUENCE_LSTM, whose state is
-    held in TFLite variable tensors (converted in a child process: tf_keras needs TF_USE_LEGACY_KERAS at import)."""
+def _legacy_keras(body: str) -> bytes:
+    """Runs `body` (which builds `model` with tf_keras, Keras 2) in a child process with TF_USE_LEGACY_KERAS=1 (tf_keras
+    needs it at import) and returns the converted model (`conv`, a TFLiteConverter, may be adjusted by `body`)."""
     import subprocess
     import sys
     import tempfile
+    import textwrap
 
-    code = """
-import os, sys
-import tensorflow as tf
-import tf_keras as keras
-keras.utils.set_random_seed(5)
-inp = keras.Input((6, 4), batch_size=1, name="seq")
-x = keras.layers.LSTM(5, return_sequences=True)(inp)
-model = keras.Model(inp, keras.layers.Dense(3, name="out")(x))
-open(sys.argv[1], "wb").write(tf.lite.TFLiteConverter.from_keras_model(model).convert())
-"""
+    code = "import os, sys\nimport numpy as np\nimport tensorflow as tf\nimport tf_keras as keras\n" + \
+        textwrap.dedent(body) + "\nopen(sys.argv[1], 'wb').write(conv.convert())\n"
     with tempfile.TemporaryDirectory() as d:
         out = Path(d) / "m.tflite"
         env = dict(os.environ, TF_USE_LEGACY_KERAS="1")
         subprocess.run([sys.executable, "-c", code, str(out)], check=True, env=env)
         return out.read_bytes()
+
+
+def legacy_lstm() -> bytes:
+    """A tf_keras (Keras 2) LSTM at batch 1: the converter fuses it into UNIDIRECTIONAL_SEQUENCE_LSTM, whose state is
+    held in TFLite variable tensors."""
+    return _legacy_keras("""
+        keras.utils.set_random_seed(5)
+        inp = keras.Input((6, 4), batch_size=1, name="seq")
+        x = keras.layers.LSTM(5, return_sequences=True)(inp)
+        model = keras.Model(inp, keras.layers.Dense(3, name="out")(x))
+        conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    """)
+
+
+def cnn_flatten_qat() -> bytes:
+    """The CNN + Flatten model with a None batch, quantization-aware trained (tensorflow-model-optimization, which
+    needs tf_keras) for one epoch on random data and converted to int8."""
+    return _legacy_keras("""
+        import tensorflow_model_optimization as tfmot
+        keras.utils.set_random_seed(1)
+        inp = keras.Input((8, 8, 3), name="image")
+        x = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(inp)
+        x = keras.layers.Flatten()(x)
+        model = tfmot.quantization.keras.quantize_model(keras.Model(inp, keras.layers.Dense(5, name="logits")(x)))
+        model.compile(optimizer="sgd", loss="mse")
+        rng = np.random.default_rng(0)
+        model.fit(rng.standard_normal((32, 8, 8, 3)).astype(np.float32),
+                  rng.standard_normal((32, 5)).astype(np.float32), epochs=1, verbose=0)
+        conv = tf.lite.TFLiteConverter.from_keras_model(model)
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    """)
 
 
 VALUE_DEPENDENT = ("range", "where", "unique", "nms", "reduced", "topk", "strings")
@@ -199,6 +223,7 @@ MODELS = {
     "gru_state": lambda: (_keras(recurrent("gru")), (6, 4)),
     "gru_stateful": lambda: (_keras(recurrent("gru", stateful=True)), (6, 4)),
     "lstm_fused": lambda: (legacy_lstm(), (6, 4)),
+    "cnn_flatten_qat": lambda: (cnn_flatten_qat(), (8, 8, 3)),
     "shape_fill": lambda: (_function(shape_fill, [tf.TensorSpec([None, 3], tf.float32, name="x")]), (3,)),
     "tiled": lambda: (_function(tiled, [tf.TensorSpec([None, 3], tf.float32, name="x")]), (3,)),
     **{f"value_{k}": (lambda k=k: (_function(value_dependent(k), [tf.TensorSpec([None, 3], tf.float32, name="x")]),
