@@ -257,6 +257,7 @@ void CompiledModel::forget() {
     st.ready = false;
     st.runnable = false;
   }
+  custom_ops_.reset();  // kernel instances are plain memory; Python kernels may refer back to this model
 }
 
 void CompiledModel::release_locked() {
