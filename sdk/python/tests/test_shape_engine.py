@@ -21,13 +21,13 @@ import litert_sdk
 from litert_sdk import _shapes
 from litert_sdk._rewrite import COPY_SUFFIX, add_output_copies
 
-from conftest import corpus_names
+from conftest import corpus_names, requires_flex
 
 TESTS = Path(__file__).resolve().parent
 # Recurrent models at a fixed batch of 1 (state carries from run to run): test_recurrent_state_follows_the_reference
 FIXED_BATCH = ("lstm_state", "lstm_stateful", "gru_state", "gru_stateful")
 SHAPE_MODELS = sorted(p for p in (TESTS / "models" / "shapes").glob("*.tflite")
-                      if p.stem not in (*FIXED_BATCH, "lstm_fused", "value_strings"))
+                      if p.stem not in (*FIXED_BATCH, "lstm_fused", "value_strings", "hash_table"))
 
 
 @pytest.mark.parametrize("path", SHAPE_MODELS, ids=[p.stem for p in SHAPE_MODELS])
@@ -264,3 +264,15 @@ def test_batch_zero_with_non_empty_outputs_gets_a_typed_error(name: str, peer) -
         runner(x=x0)
     x3 = np.load(path.with_suffix(".npz"))["x_b3"]
     assert runner(x=x3)  # still usable at a real batch
+
+
+@requires_flex
+def test_hash_table_model_gets_a_typed_error() -> None:
+    """TF 2.21 converts a tf.lookup.StaticHashTable to Flex ops whose hash table lives in a TensorFlow resource tensor,
+    which litert-sdk-flex cannot carry between nodes: a typed error naming the operator at compile time (it failed at
+    the first run with "Node number 0 (CALL_ONCE) failed to invoke")."""
+    path = TESTS / "models" / "shapes" / "hash_table.tflite"
+    with pytest.raises(litert_sdk.UnsupportedError, match=r"FlexHashTableV2\) takes or makes a resource tensor"):
+        litert_sdk.CompiledModel.from_file(path)
+    with pytest.raises(litert_sdk.UnsupportedError, match="hash tables"):
+        litert_sdk.Interpreter(model_path=str(path)).get_signature_runner()(x=np.array([1, 2], np.int64))

@@ -695,8 +695,15 @@ def test_preserve_all_tensors_on_a_model_without_signatures(peer: ModuleType) ->
     ref = _all_tensors_after_invoke(peer, BUNDLED_FACE_MODEL, x)
     ours = _all_tensors_after_invoke(sdk, BUNDLED_FACE_MODEL, x)
     assert len(ref) == 250 and list(ours) == list(ref)
+    # DEQUANTIZE outputs of float16 constants: the peer's XNNPACK reads the constants itself and never writes these
+    # tensors (their memory holds whatever the planner left there), so they are checked against the constant
+    consts = peer.Interpreter(model_path=str(BUNDLED_FACE_MODEL))
+    details = {d["index"]: d["name"] for d in consts.get_tensor_details()}
+    dequantized = {details[op["outputs"][0]]: consts.get_tensor(op["inputs"][0]).astype(np.float32)
+                   for op in consts._get_ops_details() if op["op_name"] == "DEQUANTIZE"}
+    assert dequantized
     for name, want in ref.items():
-        np.testing.assert_array_equal(ours[name], want, err_msg=name)
+        np.testing.assert_array_equal(ours[name], dequantized.get(name, want), err_msg=name)
     assert sum(v.ndim == 4 and v.shape[1] in (64, 32, 16) for v in ours.values()) > 50  # feature maps were read
 
 

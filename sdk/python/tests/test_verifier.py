@@ -419,3 +419,26 @@ def test_resource_handle_must_be_written_first() -> None:
                            "operators": [{"opcode_index": 0, "inputs": [1, 0], "outputs": []}]}]}
     problems = verify_model(build_model(desc))
     assert any("reads resource handle 1 before any operator (VAR_HANDLE) writes it" in p for p in problems), problems
+
+
+def test_verdicts_are_reused_only_for_the_same_bytes() -> None:
+    """Loading the same bytes again skips the verifier (a verdict cache keyed by length and CRC-32, checked against
+    the bytes themselves); other bytes, even of the same length, are verified again."""
+    from litert_sdk import _verifier
+
+    data = build_model(add_model())
+    first = _verifier.verify_for_runtime(data)
+    calls = []
+    real = _verifier._verify_for_runtime
+    _verifier._verify_for_runtime = lambda raw: calls.append(len(raw)) or real(raw)  # type: ignore[assignment]
+    try:
+        assert _verifier.verify_for_runtime(bytearray(data)) == first and calls == []  # reused
+        bad = bytearray(data)
+        struct.pack_into("<I", bad, 0, len(bad) + 8)  # root offset past the end: same length, other bytes
+        with pytest.raises(errors.ModelError, match="root table offset"):
+            _verifier.verify_for_runtime(bytes(bad))
+        assert calls == [len(data)]
+        with pytest.raises(errors.ModelError):  # a failed verdict is not remembered as a pass
+            litert_sdk.Model.from_buffer(bytes(bad))
+    finally:
+        _verifier._verify_for_runtime = real  # type: ignore[assignment]

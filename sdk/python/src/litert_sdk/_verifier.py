@@ -30,6 +30,9 @@ from __future__ import annotations
 
 import os
 import struct
+import threading
+import zlib
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -1374,10 +1377,40 @@ def verify_model_bytes(data: bytes | bytearray | memoryview) -> list[dict[int, t
     return verify_for_runtime(data)[1]
 
 
-def verify_for_runtime(data: bytes | bytearray | memoryview) -> tuple[bytes | None, list[dict[int, tuple[int, ...]]]]:
+_Verdict = tuple[bytes | None, list[dict[int, tuple[int, ...]]]]
+# Verdicts of models verified in this process, keyed by (length, CRC-32) and kept with the bytes they are for: loading
+# the same bytes again (a model per thread, per request, ...) skips the verifier; a verdict is only reused for bytes
+# equal to those verified. Bounded by count and by the bytes held.
+_VERDICTS: "OrderedDict[tuple[int, int], tuple[bytes, _Verdict]]" = OrderedDict()
+_VERDICTS_LOCK = threading.Lock()
+_VERDICTS_MAX, _VERDICTS_MAX_BYTES = 32, 256 << 20
+
+
+def verify_for_runtime(data: bytes | bytearray | memoryview) -> _Verdict:
     """:func:`verify_model_bytes`, and the bytes the runtime should load: None when ``data`` itself will do, else
     the model with the computed shapes of tensors whose declared shape differs (``VerificationStats.shape_hints``:
-    TFLite takes declared shapes of computed tensors as hints, parts of libLiteRt plan buffers from them)."""
+    TFLite takes declared shapes of computed tensors as hints, parts of libLiteRt plan buffers from them) or with
+    fused LSTM state moved to resource variables. Verdicts are remembered for the same bytes."""
+    raw = data if isinstance(data, bytes) else bytes(data)
+    key = (len(raw), zlib.crc32(raw))
+    with _VERDICTS_LOCK:
+        hit = _VERDICTS.get(key)
+        if hit is not None and hit[0] == raw:
+            _VERDICTS.move_to_end(key)
+            fixed, sigs = hit[1]
+            return fixed, [dict(d) for d in sigs]
+    verdict = _verify_for_runtime(raw)
+    if len(raw) <= _VERDICTS_MAX_BYTES // 4:
+        with _VERDICTS_LOCK:
+            _VERDICTS[key] = (raw, (verdict[0], [dict(d) for d in verdict[1]]))
+            held = sum(len(v[0]) + len(v[1][0] or b"") for v in _VERDICTS.values())
+            while len(_VERDICTS) > _VERDICTS_MAX or held > _VERDICTS_MAX_BYTES:
+                _, (old, (old_fixed, _)) = _VERDICTS.popitem(last=False)
+                held -= len(old) + len(old_fixed or b"")
+    return verdict
+
+
+def _verify_for_runtime(data: bytes) -> _Verdict:
     stats = _stats(data, signatures=True)
     problems = stats.problems
     if problems:

@@ -346,6 +346,18 @@ def _flex_kernels(codes: list[str], model: "Model") -> list[CustomOp]:
             f"the model uses Select TensorFlow ops ({', '.join(codes)}), which need the Flex package: "
             + FLEX_INSTALL_HINT
         ) from None
+    for sg in model.subgraphs:  # TensorFlow resources (hash tables, ...) cannot live in TFLite tensors
+        for i, op in enumerate(sg.ops):
+            if op.custom_code is None or not op.custom_code.startswith(FLEX_PREFIX):
+                continue
+            for t in (*op.inputs, *op.outputs):
+                if t >= 0 and sg.tensors[t].type_name in ("resource", "variant"):
+                    raise UnsupportedError(
+                        f"operator {i} of subgraph {sg.index} ({op.custom_code}) takes or makes a "
+                        f"{sg.tensors[t].type_name} tensor ({sg.tensors[t].name!r}): TensorFlow resources such as "
+                        "hash tables and variant tensors such as tensor lists do not cross between TFLite and "
+                        "TensorFlow in litert-sdk-flex. Convert lookups to builtin ops (e.g. a GATHER over a "
+                        "constant vocabulary) or keep the table outside the model")
     return list(litert_sdk_flex.kernels_for(codes, model))
 
 

@@ -143,6 +143,8 @@ def _load_model(
         raise ModelError(f"The model is not a valid Flatbuffer buffer: {e.message}", e.status) from None
 
 
+_DEQUANTIZE = 6  # builtin operator code (TFLite schema)
+
 class Interpreter(Unpicklable):
     """Runs a TFLite model with the classic ``tf.lite.Interpreter`` API on the official LiteRT runtime.
 
@@ -243,6 +245,7 @@ class Interpreter(Unpicklable):
         self._run_model = self._model
         self._preserved: dict[int, int] = {}  # (of the main subgraph)
         self._preserved_at: dict[tuple[int, int], tuple[int, int]] = {}  # (subgraph, tensor) -> (signature, slot)
+        self._dequantized: dict[tuple[int, int], int] = {}  # (subgraph, DEQUANTIZE output) -> its constant input
         if experimental_preserve_all_tensors:
             self._preserve_intermediates()
 
@@ -261,6 +264,11 @@ class Interpreter(Unpicklable):
             outputs = {t.index for s in self._model.signatures if s.subgraph == sgi for _, t in s.outputs}
             wanted: list[int] = []
             for op in sg.ops:
+                if op.opcode == _DEQUANTIZE and op.inputs and self._model.constant(op.inputs[0], sgi) is not None:
+                    # XNNPACK reads such constants itself and never runs the DEQUANTIZE: its output would come back
+                    # unwritten (zeros here, stale memory in ai-edge-litert); get_tensor computes it instead
+                    self._dequantized[(sgi, op.outputs[0])] = op.inputs[0]
+                    continue
                 for t in op.outputs:
                     spec = sg.tensors.get(t)
                     if (t < 0 or t in outputs or t in wanted or spec is None or spec.dtype is None
@@ -647,6 +655,9 @@ class Interpreter(Unpicklable):
         preserved = self._preserved.get(int(tensor_index))
         if preserved is not None:
             return _scalar_if_0d(self._on_current(lambda cm: cm.get_output(self._primary_index, preserved)))
+        source = self._dequantized.get((self._model.main_subgraph, int(tensor_index)))
+        if source is not None:
+            return _scalar_if_0d(self._dequantize_constant(source, self._model.main_subgraph))
         const = self._model.constant(int(tensor_index), self._model.main_subgraph)
         if const is None:
             raise UnsupportedError(
@@ -655,6 +666,19 @@ class Interpreter(Unpicklable):
                 "experimental_preserve_all_tensors=True"
             )
         return _scalar_if_0d(const)
+
+    def _dequantize_constant(self, t: int, sgi: int) -> np.ndarray:
+        """DEQUANTIZE of constant ``t``, as the kernel computes it: float16 widened, or (q - zero point) * scale."""
+        value = self._model.constant(t, sgi)
+        spec = self._model.subgraphs[sgi].tensors[t]
+        q = spec.quantization
+        if q is None or value.dtype.kind == "f":
+            return value.astype(np.float32)
+        shape = [1] * value.ndim
+        if value.ndim and len(q.scales) > 1:
+            shape[q.quantized_dimension] = len(q.scales)
+        scales, zps = q.scales.reshape(shape), q.zero_points.reshape(shape)
+        return ((value.astype(np.int64) - zps).astype(np.float32) * scales).astype(np.float32)
 
     def _get_subgraph_tensor(self, tensor_index: int, subgraph_index: int) -> np.ndarray:
         """An input or output of a signature of subgraph ``subgraph_index``, or a constant of that subgraph."""

@@ -202,6 +202,24 @@ def cnn_flatten_qat() -> bytes:
     """)
 
 
+def hash_table() -> bytes:
+    """A tf.lookup.StaticHashTable lookup: TF 2.21's converter emits Flex ops (FlexHashTableV2 /
+    FlexLookupTableFindV2 / FlexLookupTableImportV2 in a CALL_ONCE subgraph) whose resource tensors litert-sdk-flex
+    cannot carry (refused with a typed error)."""
+    import tempfile
+
+    module = tf.Module()
+    module.table = tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(tf.constant([1, 2, 3], tf.int64), tf.constant([10.0, 20.0, 30.0])), -1.0)
+    module.f = tf.function(lambda x: {"y": module.table.lookup(x)},
+                           input_signature=[tf.TensorSpec([None], tf.int64, name="x")])
+    with tempfile.TemporaryDirectory() as d:
+        tf.saved_model.save(module, d, signatures=module.f.get_concrete_function())
+        conv = tf.lite.TFLiteConverter.from_saved_model(d)
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]
+        return conv.convert()
+
+
 VALUE_DEPENDENT = ("range", "where", "unique", "nms", "reduced", "topk", "strings")
 # Models with a fixed batch of 1 (recurrent state): run several times at batch 1 instead of batch 1, 3, 8.
 FIXED_BATCH = ("lstm_state", "lstm_stateful", "gru_state", "gru_stateful", "lstm_fused")
@@ -224,6 +242,7 @@ MODELS = {
     "gru_stateful": lambda: (_keras(recurrent("gru", stateful=True)), (6, 4)),
     "lstm_fused": lambda: (legacy_lstm(), (6, 4)),
     "cnn_flatten_qat": lambda: (cnn_flatten_qat(), (8, 8, 3)),
+    "hash_table": lambda: (hash_table(), ()),
     "shape_fill": lambda: (_function(shape_fill, [tf.TensorSpec([None, 3], tf.float32, name="x")]), (3,)),
     "tiled": lambda: (_function(tiled, [tf.TensorSpec([None, 3], tf.float32, name="x")]), (3,)),
     **{f"value_{k}": (lambda k=k: (_function(value_dependent(k), [tf.TensorSpec([None, 3], tf.float32, name="x")]),
@@ -256,6 +275,8 @@ def main() -> None:
             continue
         for b in BATCHES:
             x = rng.standard_normal((b, *sample)).astype(np.float32)
+            if name == "hash_table":
+                x = rng.integers(0, 5, (b,)).astype(np.int64)
             arrays[f"x_b{b}"] = x
             try:
                 outputs = runner(**{in_name: x})
