@@ -69,6 +69,16 @@ class CompiledModel:
     @property
     def closed(self) -> bool: ...
 
+    def check_usable(self) -> None:
+        """
+        Raise ClosedError (closed, or inherited across fork()) or ReentrantCallError (called from one of this model's kernels) where other calls would.
+        """
+
+    def set_always_release_gil(self, on: bool) -> None:
+        """
+        Release the GIL on every run (models with control flow), not only on runs longer than about 20 us.
+        """
+
     @property
     def num_signatures(self) -> int: ...
 

@@ -88,15 +88,18 @@ class Environment:
 
 
 _default_env: Environment | None = None
+_default_env_pid = 0
 
 
 def default_environment() -> Environment:
-    """The shared environment used when none is given (created on first use)."""
-    global _default_env
-    if _default_env is None:
+    """The shared environment used when none is given (created on first use, and again in a fork child: the
+    parent's cannot be used there)."""
+    global _default_env, _default_env_pid
+    if _default_env is None or _default_env_pid != os.getpid():
         with _lock:
-            if _default_env is None:
+            if _default_env is None or _default_env_pid != os.getpid():
                 _default_env = Environment()
+                _default_env_pid = os.getpid()
     return _default_env
 
 

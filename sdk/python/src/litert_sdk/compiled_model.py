@@ -12,6 +12,7 @@ from typing import Any, overload
 
 from . import _runtime
 from ._compiled_model_api import UpstreamCompiledModelAPI, resolve_options
+from ._pickling import Unpicklable, reload_hint
 from ._lazy import np
 from ._types import ElementType
 from .errors import CustomOpError, InvalidArgumentError, LiteRtError, ValueDependentShapeError
@@ -53,6 +54,8 @@ def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
     def create(o: Options) -> Any:
         cm = native.CompiledModel(native_model, native_options(o))
         cm.set_shape_hook(_shape_hook(model))
+        if _has_control_flow(model):
+            cm.set_always_release_gil(True)
         return cm
 
     try:
@@ -69,6 +72,13 @@ def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
 
     logging.getLogger("litert_sdk").info("falling back to CPU: %s", reason)
     return create(cpu_options), cpu_options, reason
+
+def _has_control_flow(model: Model) -> bool:
+    """True when the model has subgraphs that no signature runs: bodies of WHILE / IF / CALL_ONCE operators, whose
+    run time depends on the data (a loop may never end), so every run releases the GIL."""
+    entry = {s.subgraph for s in model.signatures} | {model.main_subgraph}
+    return any(sg.index not in entry for sg in model.subgraphs)
+
 
 def _refuse_value_dependent_outputs(model: Model) -> None:
     """ValueDependentShapeError for a signature output whose shape only the run tells (WHERE, UNIQUE, NMS, RANGE of
@@ -118,11 +128,23 @@ def _shape_hook(model: Model) -> Any:
     return hook
 
 
+def check_options(options: Any) -> Options:
+    """``options``, or the defaults for None; InvalidArgumentError for anything that is not an Options."""
+    if options is None:
+        return Options()
+    if not isinstance(options, Options):
+        raise InvalidArgumentError(
+            f"options must be a litert_sdk.Options or None (e.g. Options.cpu_only(num_threads=2), Options.gpu()), "
+            f"got {type(options).__name__} {options!r}"
+        )
+    return options
+
+
 ArrayLike = Any
 Inputs = Any  # Mapping[str, ArrayLike] | Sequence[ArrayLike] | np.ndarray (numpy is imported on first use)
 
 
-class CompiledModel(UpstreamCompiledModelAPI):
+class CompiledModel(UpstreamCompiledModelAPI, Unpicklable):
     """A model compiled by the runtime (LiteRtCompiledModel), ready to run.
 
     Create it with :meth:`from_file` / :meth:`from_buffer` (or from a loaded :class:`~litert_sdk.Model`). Inputs and
@@ -143,8 +165,13 @@ class CompiledModel(UpstreamCompiledModelAPI):
     """
 
     def __init__(self, model: Model, options: Options | None = None) -> None:
+        if not isinstance(model, Model):
+            raise InvalidArgumentError(
+                f"model must be a litert_sdk.Model (or use CompiledModel.from_file / from_buffer), got "
+                f"{type(model).__name__}"
+            )
         self.model = model
-        self.requested_options = options or Options()
+        self.requested_options = check_options(options)
         t0 = time.perf_counter()
         self._native, self.options, self.fallback_reason = _compile(model, self.requested_options)
         self.compile_time_ms: float = (time.perf_counter() - t0) * 1e3
@@ -152,6 +179,9 @@ class CompiledModel(UpstreamCompiledModelAPI):
             self._default_index: int | None = model.signature(None).index
         except LiteRtError:
             self._default_index = None
+
+    def _reload_hint(self) -> str:
+        return reload_hint("CompiledModel", self.model.path)
 
     @property
     def last_run_duration_us(self) -> float:
@@ -294,7 +324,14 @@ class CompiledModel(UpstreamCompiledModelAPI):
         return bool(self._native.is_fully_accelerated())
 
     def close(self) -> None:
-        """Release the runtime's compiled model; further use raises :class:`~litert_sdk.ClosedError`."""
+        """Release the runtime's compiled model; further use raises :class:`~litert_sdk.ClosedError`.
+
+        Never waits for a run in progress in another thread (e.g. one stuck in an endless WHILE loop: the runtime has
+        no way to cancel a run): the model is closed at once and its runtime objects, custom-op kernels included,
+        are freed when that run returns. Raises :class:`~litert_sdk.ReentrantCallError` when called from one of
+        this model's own custom-op kernels. In a fork child, a compiled model inherited from the parent is closed
+        without touching the parent's runtime threads (using it raises ClosedError).
+        """
         self._native.close()
 
     @property

@@ -47,8 +47,9 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
+from . import _fork
 from .compiled_model import CompiledModel
-from .errors import ClosedError, InvalidArgumentError
+from .errors import ClosedError, InvalidArgumentError, ReentrantCallError
 from .interpreter import Interpreter, SignatureRunner
 from .options import CpuOptions, Options, default_num_threads
 
@@ -176,6 +177,7 @@ class AsyncInterpreter:
         self._interpreter: Interpreter | None = interpreter
         self._own = owns if own_interpreter is None else bool(own_interpreter)
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="litert-async")
+        self._fork_generation = _fork.generation()  # its worker thread does not exist in a fork child
         self._lock = threading.Lock()
         self._closed = False
         self._drop_pending = False
@@ -201,6 +203,8 @@ class AsyncInterpreter:
         return fn(self._interpreter, *args, **kwargs)
 
     def _submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> concurrent.futures.Future[T]:
+        if self._fork_generation != _fork.generation():  # the job would wait forever for the parent's worker
+            raise ClosedError(f"this AsyncInterpreter {_fork.FORKED_MESSAGE}")
         with self._lock:
             if self._closed:
                 raise ClosedError("the AsyncInterpreter is closed")
@@ -268,6 +272,12 @@ class AsyncInterpreter:
             interpreter.close()
 
     def _begin_close(self, cancel_pending: bool) -> concurrent.futures.Future[None]:
+        if self._fork_generation != _fork.generation():  # fork child: no worker, no waiting; forget the interpreter
+            self._closed = True
+            self._finish()
+            done: concurrent.futures.Future[None] = concurrent.futures.Future()
+            done.set_result(None)
+            return done
         with self._lock:
             if cancel_pending:
                 self._drop_pending = True
@@ -349,6 +359,11 @@ class _Pool(Generic[R]):
         self._rr = 0
         self._state = "new"  # -> "open" -> "closed"
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._fork_generation = _fork.generation()
+
+    def _check_not_forked(self) -> None:
+        if self._fork_generation != _fork.generation():  # slots and workers may belong to the parent's threads
+            raise ClosedError(f"this {type(self).__name__} {_fork.FORKED_MESSAGE}")
 
     # -- set-up ------------------------------------------------------------------------------------------------------
     def _create(self, make: Callable[[], R], kind: type) -> None:
@@ -391,6 +406,7 @@ class _Pool(Generic[R]):
 
     # -- slots -------------------------------------------------------------------------------------------------------
     def _acquire(self, timeout: float | None) -> int:
+        self._check_not_forked()
         me = threading.get_ident()
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
@@ -406,6 +422,8 @@ class _Pool(Generic[R]):
                         self._busy[i] = True
                         self._holders[i] = me
                         return i
+                if all(h == me for h in self._holders):
+                    raise self._nested_use(n)
                 if deadline is None:
                     self._cond.wait()
                 else:
@@ -413,6 +431,12 @@ class _Pool(Generic[R]):
                     if left <= 0:
                         raise TimeoutError(f"no free {self._what} in the pool after {timeout} s")
                     self._cond.wait(left)
+
+    def _nested_use(self, n: int) -> ReentrantCallError:
+        return ReentrantCallError(
+            f"this thread already holds every {self._what} of the pool ({n}), e.g. inside `with pool.interpreter():`; "
+            "waiting for a free one would deadlock. Use the one held, or a larger pool"
+        )
 
     def _not_open(self) -> ClosedError:
         if self._state == "closed":
@@ -451,9 +475,13 @@ class _Pool(Generic[R]):
 
     async def _use_async(self, fn: Callable[[R], T], timeout: float | None) -> T:
         _check_sync_fn(fn)
+        self._check_not_forked()
+        me = threading.get_ident()
         with self._cond:
             if self._state != "open":
                 raise self._not_open()
+            if self._holders and all(h == me for h in self._holders):  # the event loop's thread holds them all
+                raise self._nested_use(len(self._holders))
             if self._executor is None:
                 self._executor = concurrent.futures.ThreadPoolExecutor(
                     max_workers=self._pool_size, thread_name_prefix="litert-pool"
@@ -485,6 +513,14 @@ class _Pool(Generic[R]):
         soon as it is free. Safe to call more than once, and from inside ``with_*`` (the caller's own slot is closed
         when it is released).
         """
+        if self._fork_generation != _fork.generation():
+            # fork child: the parent's threads may hold slots (and this lock) forever; close every resource now
+            # (inherited runtime objects are forgotten, not freed) without waiting
+            self._state = "closed"
+            self._executor = None
+            for item in self._items:
+                self._close_item(item)
+            return
         me = threading.get_ident()
         executor = None
         with self._cond:

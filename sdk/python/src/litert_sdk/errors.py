@@ -17,6 +17,7 @@ __all__ = [
     "RuntimeFailure",
     "CompilationError",
     "ClosedError",
+    "ReentrantCallError",
     "CustomOpError",
     "ValueDependentShapeError",
     "OutOfMemoryError",
@@ -107,6 +108,12 @@ class InvalidStateError(LiteRtError, RuntimeError):
     (the ``RuntimeError`` tflite_runtime raises there; also a ``RuntimeError``)."""
 
 
+class ReentrantCallError(InvalidStateError):
+    """A call that would wait for itself: a custom-op kernel calling back into the model that is running it (run,
+    invoke, close, reset...), or a thread asking a pool for a slot while it holds every slot. Waiting would deadlock;
+    the call is refused instead (an :class:`InvalidStateError`)."""
+
+
 class CustomOpError(RuntimeFailure):
     """A custom-op kernel reported a failure while the model ran."""
 
@@ -133,6 +140,7 @@ _KIND_CLASSES: dict[str, type[LiteRtError]] = {
     "Runtime": RuntimeFailure,
     "Compilation": CompilationError,
     "Closed": ClosedError,
+    "Reentrant": ReentrantCallError,
     "CustomOp": CustomOpError,
     "OutOfMemory": OutOfMemoryError,
 }

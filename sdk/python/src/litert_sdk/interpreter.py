@@ -17,14 +17,14 @@ import contextlib
 import enum
 import os
 import sys
-import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ._lazy import np
 
-from . import _runtime
+from . import _fork, _runtime
+from ._pickling import Unpicklable, reload_hint
 from ._types import detail_dtype
 from .compiled_model import _as_array, _as_shape, _check_size, _compile
 from .delegates import InterpreterOptions
@@ -145,7 +145,7 @@ def _load_model(
 
 _DEQUANTIZE = 6  # builtin operator code (TFLite schema)
 
-class Interpreter:
+class Interpreter(Unpicklable):
     """Runs a TFLite model with the classic ``tf.lite.Interpreter`` API on the official LiteRT runtime.
 
     Args:
@@ -191,6 +191,11 @@ class Interpreter:
         self._model = _load_model(model_path, model_content, environment)
         if isinstance(options, InterpreterOptions):
             options = options.to_options()
+        elif options is not None and not isinstance(options, Options):
+            raise InvalidArgumentError(
+                f"options must be a litert_sdk.Options, a litert_sdk.delegates.InterpreterOptions or None, got "
+                f"{type(options).__name__} {options!r}"
+            )
         if options is None:
             options = Options(
                 cpu=CpuOptions(num_threads=num_threads, kernel_mode=_KERNEL_MODE[experimental_op_resolver_type])
@@ -203,9 +208,10 @@ class Interpreter:
                 )
             options = apply(options)
         self._options = options
-        # Guards compilation, resizing and multi-step operations (run, reset, close). Single native calls
-        # (set_tensor, invoke, get_tensor) are already serialised by the compiled model's own mutex.
-        self._lock = threading.RLock()
+        # Guards compilation, resizing and multi-step operations (run, reset). Single native calls (set_tensor,
+        # invoke, get_tensor) are already serialised by the compiled model's own mutex; close() takes no lock (it
+        # never waits for a run in progress). In a fork child the lock raises ClosedError instead of waiting.
+        self._lock = _fork.ForkAwareLock("interpreter")
         self._effective_options = options
         self.fallback_reason: str | None = None
         self._cm: Any = None
@@ -288,6 +294,11 @@ class Interpreter:
         self._preserved = {t: slot for (sgi, t), (sig_index, slot) in self._preserved_at.items()
                            if sgi == self._model.main_subgraph and sig_index == self._primary_index}
 
+    def _reload_hint(self) -> str:
+        if self._model.path is not None:
+            return f"pass the path {self._model.path!r} instead and create Interpreter(model_path=...) there"
+        return "pass the model's bytes instead and create Interpreter(model_content=...) there"
+
     # -- construction conveniences (flutter_litert names) -------------------------------------------------------
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], **kwargs: Any) -> "Interpreter":
@@ -311,6 +322,9 @@ class Interpreter:
                     cm.resize_input(sig, slot, shape, False)
                 self._cm = cm
                 self._install_fast_path(cm)
+                if getattr(self, "_closed", False):  # close() ran during the compile (it takes no lock)
+                    cm.close()
+                    raise ClosedError("the interpreter is closed")
             return self._cm
 
     # The hot methods that the native fast path replaces on the instance once the model is compiled (see
@@ -579,6 +593,9 @@ class Interpreter:
                     return
                 except TypeError:  # an array the native core cannot take (object, str...): the typed error below
                     pass
+                except ClosedError:  # replaced by reset_all_variables() meanwhile: the general path below
+                    if not cm.closed:
+                        raise
                 except InvalidArgumentError as e:
                     raise self._set_tensor_error(tensor_index, slot, value, e) from None
         kind, slot = self._locate(tensor_index)
@@ -590,10 +607,10 @@ class Interpreter:
             raise InvalidArgumentError(f"cannot set input {spec.name!r} to None")
         value = _as_array(value, spec.name, spec)
         if not isinstance(value, np.ndarray):  # a string tensor (litert_sdk._strings.PackedStrings)
-            self._compiled().set_input_strings(sig.index, slot, value[0], list(value[1]))
+            self._on_current(lambda cm: cm.set_input_strings(sig.index, slot, value[0], list(value[1])))
             return
         try:
-            self._compiled().set_input(sig.index, slot, value)
+            self._on_current(lambda cm: cm.set_input(sig.index, slot, value))
         except InvalidArgumentError as e:
             raise self._set_tensor_error(int(tensor_index), slot, value, e) from None
 
@@ -623,17 +640,21 @@ class Interpreter:
         if cm is not None and subgraph_index == 0 and type(tensor_index) is int:  # hot path
             slot = self._output_by_tensor.get(tensor_index)
             if slot is not None:
-                return _scalar_if_0d(cm.get_output(self._primary_index, slot))
+                try:
+                    return _scalar_if_0d(cm.get_output(self._primary_index, slot))
+                except ClosedError:  # replaced by reset_all_variables() meanwhile: the general path below
+                    if not cm.closed:
+                        raise
         if subgraph_index != 0:
             return _scalar_if_0d(self._get_subgraph_tensor(tensor_index, subgraph_index))
         kind, slot = self._locate(tensor_index)
         if kind == "input":
-            return _scalar_if_0d(self._compiled().get_input(self._primary_sig().index, slot))
+            return _scalar_if_0d(self._on_current(lambda cm: cm.get_input(self._primary_sig().index, slot)))
         if kind == "output":
-            return _scalar_if_0d(self._compiled().get_output(self._primary_sig().index, slot))
+            return _scalar_if_0d(self._on_current(lambda cm: cm.get_output(self._primary_sig().index, slot)))
         preserved = self._preserved.get(int(tensor_index))
         if preserved is not None:
-            return _scalar_if_0d(self._compiled().get_output(self._primary_index, preserved))
+            return _scalar_if_0d(self._on_current(lambda cm: cm.get_output(self._primary_index, preserved)))
         source = self._dequantized.get((self._model.main_subgraph, int(tensor_index)))
         if source is not None:
             return _scalar_if_0d(self._dequantize_constant(source, self._model.main_subgraph))
@@ -704,8 +725,9 @@ class Interpreter:
         self.__dict__.pop("invoke", None)  # the Python invoke checks for live views
 
         def view() -> np.ndarray:  # (refers to the token only through the arrays it returns)
-            cm = self._compiled()
-            arr = cm.input_view(sig_index, slot) if kind == "input" else cm.output_view(sig_index, slot)
+            arr = self._on_current(
+                lambda cm: cm.input_view(sig_index, slot) if kind == "input" else cm.output_view(sig_index, slot)
+            )
             return np.asarray(_BufferView(arr, self._view_token))
 
         return view
@@ -750,10 +772,21 @@ class Interpreter:
                 "resize_tensor_input() changed a shape)"
             )
         self._ensure_safe()
-        cm = self._cm if self._cm is not None else self._compiled()
         if self._primary is None:
             self._primary_sig()  # raises
-        cm.invoke(self._primary_index)
+        self._on_current(lambda cm: cm.invoke(self._primary_index))
+
+    def _on_current(self, call: Callable[[Any], Any]) -> Any:
+        """``call(compiled model)`` on the interpreter's current compiled model. reset_all_variables() replaces it
+        (from any thread) and closes the old one; a call that met the old one closed runs again on the new one, so
+        concurrent invoke() and reset_all_variables() never raise ClosedError while the interpreter is open."""
+        while True:
+            cm = self._compiled()
+            try:
+                return call(cm)
+            except ClosedError:
+                if getattr(self, "_closed", False) or self._cm is cm or not cm.closed:
+                    raise
 
     @property
     def last_inference_duration_us(self) -> float:
@@ -867,8 +900,12 @@ class Interpreter:
         The runtime has no in-place reset, so the model is recompiled; input shapes and input contents are kept.
         """
         with self._lock:
+            if getattr(self, "_closed", False):
+                raise ClosedError("the interpreter is closed")
             if self._cm is None:
                 return
+            # ReentrantCallError from this model's own kernels, ClosedError if closed: before anything changes
+            self._cm.check_usable()
             saved: dict[tuple[int, int], np.ndarray] = {}
             for s in self._model.signatures:
                 for j in range(len(s.inputs)):
@@ -887,13 +924,23 @@ class Interpreter:
                     pass
 
     def close(self) -> None:
-        """Release the runtime's resources now (otherwise done when the interpreter is garbage-collected)."""
-        with self._lock:
-            if self._cm is not None:
-                self._cm.close()
-            self._closed = True
-            self._drop_fast_path()
-            self._cm = None  # later use raises ClosedError("the interpreter is closed")
+        """Release the runtime's resources now (otherwise done when the interpreter is garbage-collected).
+
+        Never waits for a run in progress in another thread (e.g. a model stuck in an endless loop): the interpreter
+        is closed at once and the runtime's objects are freed when that run returns. Raises
+        :class:`~litert_sdk.ReentrantCallError` when called from a custom-op kernel of this model. In a fork child,
+        an interpreter inherited from the parent is closed without touching the parent's runtime threads.
+        """
+        cm = self._cm
+        if cm is not None:
+            cm.close()  # native: never blocks; raises ReentrantCallError from this model's own kernels
+        self._closed = True
+        self._lock.mark_closed()  # callers waiting behind a run in progress get ClosedError
+        latest = self._cm  # compiled by another thread meanwhile (_compiled() checks _closed after setting _cm)
+        if latest is not None and latest is not cm:
+            latest.close()
+        self._drop_fast_path()
+        self._cm = None  # later use raises ClosedError("the interpreter is closed")
 
     def __enter__(self) -> "Interpreter":
         return self

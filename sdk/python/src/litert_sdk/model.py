@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import _runtime
+from ._pickling import Unpicklable, reload_hint
 from ._lazy import np
 from ._types import element_type_name, numpy_dtype
-from .errors import LiteRtError, ModelError, NotFoundError, UnsupportedError
+from .errors import InvalidArgumentError, LiteRtError, ModelError, NotFoundError, UnsupportedError
 
 __all__ = ["Model", "TensorSpec", "SignatureSpec", "OpSpec", "SubgraphSpec", "Quantization"]
 
@@ -181,7 +182,18 @@ def _fill_custom_ops(d: dict[str, Any], content: bytes) -> None:
                 op["custom_options"] = n.options
 
 
-class Model:
+def _check_environment(environment: Any) -> _runtime.Environment:
+    """``environment``, or the shared default one for None; InvalidArgumentError for anything else."""
+    if environment is None:
+        return _runtime.default_environment()
+    if not isinstance(environment, _runtime.Environment):
+        raise InvalidArgumentError(
+            f"environment must be a litert_sdk.Environment or None, got {type(environment).__name__} {environment!r}"
+        )
+    return environment
+
+
+class Model(Unpicklable):
     """A TFLite model loaded by the runtime, with its signatures, subgraphs and metadata.
 
     Create with :meth:`from_file` or :meth:`from_buffer`; compile it with :class:`litert_sdk.CompiledModel`.
@@ -258,9 +270,12 @@ class Model:
         sigs = self._shape_signatures[subgraph] if 0 <= subgraph < len(self._shape_signatures) else None
         return TensorSpec._from_native(d, sigs)
 
+    def _reload_hint(self) -> str:
+        return reload_hint("Model", self.path)
+
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], environment: _runtime.Environment | None = None) -> "Model":
-        env = environment or _runtime.default_environment()
+        env = _check_environment(environment)
         if not isinstance(path, (str, os.PathLike)):
             raise ModelError(f"model path must be a str or os.PathLike, got {type(path).__name__}")
         from ._flatbuffer import check_model_file, read_model_bytes
@@ -287,7 +302,7 @@ class Model:
 
     @classmethod
     def from_buffer(cls, data: bytes | bytearray | memoryview, environment: _runtime.Environment | None = None) -> "Model":
-        env = environment or _runtime.default_environment()
+        env = _check_environment(environment)
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise ModelError(f"model content must be bytes-like, got {type(data).__name__}")
         raw = bytes(data)

@@ -46,7 +46,11 @@ Every write goes to a temporary file in the destination directory (``.<name>.<ra
 ``fsync``-ed and renamed over the destination with ``os.replace``; on POSIX the directory is then ``fsync``-ed too.
 A crash or kill at any moment therefore leaves either the previous file or the complete new one (and possibly a
 stale temporary file, which is never read). Reading checks the structure, sizes, names, shapes and dtypes and
-raises :class:`~litert_sdk.errors.WeightsFileError` (an ``InvalidArgumentError``) for anything wrong.
+raises :class:`~litert_sdk.errors.WeightsFileError` (an ``InvalidArgumentError``) for anything wrong. Reads are
+bounded: the sizes a file declares (zip central directory and ``.npy`` headers, the safetensors header, JSON shapes)
+are checked against the memory available (and, in :meth:`Trainer.load_weights`, against the model's own weight
+size with a wide margin) before anything is inflated or allocated, so a small archive that inflates to gigabytes is
+refused at once.
 
 Variables in the classic API
 ----------------------------
@@ -68,6 +72,7 @@ import json
 import logging
 import math
 import os
+import stat
 import struct
 import sys
 import tempfile
@@ -105,6 +110,14 @@ WEIGHTS_FORMATS = ("npz", "safetensors", "json")
 
 # Largest safetensors header accepted when reading (the reference implementation's limit is 100 MB).
 _MAX_HEADER = 100 * 1024 * 1024
+# Largest dimension of a weight (tensor dimensions are int32 in the runtime).
+_MAX_DIM = 2**31 - 1
+# Trainer.load_weights accepts files whose tensors declare at most this many times the model's weight bytes (or
+# _LOAD_SLACK_BYTES, whichever is larger): a file that declares more is refused before anything is inflated.
+_LOAD_SLACK_FACTOR = 16
+_LOAD_SLACK_BYTES = 64 * 1024 * 1024
+# A weights file takes at most this many bytes per tensor byte (JSON text: about 20 characters per float32).
+_TEXT_EXPANSION = 16
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -234,10 +247,19 @@ def _fsync_dir(directory: str) -> None:
 
 
 def _atomic_write(path: PathLike, write: Callable[[Any], None]) -> None:
-    target = os.path.abspath(os.fspath(path))
+    target = os.path.abspath(_weights_path(path))
     directory, base = os.path.split(target)
     if not os.path.isdir(directory):
         raise InvalidArgumentError(f"cannot write {os.fspath(path)!r}: directory {directory!r} does not exist")
+    if os.path.isdir(target):
+        raise WeightsFileError(f"cannot write weights file {target!r}: it is a directory", target)
+    try:
+        _write_atomically(target, directory, base, write)
+    except OSError as e:
+        raise WeightsFileError(f"cannot write weights file {target!r}: {e.strerror or e}", target) from None
+
+
+def _write_atomically(target: str, directory: str, base: str, write: Callable[[Any], None]) -> None:
     try:
         mode = os.stat(target).st_mode & 0o7777
     except OSError:
@@ -267,7 +289,7 @@ def write_weights(path: PathLike, weights: Mapping[str, Any], format: str | None
 
     See the module documentation for the formats and the write protocol.
     """
-    fmt = _format_of(path, format, reading=False)
+    fmt = _format_of(_weights_path(path), format, reading=False)
     arrays = _as_weights(weights)
     _atomic_write(path, lambda fh: _WRITERS[fmt](fh, arrays))
 
@@ -276,7 +298,40 @@ def _bad(path: str, why: str) -> WeightsFileError:
     return WeightsFileError(f"invalid weights file {path!r}: {why}", path)
 
 
-def _read_npz(path: str, raw: bytes) -> dict[str, np.ndarray]:
+def _weights_path(path: Any) -> str:
+    """``path`` as a str: a str or os.PathLike without NUL characters, else WeightsFileError."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise WeightsFileError(f"a weights file path must be a str or os.PathLike, got {type(path).__name__}")
+    p = os.fspath(path)
+    if not isinstance(p, str):
+        p = os.fsdecode(p)
+    if "\0" in p or not p:
+        raise WeightsFileError(f"invalid weights file path {p!r}: empty or contains a NUL character", p)
+    return p
+
+
+def _memory_limit() -> int:
+    from .compiled_model import _memory_limit as available
+
+    return available()
+
+
+def _check_shape(path: str, name: str, shape: Any) -> list[int]:
+    """A declared shape: a list/tuple of ints in [0, 2**31 - 1] (the runtime's dimensions are int32)."""
+    if not isinstance(shape, (list, tuple)) or not all(
+        isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= _MAX_DIM for d in shape
+    ):
+        raise _bad(path, f"entry {name!r}: invalid shape {shape!r} (dimensions are ints from 0 to {_MAX_DIM})")
+    return list(shape)
+
+
+def _check_total(path: str, total: int, limit: int, what: str) -> None:
+    if total > limit:
+        raise _bad(path, f"{what} declare {total} bytes, more than the {limit} bytes allowed (memory available, or "
+                         "the model's weights with a margin): refused before reading them")
+
+
+def _read_npz(path: str, raw: bytes, limit: int) -> dict[str, np.ndarray]:
     # zipfile tolerates bytes after the end-of-central-directory record; a weights file must end with it.
     eocd = raw.rfind(b"PK\x05\x06")
     if eocd < 0 or len(raw) < eocd + 22 or eocd + 22 + struct.unpack("<H", raw[eocd + 20 : eocd + 22])[0] != len(raw):
@@ -287,25 +342,55 @@ def _read_npz(path: str, raw: bytes) -> dict[str, np.ndarray]:
         raise _bad(path, f"not a readable npz (zip) archive: {e}") from None
     out: dict[str, np.ndarray] = {}
     with zf:
-        for info in zf.infolist():
+        infos = zf.infolist()
+        # The central directory's uncompressed sizes bound what inflating can produce: check them first.
+        _check_total(path, sum(i.file_size for i in infos), limit, "the archive's members")
+        for info in infos:
             if not info.filename.endswith(".npy"):
                 raise _bad(path, f"unexpected member {info.filename!r} (only .npy arrays are allowed)")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise _bad(path, f"member {info.filename!r} uses compression method {info.compress_type} (only "
+                                 "stored and deflated members are read)")
             name = info.filename[: -len(".npy")]
-            try:
-                data = zf.read(info)  # checks the CRC
-                buf = io.BytesIO(data)
-                arr = np.lib.format.read_array(buf, allow_pickle=False)
-            except Exception as e:  # noqa: BLE001 - any failure to decode is a corrupt file
-                raise _bad(path, f"member {info.filename!r} cannot be read: {type(e).__name__}: {e}") from None
-            if buf.tell() != len(data):
-                raise _bad(path, f"member {info.filename!r} has {len(data) - buf.tell()} trailing bytes")
             if name in out:
                 raise _bad(path, f"duplicate weight {name!r}")
-            out[name] = arr
+            out[name] = _read_npy_member(path, zf, info)
     return out
 
 
-def _read_safetensors(path: str, raw: bytes) -> dict[str, np.ndarray]:
+def _read_npy_member(path: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
+    """One .npy member: its header's shape and dtype must account for exactly the member's declared size before
+    the data is read (and inflated); the CRC is checked at the end."""
+    member = repr(info.filename)
+    try:
+        with zf.open(info) as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise ValueError(f"unsupported .npy format version {version}")
+            if dtype.hasobject:
+                raise ValueError(f"dtype {dtype} holds Python objects (pickles are never loaded)")
+            dims = _check_shape(path, info.filename, shape)
+            header = f.tell()
+            nbytes = math.prod(dims) * dtype.itemsize
+            if header + nbytes != info.file_size:
+                raise _bad(path, f"member {member} declares shape {tuple(dims)} {dtype} ({nbytes} bytes) but holds "
+                                 f"{info.file_size - header} bytes of data")
+            data = f.read(nbytes)
+            if len(data) != nbytes or f.read(1):
+                raise ValueError(f"{len(data)} data bytes for {nbytes} declared")
+    except WeightsFileError:
+        raise
+    except Exception as e:  # noqa: BLE001 - any failure to decode (CRC, inflate, header) is a corrupt file
+        raise _bad(path, f"member {member} cannot be read: {type(e).__name__}: {e}") from None
+    arr = np.frombuffer(data, dtype=dtype)
+    return arr.reshape(dims, order="F" if fortran else "C").copy()
+
+
+def _read_safetensors(path: str, raw: bytes, limit: int) -> dict[str, np.ndarray]:
     if len(raw) < 8:
         raise _bad(path, f"truncated: {len(raw)} bytes, a safetensors file starts with an 8-byte header length")
     (n,) = struct.unpack("<Q", raw[:8])
@@ -313,11 +398,12 @@ def _read_safetensors(path: str, raw: bytes) -> dict[str, np.ndarray]:
         raise _bad(path, f"header length {n} does not fit the file's {len(raw)} bytes (truncated or not safetensors)")
     try:
         header = json.loads(raw[8 : 8 + n].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        raise _bad(path, f"header is not valid JSON: {e}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise _bad(path, f"header is not valid JSON: {type(e).__name__}: {e}") from None
     if not isinstance(header, dict):
         raise _bad(path, "header is not a JSON object")
     data = memoryview(raw)[8 + n :]
+    _check_total(path, len(data), limit, "the tensors")
     spans = []
     out: dict[str, np.ndarray] = {}
     for name, entry in header.items():
@@ -328,10 +414,7 @@ def _read_safetensors(path: str, raw: bytes) -> dict[str, np.ndarray]:
         dtype = _ST_DTYPES.get(entry["dtype"]) if isinstance(entry["dtype"], str) else None
         if dtype is None:
             raise _bad(path, f"entry {name!r}: unsupported dtype {entry['dtype']!r}")
-        shape, offsets = entry["shape"], entry["data_offsets"]
-        if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
-                                                  for d in shape):
-            raise _bad(path, f"entry {name!r}: invalid shape {shape!r}")
+        shape, offsets = _check_shape(path, name, entry["shape"]), entry["data_offsets"]
         if (not isinstance(offsets, list) or len(offsets) != 2
                 or not all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)
                 or not 0 <= offsets[0] <= offsets[1]):
@@ -358,26 +441,27 @@ def _read_safetensors(path: str, raw: bytes) -> dict[str, np.ndarray]:
     return out
 
 
-def _read_json(path: str, raw: bytes) -> dict[str, np.ndarray]:
+def _read_json(path: str, raw: bytes, limit: int) -> dict[str, np.ndarray]:
     try:
         doc = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        raise _bad(path, f"not valid JSON (truncated?): {e}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise _bad(path, f"not valid JSON (truncated or nested too deeply?): {type(e).__name__}: {e}") from None
     if not isinstance(doc, dict):
         raise _bad(path, "the top level must be an object {name: {shape, dtype, data}}")
     out: dict[str, np.ndarray] = {}
+    total = 0
     for name, entry in doc.items():
         if not isinstance(entry, dict) or not {"shape", "dtype", "data"} <= set(entry):
             raise _bad(path, f"entry {name!r} must be an object with shape, dtype and data")
         shape, dtype, data = entry["shape"], entry["dtype"], entry["data"]
-        if dtype not in _JSON_DTYPES:
+        if not isinstance(dtype, str) or dtype not in _JSON_DTYPES:
             raise _bad(path, f"entry {name!r}: unsupported dtype {dtype!r}")
-        if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
-                                                  for d in shape):
-            raise _bad(path, f"entry {name!r}: invalid shape {shape!r}")
+        shape = _check_shape(path, name, shape)
+        total += math.prod(shape) * np.dtype(dtype).itemsize
+        _check_total(path, total, limit, "the entries")
         try:
             arr = np.asarray(data, dtype=np.float64 if np.dtype(dtype).kind == "f" else dtype)
-        except (TypeError, ValueError, OverflowError) as e:
+        except (TypeError, ValueError, OverflowError, RecursionError) as e:
             raise _bad(path, f"entry {name!r}: data cannot be read as {dtype}: {e}") from None
         if arr.size != math.prod(shape):
             raise _bad(path, f"entry {name!r}: {arr.size} values for shape {shape}")
@@ -388,19 +472,41 @@ def _read_json(path: str, raw: bytes) -> dict[str, np.ndarray]:
 _READERS = {"npz": _read_npz, "safetensors": _read_safetensors, "json": _read_json}
 
 
-def read_weights(path: PathLike, format: str | None = None) -> dict[str, np.ndarray]:  # noqa: A002
+def read_weights(
+    path: PathLike, format: str | None = None, *, max_bytes: int | None = None  # noqa: A002
+) -> dict[str, np.ndarray]:
     """Read a weights file written by :func:`write_weights` (or any file of the documented formats).
 
-    Raises :class:`~litert_sdk.errors.WeightsFileError` when it is missing, truncated or malformed.
+    Reads are bounded: the file must fit in the memory available, and the tensors it declares (zip central
+    directory and ``.npy`` headers, safetensors header, JSON shapes) must total at most ``max_bytes`` (default: the
+    memory available), checked before anything is inflated or allocated.
+
+    Raises :class:`~litert_sdk.errors.WeightsFileError` when it is missing, not a regular file, too large,
+    truncated or malformed.
     """
-    p = os.fspath(path)
+    p = _weights_path(path)
     fmt = _format_of(p, format, reading=True)
     try:
-        with open(p, "rb") as fh:
-            raw = fh.read()
+        st = os.stat(p)
     except OSError as e:
         raise WeightsFileError(f"cannot read weights file {p!r}: {e.strerror or e}", p) from None
-    return _READERS[fmt](p, raw)
+    if stat.S_ISDIR(st.st_mode):
+        raise WeightsFileError(f"cannot read weights file {p!r}: it is a directory", p)
+    if not stat.S_ISREG(st.st_mode):
+        raise WeightsFileError(f"cannot read weights file {p!r}: not a regular file", p)
+    available = _memory_limit()
+    limit = available if max_bytes is None else min(available, max(0, int(max_bytes)))
+    if st.st_size > available:
+        raise _bad(p, f"the file has {st.st_size} bytes, more than the {available} bytes of memory available")
+    if st.st_size > _TEXT_EXPANSION * limit + (1 << 20):  # more than any encoding of `limit` tensor bytes takes
+        raise _bad(p, f"the file has {st.st_size} bytes, too many for at most {limit} bytes of tensors; refused "
+                      "before reading it")
+    try:
+        with open(p, "rb") as fh:
+            raw = fh.read(available + 1)
+    except OSError as e:
+        raise WeightsFileError(f"cannot read weights file {p!r}: {e.strerror or e}", p) from None
+    return _READERS[fmt](p, raw, limit)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -742,6 +848,16 @@ class Trainer:
                     arrays[n] = current[n]
         self._runner("set_weights")(**arrays)
 
+    def _weights_read_limit(self) -> int | None:
+        """Bytes a weights file for this model may declare: the weights' own size with a wide margin (None when a
+        weight has a dynamic dimension)."""
+        total = 0
+        for spec in self.weight_specs.values():
+            if any(d < 0 for d in spec.shape):
+                return None
+            total += math.prod(spec.shape) * spec.dtype.itemsize
+        return max(total * _LOAD_SLACK_FACTOR, _LOAD_SLACK_BYTES)
+
     def save_weights(self, path: PathLike, format: str | None = None) -> None:  # noqa: A002
         """Write the current weights to ``path`` atomically (.npz default, .safetensors or .json; see the module)."""
         write_weights(path, self.get_weights(), format)
@@ -752,8 +868,8 @@ class Trainer:
         Names, shapes and dtypes are checked against the model; a corrupt, truncated or mismatched file raises
         :class:`~litert_sdk.errors.WeightsFileError` and leaves the weights unchanged.
         """
-        p = os.fspath(path)
-        weights = read_weights(p, format)
+        p = _weights_path(path)
+        weights = read_weights(p, format, max_bytes=self._weights_read_limit())
         try:
             arrays = self._check_weights(weights, partial, f"{p!r}: ")
         except InvalidArgumentError as e:

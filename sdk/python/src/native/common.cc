@@ -19,6 +19,7 @@
 #define LITERT_SDK_READ _read
 #else
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 #define LITERT_SDK_DUP dup
 #define LITERT_SDK_DUP2 dup2
@@ -61,6 +62,7 @@ static const char* kind_name(ErrorKind kind) {
     case ErrorKind::kCompilation: return "Compilation";
     case ErrorKind::kClosed: return "Closed";
     case ErrorKind::kCustomOp: return "CustomOp";
+    case ErrorKind::kReentrant: return "Reentrant";
     case ErrorKind::kRuntime: break;
   }
   return "Runtime";
@@ -351,16 +353,30 @@ void copy_ndarray_to(const nb::ndarray<nb::ro>& array, void* dst, size_t bytes) 
   }
 }
 
+// ---- fork generation ------------------------------------------------------------------------------------
+static std::atomic<uint64_t> g_fork_generation{0};
+static std::mutex* g_capture_mutex = new std::mutex();  // replaced in a fork child (see below); never freed
+
+#if !defined(_WIN32)
+static void after_fork_in_child() {
+  g_fork_generation.fetch_add(1);
+  // A thread of the parent may have held the capture lock at the fork; it does not exist here to release it.
+  g_capture_mutex = new std::mutex();
+}
+[[maybe_unused]] static const int g_atfork_registered = pthread_atfork(nullptr, nullptr, after_fork_in_child);
+#endif
+
+uint64_t fork_generation() { return g_fork_generation.load(std::memory_order_relaxed); }
+
 // ---- stderr capture --------------------------------------------------------------------------------------
 static std::atomic<bool> g_quiet{true};
-static std::mutex g_capture_mutex;
 
 void set_quiet(bool q) { g_quiet.store(q); }
 bool quiet() { return g_quiet.load(); }
 
 StderrCapture::StderrCapture() {
   if (!quiet()) return;
-  lock_ = std::unique_lock<std::mutex>(g_capture_mutex);
+  lock_ = std::unique_lock<std::mutex>(*g_capture_mutex);
   std::fflush(stderr);
   FILE* tmp = std::tmpfile();
   if (!tmp) return;

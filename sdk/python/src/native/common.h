@@ -21,7 +21,9 @@ namespace nb = nanobind;
 namespace litert_sdk {
 
 // Which Python exception class (litert_sdk.errors) an Error becomes.
-enum class ErrorKind { kRuntime, kInvalidArgument, kUnsupported, kNotFound, kModel, kCompilation, kClosed, kCustomOp };
+enum class ErrorKind {
+  kRuntime, kInvalidArgument, kUnsupported, kNotFound, kModel, kCompilation, kClosed, kCustomOp, kReentrant
+};
 
 // Thrown by native code; translated to litert_sdk.errors.* by the translator registered in module.cc.
 struct Error : std::exception {
@@ -46,6 +48,15 @@ inline void check(LiteRtStatus status, const char* what, const std::string& deta
 }
 
 void register_error_translator(nb::module_& m);
+
+// ---- fork safety -------------------------------------------------------------------------------------------
+// The runtime's objects own worker threads (XNNPACK's thread pool) and mutexes that a child of fork() inherits
+// without the threads: destroying or running them there crashes or hangs. Every owner of a runtime handle records
+// the fork generation it was created in; in a child (a later generation) it never touches the handle again: uses
+// raise ClosedError and destruction forgets the handle (the child's copy of the memory is released at exit).
+// The generation is bumped by a pthread_atfork child handler (no fork on Windows: always 0).
+uint64_t fork_generation();
+inline bool forked_since(uint64_t generation) { return fork_generation() != generation; }
 
 // ---- element types ------------------------------------------------------------------------------------
 // Size in bytes of one element, or 0 for types numpy cannot hold (string, int4/int2, resource, variant, bf16).

@@ -157,6 +157,10 @@ static std::vector<int64_t> array_dims(const nb::ndarray<nb::ro>& a) {
 }
 
 CompiledModel::CompiledModel(const Model& model, const Options& options) : model_(model.handle()) {
+  if (forked_since(model_->fork_gen) || forked_since(model_->env->fork_gen))
+    raise(ErrorKind::kClosed, "this model (or its environment) was loaded in the parent process before os.fork(); "
+                              "the runtime's objects cannot be used in this child process: load the model again "
+                              "here (litert_sdk's default environment is re-created in the child)");
   LiteRtModel m = model_->model;
   // Element types and names per signature, from the model (the compiled model only knows layouts).
   LiteRtParamIndex num_sigs = 0;
@@ -226,6 +230,10 @@ CompiledModel::CompiledModel(const Model& model, const Options& options) : model
 }
 
 CompiledModel::~CompiledModel() {
+  if (forked_since(fork_gen_)) {
+    forget();
+    return;
+  }
   for (auto& st : sigs_) {
     for (auto& s : st.inputs) s.release();
     for (auto& s : st.outputs) s.release();
@@ -233,9 +241,26 @@ CompiledModel::~CompiledModel() {
   if (cm_) LiteRtDestroyCompiledModel(cm_);
 }
 
-void CompiledModel::close() {
-  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
-  lock(lk);
+// In a fork child: drop every runtime handle without calling the runtime (its threads are the parent's).
+void CompiledModel::forget() {
+  closed_ = true;
+  cm_ = nullptr;
+  shape_hook_ = nb::object();
+  for (auto& st : sigs_) {
+    for (auto* slots : {&st.inputs, &st.outputs})
+      for (Slot& s : *slots) {
+        s.buffer = nullptr;  // leaked on purpose: its memory is this process's copy of the parent's
+        s.view = nb::object();
+        s.block.reset();
+        s.bytes = 0;
+      }
+    st.ready = false;
+    st.runnable = false;
+  }
+  custom_ops_.reset();  // kernel instances are plain memory; Python kernels may refer back to this model
+}
+
+void CompiledModel::release_locked() {
   if (cm_) LiteRtDestroyCompiledModel(cm_);
   cm_ = nullptr;
   shape_hook_ = nb::object();
@@ -243,17 +268,72 @@ void CompiledModel::close() {
     for (auto& s : st.inputs) s.release();
     for (auto& s : st.outputs) s.release();
     st.ready = false;
+    st.runnable = false;
+  }
+  custom_ops_.reset();  // the kernels (and the Python callables, which may refer to this model) go now
+}
+
+void CompiledModel::close() {
+  if (forked_since(fork_gen_)) {  // never wait for a mutex a thread of the parent may hold
+    forget();
+    return;
+  }
+  if (owner_.load() == std::this_thread::get_id())
+    raise(ErrorKind::kReentrant, "close() was called from a custom-op kernel while the compiled model is running "
+                                 "it; close the model after the run returns");
+  closed_ = true;
+  if (mu_.try_lock()) {  // otherwise the call in progress releases everything when it returns (Guard)
+    owner_ = std::this_thread::get_id();
+    release_locked();
+    owner_ = std::thread::id();
+    mu_.unlock();
   }
 }
 
-void CompiledModel::lock(std::unique_lock<std::mutex>& lk) {
-  if (lk.try_lock()) return;
-  nb::gil_scoped_release release;
-  lk.lock();
+void CompiledModel::check_usable_here() const {
+  if (forked_since(fork_gen_))
+    raise(ErrorKind::kClosed, "this compiled model was created in the parent process before os.fork(); the "
+                              "runtime's threads do not exist in this child process, so it cannot be used here: "
+                              "load and compile the model again in the child");
+  if (closed_.load()) raise(ErrorKind::kClosed, "the compiled model is closed");
+  if (owner_.load() == std::this_thread::get_id())
+    raise(ErrorKind::kReentrant, "re-entrant call: a custom-op kernel called back into the compiled model that is "
+                                 "running it (run/invoke/close/reset/...); waiting for the run to finish would "
+                                 "deadlock. Use another compiled model from the kernel");
+}
+
+CompiledModel::Guard::Guard(CompiledModel& cm) : cm_(cm) {
+  cm.check_usable_here();
+  if (!cm.mu_.try_lock()) {
+    bool closed = false;
+    {
+      nb::gil_scoped_release release;
+      // a call in progress may never return (an endless loop): stop waiting once the model is closed
+      while (!cm.mu_.try_lock_for(std::chrono::milliseconds(20)))
+        if ((closed = cm.closed_.load())) break;
+    }
+    if (closed) raise(ErrorKind::kClosed, "the compiled model is closed");
+  }
+  cm.owner_ = std::this_thread::get_id();
+}
+
+CompiledModel::Guard::~Guard() {
+  if (cm_.closed_.load() && cm_.cm_) cm_.release_locked();  // close() arrived during this call
+  cm_.owner_ = std::thread::id();
+  cm_.mu_.unlock();
+  // A close() that saw the mutex held after the check above: it left the release to us.
+  if (cm_.closed_.load() && cm_.mu_.try_lock()) {
+    if (cm_.cm_) {
+      cm_.owner_ = std::this_thread::get_id();
+      cm_.release_locked();
+      cm_.owner_ = std::thread::id();
+    }
+    cm_.mu_.unlock();
+  }
 }
 
 void CompiledModel::ensure_open() const {
-  if (!cm_) raise(ErrorKind::kClosed, "the compiled model is closed");
+  if (!cm_ || closed_.load()) raise(ErrorKind::kClosed, "the compiled model is closed");
 }
 
 SignatureState& CompiledModel::state(size_t sig) {
@@ -458,16 +538,14 @@ static void check_index(size_t index, size_t n, const char* what) {
 }
 
 std::vector<int64_t> CompiledModel::input_shape(size_t sig, size_t index) {
-  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
-  lock(lk);
+  Guard guard(*this);
   SignatureState& st = state(sig);
   check_index(index, st.inputs.size(), "input");
   return st.inputs[index].dims;
 }
 
 std::vector<std::vector<int64_t>> CompiledModel::runtime_output_shapes(size_t sig) {
-  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
-  lock(lk);
+  Guard guard(*this);
   SignatureState& st = state(sig);
   std::vector<LiteRtLayout> layouts(st.outputs.size());
   std::memset(layouts.data(), 0, sizeof(LiteRtLayout) * layouts.size());
@@ -479,8 +557,7 @@ std::vector<std::vector<int64_t>> CompiledModel::runtime_output_shapes(size_t si
 }
 
 std::vector<int64_t> CompiledModel::output_shape(size_t sig, size_t index) {
-  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
-  lock(lk);
+  Guard guard(*this);
   SignatureState& st = state(sig);
   check_index(index, st.outputs.size(), "output");
   return st.outputs[index].dims;
@@ -525,8 +602,7 @@ void CompiledModel::resize_locked(size_t sig, size_t index, const std::vector<in
 }
 
 void CompiledModel::resize_input(size_t sig, size_t index, const std::vector<int64_t>& dims, bool strict) {
-  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
-  lock(lk);
+  Guard guard(*this);
   resize_locked(sig, index, dims, strict);
 }
 
@@ -563,8 +639,7 @@ void CompiledModel::copy_in_locked(size_t sig, size_t index, const nb::ndarray<n
 }
 
 void CompiledModel::set_input(size_t sig, size_t index, nb::handle value) {
-  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
-  lock(lk);
+  Guard guard(*this);
   SignatureState& st = state(sig);
   if (index < st.inputs.size() && try_copy_in_locked(st.inputs[index], value.ptr())) return;
   nb::ndarray<nb::ro> array;
@@ -574,16 +649,14 @@ void CompiledModel::set_input(size_t sig, size_t index, nb::handle value) {
 }
 
 bool CompiledModel::try_set_input(size_t sig, size_t index, PyObject* value) {
-  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
-  lock(lk);
+  Guard guard(*this);
   SignatureState& st = state(sig);
   return index < st.inputs.size() && try_copy_in_locked(st.inputs[index], value);
 }
 
 bool CompiledModel::try_run_single(size_t sig, size_t in_index, PyObject* value, size_t out_index, PyObject* out,
                                    nb::object& result) {
-  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
-  lock(lk);
+  Guard guard(*this);
   SignatureState& st = state(sig);
   if (!st.runnable || st.has_dynamic || in_index >= st.inputs.size() || out_index >= st.outputs.size()) return false;
   Slot& os = st.outputs[out_index];
@@ -606,8 +679,7 @@ bool CompiledModel::try_run_single(size_t sig, size_t in_index, PyObject* value,
 }
 
 void CompiledModel::set_input_strings(size_t sig, size_t index, nb::bytes packed, const std::vector<int64_t>& dims) {
-  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
-  lock(lk);
+  Guard guard(*this);
   SignatureState& st = state(sig);
   check_index(index, st.inputs.size(), "input");
   Slot& slot = st.inputs[index];
@@ -636,8 +708,7 @@ Slot& CompiledModel::slot_with_buffer_locked(size_t sig, size_t index, bool outp
 }
 
 nb::object CompiledModel::slot_array(size_t sig, size_t index, bool output, bool copy) {
-  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
-  lock(lk);
+  Guard guard(*this);
   Slot& s = slot_with_buffer_locked(sig, index, output);
   if (is_string_type(s.type)) {
     if (!copy) raise(ErrorKind::kUnsupported, "string tensor '" + s.name + "' has no numpy view; read a copy");
@@ -761,7 +832,7 @@ bool CompiledModel::run_once_locked(SignatureState& st, size_t sig, const std::v
                                     std::vector<LiteRtTensorBuffer>& outs, bool may_grow) {
   LiteRtStatus status;
   const auto t0 = std::chrono::steady_clock::now();
-  if (st.last_run_ns >= 0 && st.last_run_ns < kKeepGilBelowNs) {
+  if (!always_release_gil_ && st.last_run_ns >= 0 && st.last_run_ns < kKeepGilBelowNs) {
     status = LiteRtRunCompiledModel(cm_, sig, ins.size(), const_cast<LiteRtTensorBuffer*>(ins.data()), outs.size(),
                                     const_cast<LiteRtTensorBuffer*>(outs.data()));
   } else {
@@ -798,14 +869,12 @@ bool CompiledModel::run_once_locked(SignatureState& st, size_t sig, const std::v
 }
 
 void CompiledModel::prepare(size_t sig) {
-  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
-  lock(lk);
+  Guard guard(*this);
   state(sig);
 }
 
 void CompiledModel::invoke(size_t sig) {
-  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
-  lock(lk);
+  Guard guard(*this);
   run_locked(sig);
 }
 
@@ -826,14 +895,12 @@ nb::object CompiledModel::try_run_exact_locked(size_t sig, nb::handle inputs) {
 }
 
 nb::object CompiledModel::run_exact(size_t sig, nb::handle inputs) {
-  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
-  lock(lk);
+  Guard guard(*this);
   return try_run_exact_locked(sig, inputs);
 }
 
 nb::list CompiledModel::run(size_t sig, nb::list inputs, bool auto_resize) {
-  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
-  lock(lk);
+  Guard guard(*this);
   SignatureState& st = state(sig);
   const size_t n_in = st.inputs.size();
   nb::object fast = try_run_exact_locked(sig, inputs);
@@ -907,15 +974,13 @@ nb::list CompiledModel::run(size_t sig, nb::list inputs, bool auto_resize) {
 }
 
 void CompiledModel::set_shape_hook(nb::object hook) {
-  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
-  lock(lk);
+  Guard guard(*this);
   shape_hook_ = std::move(hook);
   for (SignatureState& st : sigs_) st.ready = false;  // laid out again on next use, with the hook's shapes
 }
 
 bool CompiledModel::is_fully_accelerated() {
-  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
-  lock(lk);
+  Guard guard(*this);
   ensure_open();
   bool full = false;
   check(LiteRtCompiledModelIsFullyAccelerated(cm_, &full), "LiteRtCompiledModelIsFullyAccelerated");
@@ -923,8 +988,7 @@ bool CompiledModel::is_fully_accelerated() {
 }
 
 std::string CompiledModel::error_messages() {
-  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
-  lock(lk);
+  Guard guard(*this);
   ensure_open();
   return take_errors_locked();
 }
@@ -934,6 +998,14 @@ void bind_compiled_model(nb::module_& m) {
       .def(nb::init<const Model&, const Options&>(), nb::arg("model"), nb::arg("options"))
       .def("close", &CompiledModel::close)
       .def_prop_ro("closed", &CompiledModel::closed)
+      .def("check_usable", [](CompiledModel& cm) {
+             CompiledModel::Guard guard(cm);
+             if (cm.closed()) raise(ErrorKind::kClosed, "the compiled model is closed");
+           },
+           "Raise ClosedError (closed, or inherited across fork()) or ReentrantCallError (called from one of this "
+           "model's kernels) where other calls would.")
+      .def("set_always_release_gil", &CompiledModel::set_always_release_gil, nb::arg("on"),
+           "Release the GIL on every run (models with control flow), not only on runs longer than about 20 us.")
       .def_prop_ro("num_signatures", &CompiledModel::num_signatures)
       .def("input_shape", &CompiledModel::input_shape, nb::arg("signature"), nb::arg("index"))
       .def("output_shape", &CompiledModel::output_shape, nb::arg("signature"), nb::arg("index"))

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "model.h"
@@ -53,8 +54,14 @@ class CompiledModel {
   CompiledModel(const CompiledModel&) = delete;
   CompiledModel& operator=(const CompiledModel&) = delete;
 
+  // Never waits for a call in progress (e.g. a run stuck in an endless WHILE loop): the model is marked closed at
+  // once and the call in progress frees the runtime's objects when it returns. Raises ReentrantCallError from a
+  // custom-op kernel of this model, which runs inside one of its calls.
   void close();
-  bool closed() const { return cm_ == nullptr; }
+  bool closed() const { return closed_.load() || forked_since(fork_gen_); }
+  // Whether every run releases the GIL (models with control flow, whose run time depends on the data: a WHILE
+  // loop that never ends must not hold the GIL). Otherwise runs that took less than about 20 us keep it.
+  void set_always_release_gil(bool on) { always_release_gil_ = on; }
   size_t num_signatures() const { return sigs_.size(); }
 
   std::vector<int64_t> input_shape(size_t sig, size_t index);
@@ -103,8 +110,24 @@ class CompiledModel {
   bool try_run_single(size_t sig, size_t in_index, PyObject* value, size_t out_index, PyObject* out,
                       nb::object& result);
 
+  // Holds mu_ for one call: refuses use after fork() (ClosedError) and re-entrant calls from this model's own
+  // kernels (ReentrantCallError), waits for the mutex with the GIL released, and on exit carries out a close()
+  // that arrived during the call (public for the bindings).
+  class Guard {
+   public:
+    explicit Guard(CompiledModel& cm);
+    ~Guard();
+    Guard(const Guard&) = delete;
+    Guard& operator=(const Guard&) = delete;
+
+   private:
+    CompiledModel& cm_;
+  };
+
  private:
-  void lock(std::unique_lock<std::mutex>& lk);
+  void check_usable_here() const;  // not forked, not re-entrant (raises)
+  void release_locked();           // frees the runtime's objects (mu_ held, GIL held)
+  void forget();                   // drops the handles without calling the runtime (fork child)
   Slot& slot_with_buffer_locked(size_t sig, size_t index, bool output);
   nb::object slot_array(size_t sig, size_t index, bool output, bool copy);
   void ensure_open() const;
@@ -128,7 +151,11 @@ class CompiledModel {
   ModelPtr model_;
   SessionPtr custom_ops_;  // custom-op kernel instances and the failures they report (outlives cm_)
   LiteRtCompiledModel cm_ = nullptr;
-  std::mutex mu_;
+  std::timed_mutex mu_;  // timed: a waiter gives up when the model is closed meanwhile
+  std::atomic<std::thread::id> owner_{};  // the thread holding mu_ (default id: none)
+  std::atomic<bool> closed_{false};
+  bool always_release_gil_ = false;
+  uint64_t fork_gen_ = fork_generation();
   std::atomic<int64_t> last_run_ns_{0};
   std::vector<SignatureState> sigs_;
   std::vector<std::vector<LiteRtElementType>> in_types_, out_types_;

@@ -57,8 +57,7 @@ size_t needed_bytes(const Slot& slot, bool output) {
 }  // namespace
 
 size_t CompiledModel::host_buffer_bytes(size_t sig, size_t index, bool output) {
-  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
-  lock(lk);
+  Guard guard(*this);
   SignatureState& st = state(sig);
   std::vector<Slot>& slots = output ? st.outputs : st.inputs;
   if (index >= slots.size())
@@ -78,8 +77,7 @@ static std::pair<const void*, size_t> view_bytes(const std::vector<V>& v, size_t
 
 void CompiledModel::run_host_buffers(size_t sig, const std::vector<HostBytesIn>& inputs,
                                      const std::vector<HostBytesOut>& outputs) {
-  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
-  lock(lk);
+  Guard guard(*this);
   SignatureState& st = state(sig);
   if (inputs.size() != st.inputs.size() || outputs.size() != st.outputs.size())
     raise(ErrorKind::kInvalidArgument, "signature " + std::to_string(sig) + " takes " +

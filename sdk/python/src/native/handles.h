@@ -13,8 +13,9 @@ namespace litert_sdk {
 struct EnvHandle {
   LiteRtEnvironment env = nullptr;
   std::vector<std::string> option_strings;  // storage for string option values
+  uint64_t fork_gen = fork_generation();    // a fork child never destroys its parent's handles (common.h)
   ~EnvHandle() {
-    if (env) LiteRtDestroyEnvironment(env);
+    if (env && !forked_since(fork_gen)) LiteRtDestroyEnvironment(env);
   }
 };
 using EnvPtr = std::shared_ptr<EnvHandle>;
@@ -24,8 +25,9 @@ struct ModelHandle {
   LiteRtModel model = nullptr;
   BlockPtr buffer;  // model bytes for models created from memory; must outlive `model`
   std::string path;
+  uint64_t fork_gen = fork_generation();
   ~ModelHandle() {
-    if (model) LiteRtDestroyModel(model);
+    if (model && !forked_since(fork_gen)) LiteRtDestroyModel(model);
   }
 };
 using ModelPtr = std::shared_ptr<ModelHandle>;

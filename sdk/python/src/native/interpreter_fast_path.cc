@@ -38,36 +38,59 @@ class InterpreterFastPath {
         owner_(std::move(owner)),
         general_(std::move(general)) {}
 
+  // A ClosedError from a compiled model that was closed during the call (reset_all_variables() recompiled the model
+  // in another thread) is not the caller's: the general path then uses the interpreter's current model.
+  bool closed_meanwhile(const Error& e) const { return e.kind == ErrorKind::kClosed && cm_->closed(); }
+
   nb::object set_tensor(nb::handle tensor_index, nb::handle value) {
     size_t slot;
-    if (!cm_->closed() && is_ndarray(value) && find(inputs_, tensor_index, slot) && cm_->try_set_input(sig_, slot, value.ptr()))
-      return nb::none();
+    try {
+      if (!cm_->closed() && is_ndarray(value) && find(inputs_, tensor_index, slot) &&
+          cm_->try_set_input(sig_, slot, value.ptr()))
+        return nb::none();
+    } catch (const Error& e) {
+      if (!closed_meanwhile(e)) throw;
+    }
     return general("set_tensor")(owner(), tensor_index, value);
   }
 
   nb::object get_tensor(nb::handle tensor_index, nb::handle subgraph_index) {
     size_t slot;
-    if (!cm_->closed() && is_zero(subgraph_index)) {
-      if (find(outputs_, tensor_index, slot)) return cm_->get_output(sig_, slot);
-      if (find(inputs_, tensor_index, slot)) return cm_->get_input(sig_, slot);
+    try {
+      if (!cm_->closed() && is_zero(subgraph_index)) {
+        if (find(outputs_, tensor_index, slot)) return cm_->get_output(sig_, slot);
+        if (find(inputs_, tensor_index, slot)) return cm_->get_input(sig_, slot);
+      }
+    } catch (const Error& e) {
+      if (!closed_meanwhile(e)) throw;
     }
     return general("get_tensor")(owner(), tensor_index, subgraph_index);
   }
 
   nb::object invoke() {
-    if (cm_->closed()) return general("invoke")(owner());
-    cm_->invoke(sig_);
-    return nb::none();
+    try {
+      if (!cm_->closed()) {
+        cm_->invoke(sig_);
+        return nb::none();
+      }
+    } catch (const Error& e) {
+      if (!closed_meanwhile(e)) throw;
+    }
+    return general("invoke")(owner());
   }
 
   // flutter_litert's run(input, output=None): one input, output 0.
   nb::object run(nb::handle input, nb::handle output) {
     nb::object result;
     const bool has_out = !output.is_none();
-    if (!cm_->closed() && run_slots_.size() == 2 && is_ndarray(input) && (!has_out || is_ndarray(output)) &&
-        cm_->try_run_single(sig_, run_slots_[0], input.ptr(), run_slots_[1], has_out ? output.ptr() : nullptr,
-                            result))
-      return result;
+    try {
+      if (!cm_->closed() && run_slots_.size() == 2 && is_ndarray(input) && (!has_out || is_ndarray(output)) &&
+          cm_->try_run_single(sig_, run_slots_[0], input.ptr(), run_slots_[1], has_out ? output.ptr() : nullptr,
+                              result))
+        return result;
+    } catch (const Error& e) {
+      if (!closed_meanwhile(e)) throw;
+    }
     return general("run")(owner(), input, output);
   }
 
