@@ -62,6 +62,7 @@ _EXPORTS: dict[str, str] = {
     "IsolateInterpreter": "concurrency",
     "InterpreterPool": "concurrency",
     "CompiledModelPool": "concurrency",
+    "IsolatedModel": "isolation",
     "ElementType": "_types",
     "LiteRtError": "errors",
     "InvalidArgumentError": "errors",
@@ -99,6 +100,7 @@ if TYPE_CHECKING:  # pragma: no cover - static view of the lazy exports
     from .hardware_accelerator import HardwareAccelerator
     from .tensor_buffer import TensorBuffer
     from .concurrency import AsyncInterpreter, CompiledModelPool, InterpreterPool, IsolateInterpreter
+    from .isolation import IsolatedModel
     from .delegates import (
         CoreMlDelegate,
         CoreMlDelegateOptions,

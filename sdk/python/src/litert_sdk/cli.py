@@ -718,7 +718,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             cm.resize_input(name, arr.shape, spec.key, strict=False)
     t0 = time.perf_counter()
     try:
-        outputs = cm.run(feed, spec.key)
+        if args.isolated:  # the run itself in a worker process: a crash or a stuck run is an error, not our exit
+            from .isolation import IsolatedModel
+
+            with IsolatedModel(args.model, opts, deadline=args.deadline) as isolated:
+                t0 = time.perf_counter()
+                outputs = isolated.run(feed, spec.key)
+        else:
+            outputs = cm.run(feed, spec.key)
     except Exception as e:
         from .errors import InvalidArgumentError, LiteRtError
         if isinstance(e, InvalidArgumentError):
@@ -997,6 +1004,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--letterbox", action="store_true", help="keep the image's aspect ratio (pad) when resizing")
     p.add_argument("--output", "-o", metavar="OUT.npz", default=None, help="write the outputs, by name, to an .npz")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--isolated", action="store_true",
+                   help="run the model in a worker process: a crash or a run past --deadline is reported as an error "
+                        "(exit 5) instead of ending this process")
+    p.add_argument("--deadline", type=float, default=None, metavar="SECONDS",
+                   help="with --isolated: seconds the run may take (default: no limit)")
     _add_compile_args(p)
     p.set_defaults(func=cmd_run)
 
