@@ -35,6 +35,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -1381,16 +1382,18 @@ _Verdict = tuple[bytes | None, list[dict[int, tuple[int, ...]]]]
 # Verdicts of models verified in this process, keyed by (length, CRC-32) and kept with the bytes they are for: loading
 # the same bytes again (a model per thread, per request, ...) skips the verifier; a verdict is only reused for bytes
 # equal to those verified. Bounded by count and by the bytes held.
-_VERDICTS: "OrderedDict[tuple[int, int], tuple[bytes, _Verdict]]" = OrderedDict()
+_VERDICTS: "OrderedDict[tuple[int, int], tuple[bytes, _Verdict, dict[str, Any]]]" = OrderedDict()
 _VERDICTS_LOCK = threading.Lock()
 _VERDICTS_MAX, _VERDICTS_MAX_BYTES = 32, 256 << 20
 
 
-def verify_for_runtime(data: bytes | bytearray | memoryview) -> _Verdict:
+def verify_for_runtime(data: bytes | bytearray | memoryview,
+                       memo: list[dict[str, Any]] | None = None) -> _Verdict:
     """:func:`verify_model_bytes`, and the bytes the runtime should load: None when ``data`` itself will do, else
     the model with the computed shapes of tensors whose declared shape differs (``VerificationStats.shape_hints``:
     TFLite takes declared shapes of computed tensors as hints, parts of libLiteRt plan buffers from them) or with
-    fused LSTM state moved to resource variables. Verdicts are remembered for the same bytes."""
+    fused LSTM state moved to resource variables. Verdicts are remembered for the same bytes; ``memo``, when given,
+    receives a dict kept with the verdict, where callers may keep other facts derived from these bytes."""
     raw = data if isinstance(data, bytes) else bytes(data)
     key = (len(raw), zlib.crc32(raw))
     with _VERDICTS_LOCK:
@@ -1398,14 +1401,19 @@ def verify_for_runtime(data: bytes | bytearray | memoryview) -> _Verdict:
         if hit is not None and hit[0] == raw:
             _VERDICTS.move_to_end(key)
             fixed, sigs = hit[1]
+            if memo is not None:
+                memo.append(hit[2])
             return fixed, [dict(d) for d in sigs]
     verdict = _verify_for_runtime(raw)
+    kept: dict[str, Any] = {}
+    if memo is not None:
+        memo.append(kept)
     if len(raw) <= _VERDICTS_MAX_BYTES // 4:
         with _VERDICTS_LOCK:
-            _VERDICTS[key] = (raw, (verdict[0], [dict(d) for d in verdict[1]]))
+            _VERDICTS[key] = (raw, (verdict[0], [dict(d) for d in verdict[1]]), kept)
             held = sum(len(v[0]) + len(v[1][0] or b"") for v in _VERDICTS.values())
             while len(_VERDICTS) > _VERDICTS_MAX or held > _VERDICTS_MAX_BYTES:
-                _, (old, (old_fixed, _)) = _VERDICTS.popitem(last=False)
+                _, (old, (old_fixed, _), _) = _VERDICTS.popitem(last=False)
                 held -= len(old) + len(old_fixed or b"")
     return verdict
 

@@ -206,7 +206,10 @@ class Model(Unpicklable):
         path: str | None,
         content: bytes | None = None,
         shape_signatures: list[dict[int, tuple[int, ...]]] | None = None,
+        memo: dict[str, Any] | None = None,
     ) -> None:
+        """``memo``: facts kept with the verifier's verdict for these bytes (the description is taken from it when a
+        model of the same bytes was loaded before, and left there otherwise)."""
         self._native = native_model
         self.environment = environment
         self._engine: Any = None  # see _shape_engine
@@ -231,6 +234,15 @@ class Model(Unpicklable):
 
             shape_signatures = read_signatures(content)
         self._shape_signatures = shape_signatures or []
+        described = None if memo is None else memo.get("description")
+        if described is not None:  # (the specs are frozen: models of the same bytes share them)
+            self.subgraphs, self.main_subgraph, self.signatures = described
+            return
+        self._describe(native_model, content)
+        if memo is not None:
+            memo["description"] = (self.subgraphs, self.main_subgraph, self.signatures)
+
+    def _describe(self, native_model: Any, content: bytes | None) -> None:
         d = native_model.describe()
         if content is not None and _custom_codes_missing(d):
             _fill_custom_ops(d, content)
@@ -287,7 +299,8 @@ class Model(Unpicklable):
         # os.stat first: ModelError for a missing path, a directory, or a FIFO / device / socket (never opened).
         check_model_file(p)
         content = read_model_bytes(p)
-        fixed, sigs = verify_for_runtime(content)  # the runtime only sees verified models
+        memo: list[dict[str, Any]] = []
+        fixed, sigs = verify_for_runtime(content, memo)  # the runtime only sees verified models
         try:
             if fixed is None:
                 native_model = _runtime.native().Model.from_file(env._native, p)
@@ -295,7 +308,7 @@ class Model(Unpicklable):
                 native_model = _runtime.native().Model.from_buffer(env._native, fixed)
         except LiteRtError as e:
             raise _load_failure(content, e) from None
-        model = cls(native_model, env, p, content if fixed is None else fixed, sigs)
+        model = cls(native_model, env, p, content if fixed is None else fixed, sigs, memo[0])
         if fixed is not None:
             model._content = fixed  # (not the file's bytes: content() must not read them again)
         return model
@@ -310,13 +323,14 @@ class Model(Unpicklable):
             raise ModelError(f"model content is too short to be a TFLite model ({len(raw)} bytes)")
         from ._verifier import verify_for_runtime
 
-        fixed, sigs = verify_for_runtime(raw)  # the runtime only sees verified models
+        memo: list[dict[str, Any]] = []
+        fixed, sigs = verify_for_runtime(raw, memo)  # the runtime only sees verified models
         raw = raw if fixed is None else fixed  # (with the computed shapes of tensors whose declared shape differs)
         try:
             native_model = _runtime.native().Model.from_buffer(env._native, raw)
         except LiteRtError as e:
             raise _load_failure(raw, e) from None
-        return cls(native_model, env, None, raw, sigs)
+        return cls(native_model, env, None, raw, sigs, memo[0])
 
     # -- signatures -------------------------------------------------------------------------------------------
     @property
