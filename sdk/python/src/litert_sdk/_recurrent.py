@@ -136,8 +136,8 @@ class _Subgraph:
 
     def binary(self, code: int, a: int, b: int, shape: list[int], name: str) -> int:
         out = self.tensor(shape, name)
-        options = {ADD: (_ADD_OPTIONS, {}), MUL: (_MUL_OPTIONS, {}), SUB: (_SUB_OPTIONS, {})}.get(code, (0, None))
-        self.op(code, [a, b], [out], *options)
+        options_type = {ADD: _ADD_OPTIONS, MUL: _MUL_OPTIONS, SUB: _SUB_OPTIONS}.get(code, 0)
+        self.op(code, [a, b], [out], options_type, {})
         return out
 
     def fully_connected(self, x: int, weights: int, bias: int, shape: list[int], name: str) -> int:
@@ -248,8 +248,8 @@ def _unroll(g: _Subgraph, m: _Model, tensors: list[_Table], op: _Table, k: int,
         return x if act == 0 else g.unary(_ACTIVATION_OPS[act], x, shape, label)
 
     hs = []
-    for t, x in enumerate(xs):
-        s = f"{name}/t{t}"
+    for step, x in enumerate(xs):
+        s = f"{name}/t{step}"
 
         def gate(j: int, peep: int | None, label: str) -> int:
             z = g.binary(ADD, g.fully_connected(x, ins[_W[j]], ins[_BIAS[j]], cell, f"{s}/{label}_x"),

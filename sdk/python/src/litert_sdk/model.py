@@ -234,6 +234,9 @@ class Model(Unpicklable):
 
             shape_signatures = read_signatures(content)
         self._shape_signatures = shape_signatures or []
+        self.subgraphs: tuple[SubgraphSpec, ...]
+        self.main_subgraph: int
+        self.signatures: tuple[SignatureSpec, ...]
         described = None if memo is None else memo.get("description")
         if described is not None:  # (the specs are frozen: models of the same bytes share them)
             self.subgraphs, self.main_subgraph, self.signatures = described
@@ -246,7 +249,7 @@ class Model(Unpicklable):
         d = native_model.describe()
         if content is not None and _custom_codes_missing(d):
             _fill_custom_ops(d, content)
-        self.subgraphs: tuple[SubgraphSpec, ...] = tuple(
+        self.subgraphs = tuple(
             SubgraphSpec(
                 i,
                 str(sg["name"]),
@@ -267,7 +270,7 @@ class Model(Unpicklable):
             for i, sg in enumerate(d["subgraphs"])
         )
         self.main_subgraph = int(d["main_subgraph"])
-        self.signatures: tuple[SignatureSpec, ...] = tuple(
+        self.signatures = tuple(
             SignatureSpec(
                 str(s["key"]),
                 i,
