@@ -818,6 +818,10 @@ bool CompiledModel::grow_dynamic_outputs_locked(SignatureState& st, size_t sig, 
 
 void CompiledModel::run_buffers_locked(SignatureState& st, size_t sig, const std::vector<LiteRtTensorBuffer>& ins,
                                        const std::vector<LiteRtTensorBuffer>& given_outs) {
+  if (!st.has_dynamic) {  // the common case: no copy of the buffer list (run_once_locked changes it only to grow)
+    run_once_locked(st, sig, ins, const_cast<std::vector<LiteRtTensorBuffer>&>(given_outs), false);
+    return;
+  }
   std::vector<LiteRtTensorBuffer> outs = given_outs;
   for (int attempt = 0;; ++attempt) {
     if (run_once_locked(st, sig, ins, outs, attempt < 4 && st.has_dynamic)) break;
