@@ -138,6 +138,21 @@ _SIZE_LUT = np.zeros(256, np.int64)
 for _t, _s in _TYPE_SIZES.items():
     _SIZE_LUT[_t] = _s
 
+def _unique(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sorted unique values, index of each one's first occurrence, counts): np.unique's answer without its cost
+    (numpy 2 imports numpy.ma on the first np.unique call, 20 ms of a cold start)."""
+    a = np.asarray(a).ravel()
+    order = np.argsort(a, kind="stable")
+    s = a[order]
+    if not s.size:
+        return s, order, np.zeros(0, np.int64)
+    mask = np.empty(s.shape, bool)
+    mask[0] = True
+    np.not_equal(s[1:], s[:-1], out=mask[1:])
+    starts = np.flatnonzero(mask)
+    return s[mask], order[mask], np.diff(np.append(starts, s.size))
+
+
 @dataclass
 class VerificationStats:
     """Facts gathered while verifying (used by the fuzzer to skip inputs that only stress allocation)."""
@@ -304,7 +319,7 @@ class _Verifier:
             owner, local = _segments(ln)
             chars = self.u8[start[owner] + local]
             if (chars >= 0x80).any():
-                for i in np.unique(owner[chars >= 0x80]):
+                for i in _unique(owner[chars >= 0x80])[0]:
                     raw = bytes(self.u8[start[i]: end[i]])
                     try:
                         raw.decode("utf-8")
@@ -676,7 +691,7 @@ class _Verifier:
         if not len(tabs):
             return refs
         ut = utype[owner]
-        for code in np.unique(ut):
+        for code in _unique(ut)[0]:
             spec = fields.get(int(code))
             if not spec:
                 continue
@@ -813,7 +828,7 @@ class _Verifier:
         keep = out_vals >= 0
         written_sg = o_sg[out_owner[keep]]
         written = written_sg * _KEY + out_vals[keep]
-        uniq, first, counts = np.unique(written, return_index=True, return_counts=True)
+        uniq, first, counts = _unique(written)
         for k in np.flatnonzero(counts > 1)[:MAX_PROBLEMS]:
             self.problem(f"tensor {int(uniq[k] % _KEY)} of subgraph {int(uniq[k] // _KEY)} is written by "
                          f"{int(counts[k])} operators")
