@@ -636,9 +636,11 @@ def section_tiny(args: argparse.Namespace) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------------------------- load / compile
 def _load_one(
-    args: argparse.Namespace, path: Path, lib_dir: str, tmp: Path, threads: int, notes: list[str]
+    args: argparse.Namespace, path: Path, lib_dir: str, tmp: Path, threads: int, notes: list[str],
+    measured: dict[str, dict[str, float]] | None = None,
 ) -> list[list[Any]]:
-    """Load/compile contenders on one model, interleaved: table rows."""
+    """Load/compile contenders on one model, interleaved: table rows. ``measured`` receives, per model, the paired
+    ours/peer ratios by contender and the compile speed-ups of weight-cache reuse ("gain <contender>")."""
     import litert_sdk
 
     rows: list[list[Any]] = []
@@ -784,6 +786,10 @@ def _load_one(
         if base:
             comp = med([a / b for a, b in zip(compile_ms[base], compile_ms[name]) if b > 0])
             gain = f"{fmt(comp, 2)}x / {fmt(paired_ratio(by[base], c), 2)}x"
+            if measured is not None:
+                measured.setdefault(path.stem, {})["gain " + c.name] = comp
+        if p and measured is not None:
+            measured.setdefault(path.stem, {})[c.name] = paired_ratio(c, by[p])
         rows.append(
             [
                 path.stem,
@@ -803,9 +809,29 @@ def section_load(args: argparse.Namespace) -> dict[str, Any]:
     rows: list[list[Any]] = []
     notes: list[str] = []
     threads = 1
+    measured: dict[str, dict[str, float]] = {}
     for path in map(Path, args.models):
-        rows += _load_one(args, path, lib_dir, tmp, threads, notes)
+        rows += _load_one(args, path, lib_dir, tmp, threads, notes, measured)
     shutil.rmtree(tmp, ignore_errors=True)
+    goals_rows = []
+    for contender, what in (("litert_sdk Interpreter(...) + allocate_tensors()", "Interpreter construct + allocate"),
+                            ("litert_sdk CompiledModel.from_file", "CompiledModel.from_file")):
+        got = [(m[contender], model) for model, m in measured.items() if contender in m]
+        if got:
+            v, where = max(got)
+            goals_rows.append(goal(f"{what} at most 1.0x ai-edge-litert's (worst model)", v, 1.0,
+                                   f"worst: {where}; " + ", ".join(f"{mo} {r:.2f}x" for r, mo in sorted(got))))
+    shares = []
+    for model, m in measured.items():
+        ours = m.get("gain litert_sdk CompiledModel.from_file, weight cache reused")
+        raw = m.get(f"gain {RAW}: same, weight cache reused")
+        if ours and raw and raw > 1.5:  # (models where the cache matters in raw C)
+            shares.append(((ours - 1) / (raw - 1), model, ours, raw))
+    if shares:
+        v, where, ours, raw = min(shares)
+        goals_rows.append(goal("weight-cache reuse reaches at least 80% of the raw C driver's compile speed-up "
+                               "(share of the speed-up, worst model)", v, 0.8,
+                               f"worst: {where}: {ours:.2f}x vs raw C {raw:.2f}x", lower_is_better=False))
     return {
         "title": "Load / compile time (warm process, 1 thread; median over rounds)",
         "tables": [
@@ -822,7 +848,7 @@ def section_load(args: argparse.Namespace) -> dict[str, Any]:
                 "llrrrr",
             )
         ],
-        "goals": [],
+        "goals": goals_rows,
         "notes": notes
         + [
             "'construct/compile' = model load + compile (Interpreter: constructor + allocate_tensors; "
