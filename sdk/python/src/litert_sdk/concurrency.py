@@ -71,7 +71,7 @@ def _resolve_options(
     """Options from ``performance_config`` / ``options`` / ``num_threads`` (None: the Interpreter's defaults).
 
     ``performance_config`` may be a :class:`~litert_sdk.performance.PerformanceConfig`, an :class:`Options`, a
-    :class:`CpuOptions`, or any object with a ``to_options()`` method (``InterpreterOptions``).
+    :class:`CpuOptions`, or any object with a ``to_options(default_threads)`` method (``InterpreterOptions``).
     ``default_threads`` applies when nothing sets the thread count.
     """
     if performance_config is not None and options is not None:
@@ -83,19 +83,9 @@ def _resolve_options(
         opts = cfg
     elif isinstance(cfg, CpuOptions):
         opts = Options(cpu=cfg)
-    elif type(cfg).__name__ == "PerformanceConfig":
-        from dataclasses import replace
-
-        from .performance import InterpreterFactory, PerformanceConfig
-
-        if isinstance(cfg, PerformanceConfig):
-            if num_threads is None and cfg.num_threads is None and default_threads is not None:
-                cfg = replace(cfg, num_threads=default_threads)
-            opts = InterpreterFactory.create_options(cfg)
-        else:
-            raise InvalidArgumentError(f"unsupported performance_config {cfg!r}")
-    elif callable(getattr(cfg, "to_options", None)):
-        opts = cfg.to_options()
+    elif callable(getattr(cfg, "to_options", None)):  # PerformanceConfig, InterpreterOptions (duck-typed: those
+        # modules build on this one)
+        opts = cfg.to_options(default_threads if num_threads is None else None)
         if not isinstance(opts, Options):
             raise InvalidArgumentError(f"{type(cfg).__name__}.to_options() returned {type(opts).__name__}, not Options")
     else:

@@ -226,12 +226,14 @@ class InterpreterOptions:
         """Register the MediaPipe custom-op kernels (Convolution2DTransposeBias, attention ops)."""
         self.mediapipe_custom_ops = True
 
-    def to_options(self) -> Options:
+    def to_options(self, default_threads: int | None = None) -> Options:
+        """The runtime options; ``default_threads`` (a pool's share of the cores) applies when ``threads`` is
+        unset, else :func:`~litert_sdk.default_num_threads`."""
         if self.use_nnapi:
             raise UnsupportedError("NNAPI exists on Android only and is deprecated; LiteRT uses NPU accelerators")
         if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
             raise InvalidArgumentError(f"threads must be a positive int, got {self.threads!r}")
-        options = Options(cpu=CpuOptions(num_threads=self.threads or default_num_threads()))
+        options = Options(cpu=CpuOptions(num_threads=self.threads or default_threads or default_num_threads()))
         for d in self.delegates:
             options = d._apply_to_options(options)
         if self.mediapipe_custom_ops:

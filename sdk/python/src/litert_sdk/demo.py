@@ -22,7 +22,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from .cli import CliError, _check_input_file, run_guarded, wants_json
+from ._cli_base import CliError, run_guarded, wants_json
+from ._cli_base import check_input_file as _check_input_file
 
 __all__ = ["main", "run_demo"]
 

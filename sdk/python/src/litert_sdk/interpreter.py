@@ -537,9 +537,9 @@ class Interpreter(Unpicklable):
         if op.custom_code is not None:
             name = op.custom_code
         else:
-            from .cli import op_name
+            from ._schema import BUILTIN_OP_NAMES
 
-            name = op_name(op.opcode)
+            name = BUILTIN_OP_NAMES.get(op.opcode, str(op.opcode))
         io = self.__dict__.get("_operator_io")
         if io is None:
             from ._rewrite import RewriteError, operator_io
@@ -879,15 +879,15 @@ class Interpreter(Unpicklable):
     # -- variables ---------------------------------------------------------------------------------------------
     def get_variable_tensor_count(self) -> int:
         """Number of resource variables (VAR_HANDLE ops) in the model."""
-        from . import training
+        from . import _variables
 
-        return training.get_variable_tensor_count(self)
+        return _variables.get_variable_tensor_count(self)
 
     def get_variable_tensor(self, i: int) -> dict[str, Any]:
         """Description of variable ``i``: name, shape, dtype and tensor indices, read from the model graph."""
-        from . import training
+        from . import _variables
 
-        return training.get_variable_tensor(self, i)
+        return _variables.get_variable_tensor(self, i)
 
     def reset_variable_tensors(self) -> None:
         """Restore every variable to its initial value (same as :meth:`reset_all_variables`)."""

@@ -62,6 +62,16 @@ class PerformanceConfig:
         if self.num_threads is not None and (not isinstance(self.num_threads, int) or self.num_threads < 0):
             raise InvalidArgumentError(f"num_threads must be a non-negative int, got {self.num_threads!r}")
 
+    def to_options(self, default_threads: int | None = None) -> Options:
+        """The runtime options for this configuration; ``default_threads`` fills an unset thread count (pools
+        give each of their models a share of the cores)."""
+        from dataclasses import replace
+
+        cfg = self
+        if cfg.num_threads is None and default_threads is not None:
+            cfg = replace(cfg, num_threads=default_threads)
+        return InterpreterFactory.create_options(cfg)
+
     @classmethod
     def auto(cls, num_threads: int | None = None) -> "PerformanceConfig":
         return cls(PerformanceMode.AUTO, num_threads)

@@ -76,7 +76,6 @@ import stat
 import struct
 import sys
 import tempfile
-import weakref
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -88,6 +87,13 @@ from ._types import detail_dtype
 from .errors import ClosedError, InvalidArgumentError, NotFoundError, UnsupportedError, WeightsFileError
 from .interpreter import Interpreter
 from .model import Model, SignatureSpec, TensorSpec
+
+from ._variables import (  # (re-exported: they were defined here)
+    get_variable_tensor,
+    get_variable_tensor_count,
+    get_variable_tensors,
+    reset_variable_tensors,
+)
 
 __all__ = [
     "Trainer",
@@ -897,185 +903,3 @@ class Trainer:
 
     def __repr__(self) -> str:
         return f"Trainer({self._model!r}, train={self._sig_names['train']!r})"
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Variable inspection for the classic API
-# ---------------------------------------------------------------------------------------------------------------
-
-_OP_VAR_HANDLE = 142
-_OP_READ_VARIABLE = 143
-_OP_ASSIGN_VARIABLE = 144
-_VAR_HANDLE_OPTIONS = 111  # BuiltinOptions union index of VarHandleOptions
-
-
-def _var_handle_names(content: bytes) -> dict[tuple[int, int], str]:
-    """``{(subgraph, output tensor): "container/shared_name"}`` of every VAR_HANDLE op, read from the flatbuffer.
-
-    Field slots from the public TFLite schema: Model.subgraphs = 2; SubGraph.operators = 3; Operator.outputs = 2,
-    builtin_options_type = 3, builtin_options = 4; VarHandleOptions.container = 0, shared_name = 1.
-    """
-    from flatbuffers import encode, number_types, packer, table
-
-    def vec(t: Any, slot: int) -> tuple[int, int] | None:
-        o = t.Offset(4 + 2 * slot)
-        return (t.Vector(o), t.VectorLen(o)) if o else None
-
-    def string(t: Any, slot: int) -> str:
-        o = t.Offset(4 + 2 * slot)
-        return t.String(o + t.Pos).decode("utf-8", "replace") if o else ""
-
-    out: dict[tuple[int, int], str] = {}
-    try:
-        data = bytearray(content)
-        model = table.Table(data, encode.Get(packer.uoffset, data, 0))
-        sgs = vec(model, 2)
-        if sgs is None:
-            return out
-        for si in range(sgs[1]):
-            sg = table.Table(data, model.Indirect(sgs[0] + 4 * si))
-            ops = vec(sg, 3)
-            if ops is None:
-                continue
-            for oi in range(ops[1]):
-                op = table.Table(data, sg.Indirect(ops[0] + 4 * oi))
-                o = op.Offset(4 + 2 * 3)
-                if not o or op.Get(number_types.Uint8Flags, o + op.Pos) != _VAR_HANDLE_OPTIONS:
-                    continue
-                outputs = vec(op, 2)
-                o = op.Offset(4 + 2 * 4)
-                if outputs is None or outputs[1] < 1 or not o:
-                    continue
-                opts = table.Table(data, 0)
-                op.Union(opts, o)
-                container, shared = string(opts, 0), string(opts, 1)
-                tensor = int(op.Get(number_types.Int32Flags, outputs[0]))
-                out[(si, tensor)] = f"{container}/{shared}" if container else shared
-    except Exception:  # noqa: BLE001 - unreadable: fall back to tensor names
-        return {}
-    return out
-
-
-def _model_content(model: Model) -> bytes | None:
-    for attr in ("content", "_content", "_bytes"):
-        v = getattr(model, attr, None)
-        if isinstance(v, (bytes, bytearray, memoryview)):
-            return bytes(v)
-    if model.path:
-        try:
-            with open(model.path, "rb") as fh:
-                return fh.read()
-        except OSError:
-            return None
-    return None
-
-
-_VARIABLES: "weakref.WeakKeyDictionary[Model, list[dict[str, Any]]]" = weakref.WeakKeyDictionary()
-
-
-def _variables(model: Model) -> list[dict[str, Any]]:
-    cached = _VARIABLES.get(model)
-    if cached is not None:
-        return cached
-    content = _model_content(model)
-    shared = _var_handle_names(content) if content is not None else {}
-    signature_subgraphs = {s.subgraph for s in model.signatures}
-    # Variables are initialised (VAR_HANDLE + ASSIGN_VARIABLE) in the session-init subgraph that CALL_ONCE runs;
-    # list those first, so the order is the initialisation order.
-    order = sorted(range(len(model.subgraphs)), key=lambda i: (i in signature_subgraphs, i))
-    # Without shared names one variable has a VAR_HANDLE in every subgraph that uses it; then only the init
-    # subgraph's handles are counted (all handles when the model has no init subgraph).
-    has_init = any(
-        si not in signature_subgraphs and any(op.opcode == _OP_VAR_HANDLE for op in sg.ops)
-        for si, sg in enumerate(model.subgraphs)
-    )
-    found: dict[str, dict[str, Any]] = {}
-    for si in order:
-        sg = model.subgraphs[si]
-        handles: dict[int, str] = {}
-        for op in sg.ops:
-            if op.opcode == _OP_VAR_HANDLE and op.outputs:
-                t = op.outputs[0]
-                spec = sg.tensors.get(t)
-                key = shared.get((si, t))
-                if key is None:
-                    if has_init and si in signature_subgraphs:
-                        continue
-                    key = spec.name if spec is not None else f"subgraph{si}:tensor{t}"
-                handles[t] = key
-                if key not in found:
-                    found[key] = {
-                        "name": key,
-                        "subgraph": si,
-                        "tensor_index": t,
-                        "handle_tensor_name": spec.name if spec is not None else "",
-                        "shared_name": shared.get((si, t)),
-                        "_value": None,
-                    }
-            elif op.opcode in (_OP_ASSIGN_VARIABLE, _OP_READ_VARIABLE):
-                if not op.inputs or op.inputs[0] not in handles:
-                    continue
-                entry = found[handles[op.inputs[0]]]
-                value_t = op.inputs[1] if op.opcode == _OP_ASSIGN_VARIABLE and len(op.inputs) > 1 else (
-                    op.outputs[0] if op.opcode == _OP_READ_VARIABLE and op.outputs else None)
-                spec = sg.tensors.get(value_t) if value_t is not None else None
-                if spec is None:
-                    continue
-                prev = entry["_value"]
-                # Prefer a fully static shape (the init subgraph's assign is static).
-                if prev is None or (prev.is_dynamic and not spec.is_dynamic):
-                    entry["_value"] = spec
-    result = []
-    for i, entry in enumerate(found.values()):
-        spec = entry.pop("_value")
-        shape = list(spec.shape) if spec is not None and spec.shape is not None else []
-        result.append(
-            dict(
-                entry,
-                index=i,
-                shape=np.array([1 if d < 0 else d for d in shape], dtype=np.int32),
-                shape_signature=np.array(shape, dtype=np.int32),
-                dtype=detail_dtype(spec.element_type) if spec is not None else np.void,
-            )
-        )
-    _VARIABLES[model] = result
-    return result
-
-
-def _model_of(interpreter: Any) -> Model:
-    model = getattr(interpreter, "_model", None)
-    if not isinstance(model, Model):
-        raise InvalidArgumentError(f"expected a litert_sdk Interpreter, got {type(interpreter).__name__}")
-    return model
-
-
-def get_variable_tensor_count(interpreter: Interpreter) -> int:
-    """Number of resource variables (distinct VAR_HANDLE variables) in the interpreter's model."""
-    return len(_variables(_model_of(interpreter)))
-
-
-def get_variable_tensor(interpreter: Interpreter, index: int) -> dict[str, Any]:
-    """Details of resource variable ``index`` (0 <= index < :func:`get_variable_tensor_count`).
-
-    Keys: ``name`` (shared_name, or the handle tensor name when the model was given as bytes; see the module),
-    ``index`` (the variable's position), ``shape`` / ``shape_signature`` (int32 arrays), ``dtype`` (numpy type),
-    ``subgraph`` and ``tensor_index`` (the VAR_HANDLE output the variable was found at), ``handle_tensor_name``,
-    ``shared_name`` (None when it could not be read).
-    """
-    if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
-        raise InvalidArgumentError(f"variable index must be an int, got {type(index).__name__}")
-    vs = _variables(_model_of(interpreter))
-    if not 0 <= int(index) < len(vs):
-        raise InvalidArgumentError(f"variable index {index} out of range (the model has {len(vs)} variables)")
-    d = vs[int(index)]
-    return dict(d, shape=d["shape"].copy(), shape_signature=d["shape_signature"].copy())
-
-
-def get_variable_tensors(interpreter: Interpreter) -> list[dict[str, Any]]:
-    """:func:`get_variable_tensor` for every variable."""
-    return [get_variable_tensor(interpreter, i) for i in range(get_variable_tensor_count(interpreter))]
-
-
-def reset_variable_tensors(interpreter: Interpreter) -> None:
-    """Restore every variable to its initial value (recompiles the model: ``interpreter.reset_all_variables()``)."""
-    interpreter.reset_all_variables()

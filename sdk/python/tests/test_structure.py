@@ -1,0 +1,93 @@
+"""Structure of the Python package: no import cycles inside litert_sdk, counting imports inside functions (lazy
+imports hide cycles without removing them) and leaving out those under ``if TYPE_CHECKING:``."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import litert_sdk
+
+PACKAGE = Path(litert_sdk.__file__).resolve().parent
+
+
+def _modules() -> dict[str, Path]:
+    mods = {}
+    for p in PACKAGE.rglob("*.py"):
+        parts = ("litert_sdk",) + p.relative_to(PACKAGE).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        mods[name] = p
+    return mods
+
+
+def _imports(name: str, path: Path, mods: dict[str, Path]) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    type_only = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+                 for n in ast.walk(node)}
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in type_only or not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        else:
+            base = package
+            for _ in range(max(node.level - 1, 0)):
+                base = base.rsplit(".", 1)[0]
+            module = (base + ("." + node.module if node.module else "")) if node.level else (node.module or "")
+            targets = [f"{module}.{a.name}" if f"{module}.{a.name}" in mods else module for a in node.names]
+        for t in targets:
+            while t not in mods and "." in t:
+                t = t.rsplit(".", 1)[0]
+            if t in mods and t not in (name, "litert_sdk"):  # (the package's lazy re-exports are not edges)
+                found.add(t)
+    return found
+
+
+def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in edges[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in edges:
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_no_import_cycles() -> None:
+    mods = _modules()
+    edges = {m: _imports(m, p, mods) for m, p in mods.items()}
+    assert len(mods) > 30 and edges["litert_sdk.interpreter"] >= {"litert_sdk.compiled_model", "litert_sdk.model"}
+    assert _cycles(edges) == []
+
+
+def test_the_cycle_check_finds_a_cycle() -> None:
+    """The check itself: a lazy import back from the module that is imported is a cycle."""
+    edges = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _cycles(edges) == [["a", "b", "c"]]
