@@ -91,3 +91,18 @@ def test_the_cycle_check_finds_a_cycle() -> None:
     """The check itself: a lazy import back from the module that is imported is a cycle."""
     edges = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert _cycles(edges) == [["a", "b", "c"]]
+
+
+def test_the_native_core_imports_no_litert_sdk_module() -> None:
+    """Layering: the C++ core reports through callables litert_sdk._runtime hands it (``_install_hooks``), it does not
+    import the Python package above it."""
+    import re
+
+    src = Path(__file__).resolve().parents[1] / "src" / "native"
+    sources = sorted(src.glob("*.cc")) + sorted(src.glob("*.h"))
+    assert len(sources) > 10
+    offenders = [p.name for p in sources if re.search(r'import_\(\s*"litert_sdk', p.read_text(encoding="utf-8"))]
+    assert offenders == []
+    from litert_sdk import _runtime
+
+    assert hasattr(_runtime.native(), "_install_hooks")

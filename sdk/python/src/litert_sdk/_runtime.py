@@ -35,8 +35,32 @@ def native() -> "native_module":  # type: ignore[valid-type]
                     os.add_dll_directory(str(_PACKAGE_DIR))
                 from . import _native as mod
 
+                _install_hooks(mod)
                 _native_mod = mod
     return _native_mod
+
+
+def _install_hooks(mod: Any) -> None:
+    """Hands the native core the Python callables it reports through (it imports no litert_sdk module itself);
+    those that need more than ``errors`` import it on first use."""
+    from .errors import _from_native
+
+    def runtime_output(text: str) -> None:
+        from ._logging import forward_runtime_output
+
+        forward_runtime_output(text)
+
+    def strings_unpack(data: bytes, dims: list[int]) -> Any:
+        from ._strings import unpack
+
+        return unpack(data, dims)
+
+    def is_packed_strings(value: Any) -> bool:
+        from ._strings import PackedStrings
+
+        return isinstance(value, PackedStrings)
+
+    mod._install_hooks(_from_native, runtime_output, strings_unpack, is_packed_strings)
 
 
 def runtime_version() -> str:

@@ -47,7 +47,12 @@ inline void check(LiteRtStatus status, const char* what, const std::string& deta
   throw Error(kind_for_status(status), static_cast<int>(status), std::move(msg));
 }
 
+// Defines `_install_hooks` and translates Error (and stray C++ exceptions) into litert_sdk.errors types.
 void register_error_translator(nb::module_& m);
+
+// Python callables installed by litert_sdk._runtime (see common.cc); hook() raises if they are missing.
+enum class Hook { kErrorFactory, kRuntimeOutput, kStringsUnpack, kIsPackedStrings, kCount };
+nb::object hook(Hook h);
 
 // ---- fork safety -------------------------------------------------------------------------------------------
 // The runtime's objects own worker threads (XNNPACK's thread pool) and mutexes that a child of fork() inherits

@@ -42,7 +42,7 @@ void fill_string_input_slot(Slot& slot, const char* data, size_t size) {
 
 nb::object string_slot_array(const Slot& slot) {
   if (!slot.block) raise(ErrorKind::kInvalidArgument, "string tensor '" + slot.name + "' has not been set");
-  nb::object unpack = nb::module_::import_("litert_sdk._strings").attr("unpack");
+  nb::object unpack = hook(Hook::kStringsUnpack);
   nb::bytes data(static_cast<const char*>(slot.block->data), slot.bytes);
   nb::list dims;
   for (int64_t d : slot.dims) dims.append(d);
@@ -50,8 +50,7 @@ nb::object string_slot_array(const Slot& slot) {
 }
 
 void parse_packed_strings(nb::handle value, const std::string& name, std::string& data, std::vector<int64_t>& dims) {
-  nb::object cls = nb::module_::import_("litert_sdk._strings").attr("PackedStrings");
-  if (!nb::isinstance(value, cls))
+  if (!nb::cast<bool>(hook(Hook::kIsPackedStrings)(value)))
     raise(ErrorKind::kInvalidArgument, "input '" + name + "' is a string tensor: pass str/bytes or an array of "
                                        "bytes_, str_ or object dtype");
   nb::tuple t = nb::borrow<nb::tuple>(value);
