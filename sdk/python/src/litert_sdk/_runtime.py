@@ -61,6 +61,9 @@ def _install_hooks(mod: Any) -> None:
         return isinstance(value, PackedStrings)
 
     mod._install_hooks(_from_native, runtime_output, strings_unpack, is_packed_strings)
+    import atexit
+
+    atexit.register(mod._clear_hooks)
 
 
 def runtime_version() -> str:

@@ -91,12 +91,23 @@ static void install_hooks(nb::object error_factory, nb::object runtime_output, n
   }
 }
 
+// At interpreter exit (litert_sdk._runtime registers it with atexit): the hooks keep the package's modules, and
+// through them this extension's functions, alive; released here, nanobind's leak check at teardown stays quiet.
+static void clear_hooks() {
+  for (PyObject*& f : g_hooks) {
+    PyObject* old = f;
+    f = nullptr;
+    Py_XDECREF(old);
+  }
+}
+
 static nb::object error_factory() { return hook(Hook::kErrorFactory); }
 
 void register_error_translator(nb::module_& m) {
   m.def("_install_hooks", &install_hooks, nb::arg("error_factory"), nb::arg("runtime_output"),
         nb::arg("strings_unpack"), nb::arg("is_packed_strings"),
         "Called once by litert_sdk._runtime: the Python callables the native core reports through.");
+  m.def("_clear_hooks", &clear_hooks, "Releases the hooks (at interpreter exit).");
   nb::register_exception_translator(
       [](const std::exception_ptr& p, void*) {
         if (!p) {  // libLiteRt's libstdc++ exception seen from a libc++abi (zig-built wheel): no exception_ptr
