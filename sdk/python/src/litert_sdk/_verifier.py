@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._kernel_rules import check_kernel_rules
 from .errors import ModelError
 
 __all__ = ["verify_model", "verify_model_bytes", "VerificationStats"]
@@ -422,6 +423,7 @@ class _Verifier:
         self.t_has_shape = has_shape
         self.t_sig = (sig_start, sig_len, has_sig)
         self.t_type, self.t_buf = ttype, tbuf
+        self.tensors = tensors  # read by the kernel rules (_kernel_rules.py)
         self.problems_where(tbuf >= n_buf, lambda i: f"{tlabel(i)} references buffer {int(tbuf[i])} but the model "
                                                      f"has {n_buf} buffers")
         self.problems_where(shape_len > MAX_RANK, lambda i: f"{tlabel(i)} has rank {int(shape_len[i])}, more than "
@@ -759,6 +761,8 @@ class _Verifier:
 
         if not self.problems:
             _ShapeChecker(self, ops, o_sg, o_local, code, io).run()
+        if not self.problems:  # what kernels and XNNPACK trust (bias lengths, requantization limits, ...)
+            check_kernel_rules(self, ops, o_sg, o_local, code, io)
 
         # Subgraph references: range and recursion.
         edges: set[tuple[int, int]] = set()

@@ -1,0 +1,368 @@
+"""Kernel rules: operand facts the runtime's builtin kernels and its XNNPACK delegate trust without checking.
+
+Each rule below comes from a model that passed the structural and shape checks of :mod:`._verifier` and then
+crashed the process (issue 17). The verifier calls :func:`check_kernel_rules` once the model is known to be
+well-formed; every violation is reported as a problem that names the operator (index, subgraph and name), the
+tensor and the rule, so :func:`~litert_sdk._verifier.verify_model_bytes` raises a typed
+:class:`~litert_sdk.errors.ModelError` before the runtime sees the bytes.
+
+Rules (tables below):
+
+* **Requantization limits** (:data:`REQUANT_RULES`). Quantized ADD, SUB (int8, uint8, int16) and
+  SQUARED_DIFFERENCE (int8) turn their scales into fixed-point multipliers in ``Prepare`` and abort the process
+  (a ``TFLITE_CHECK``) when a multiplier that must be below one is not: ``0 < m < 1`` and, once rounded to a Q31
+  significand, an exponent ``<= 0``. With ``s1, s2`` the input scales, ``so`` the output scale and ``L`` the
+  kernel's left shift (20 for 8-bit, 15 for 16-bit, 7 for SQUARED_DIFFERENCE):
+
+  - input multipliers ``s_i / (2 max(s1, s2))``;
+  - output multiplier ``2 max(s1, s2) / (2^L so)`` (``(2 max)^2 / (2^(2L) so)`` for SQUARED_DIFFERENCE);
+  - SUB takes another path for an output multiplier above one, so only ``m <= 1`` must pass the test there.
+
+  So ADD aborts from an input/output scale ratio of 2^19 (8-bit) or 2^14 (16-bit) on, SUB at exactly those ratios
+  (and the few multipliers just below one that round up to one), SQUARED_DIFFERENCE from ``(2 max)^2/so >= 2^14``.
+  int16 ADD/SUB whose options ask for power-of-two scales (``pot_scale_int16``, the default when the options are
+  present) and whose three scales are powers of two take a path without these checks. The kernels see one scale
+  per tensor: a tensor with no scale or with several is seen with scale 0, which the multipliers refuse too
+  (measured: every such int8/uint8 ADD/SUB/SQUARED_DIFFERENCE aborts), except int16 ADD whose input 0 has no
+  quantization at all, which the kernel computes as plain integers.
+  MUL, DIV and the comparisons were measured not to abort for any scale ratio (their multipliers may exceed one).
+* **Convolution operands** (:data:`CONV_RULES`). XNNPACK reads ``output channels`` bias values and filter slices
+  sized from the other operands without checking them: the bias must hold exactly one value per output channel,
+  the filter's output channels must be the output's channels, and its input channels must divide (CONV_2D, as
+  groups), equal (TRANSPOSE_CONV, FULLY_CONNECTED) or divide into (DEPTHWISE_CONV_2D, a depth multiplier) the
+  input's channels.
+
+The TFLite schema facts these rules use (operator codes, tensor types, options tables and slots) are declared once,
+in :data:`SCHEMA_OPS`, :data:`TENSOR_TYPES` and :data:`OPTION_FIELDS`; the rule tables refer to them by name.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ._verifier import _Tables, _Verifier
+
+__all__ = ["check_kernel_rules", "REQUANT_RULES", "CONV_RULES", "SCHEMA_OPS", "TENSOR_TYPES", "OPTION_FIELDS",
+           "multiplier_below_one_ok", "requant_problem"]
+
+# ---- TFLite schema facts (schema.fbs), the only literals of this module -------------------------------------------
+SCHEMA_OPS: dict[str, int] = {  # BuiltinOperator
+    "ADD": 0, "CONV_2D": 3, "DEPTHWISE_CONV_2D": 4, "FULLY_CONNECTED": 9, "MUL": 18, "SUB": 41, "DIV": 42,
+    "TRANSPOSE_CONV": 67, "FLOOR_DIV": 90, "FLOOR_MOD": 95, "SQUARED_DIFFERENCE": 99,
+}
+TENSOR_TYPES: dict[str, int] = {  # TensorType
+    "float32": 0, "float16": 1, "int32": 2, "uint8": 3, "int64": 4, "int16": 7, "int8": 9,
+}
+# option name -> (operator, BuiltinOptions union type of its options table, field slot, struct format, default)
+OPTION_FIELDS: dict[str, tuple[str, int, int, str, Any]] = {
+    "AddOptions.pot_scale_int16": ("ADD", 11, 1, "<?", True),
+    "SubOptions.pot_scale_int16": ("SUB", 28, 1, "<?", True),
+}
+# Table field slots: Operator.builtin_options_type / builtin_options, Tensor.name / quantization,
+# QuantizationParameters.scale / zero_point.
+_OPERATOR_OPTIONS_TYPE, _OPERATOR_OPTIONS = 3, 4
+_TENSOR_NAME, _TENSOR_QUANTIZATION = 3, 4
+_QUANT_SCALE, _QUANT_ZERO_POINT = 2, 3
+
+_OP_NAMES = {code: name for name, code in SCHEMA_OPS.items()}
+_TYPE_NAMES = {code: name for name, code in TENSOR_TYPES.items()}
+
+
+# ---- rule tables ----------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RequantRule:
+    """Fixed-point multipliers a quantized elementwise kernel derives from its scales (see the module doc)."""
+
+    left_shift: dict[str, int]  # tensor type name -> the kernel's left shift
+    squared: bool = False  # SQUARED_DIFFERENCE: the output multiplier uses (2 max)^2 and 2^(2L)
+    above_one_ok: bool = False  # SUB: an output multiplier above one takes another (checked) path
+    pot_option: str | None = None  # OPTION_FIELDS entry that selects the power-of-two int16 path
+    # types for which an input 0 without quantization parameters selects plain integer arithmetic (no multipliers)
+    plain_if_input0_unquantized: tuple[str, ...] = ()
+
+
+REQUANT_RULES: dict[str, RequantRule] = {
+    "ADD": RequantRule({"int8": 20, "uint8": 20, "int16": 15}, pot_option="AddOptions.pot_scale_int16",
+                       plain_if_input0_unquantized=("int16",)),
+    "SUB": RequantRule({"int8": 20, "uint8": 20, "int16": 15}, above_one_ok=True,
+                       pot_option="SubOptions.pot_scale_int16"),
+    "SQUARED_DIFFERENCE": RequantRule({"int8": 7}, squared=True),
+}
+
+
+@dataclass(frozen=True)
+class ConvRule:
+    """Operand positions and filter layout of a convolution-like operator."""
+
+    input: int  # position of the data input
+    filter: int  # position of the filter / weights
+    bias: int  # position of the (optional) bias
+    filter_rank: int
+    out_axis: int  # filter axis of the output channels
+    in_axis: int  # filter axis of the input channels
+    channels: str  # how input channels relate to the filter's: "groups", "equal", "depthwise", "flatten"
+
+
+CONV_RULES: dict[str, ConvRule] = {
+    "CONV_2D": ConvRule(input=0, filter=1, bias=2, filter_rank=4, out_axis=0, in_axis=3, channels="groups"),
+    "DEPTHWISE_CONV_2D": ConvRule(input=0, filter=1, bias=2, filter_rank=4, out_axis=3, in_axis=0,
+                                  channels="depthwise"),
+    "TRANSPOSE_CONV": ConvRule(input=2, filter=1, bias=3, filter_rank=4, out_axis=0, in_axis=3, channels="equal"),
+    "FULLY_CONNECTED": ConvRule(input=0, filter=1, bias=2, filter_rank=2, out_axis=0, in_axis=1,
+                                channels="flatten"),
+}
+
+
+# ---- the fixed-point arithmetic of the kernels ---------------------------------------------------------------------
+def multiplier_below_one_ok(m: float) -> bool:
+    """Whether the kernels' "multiplier smaller than one" quantization accepts ``m``: ``0 < m < 1`` and the Q31
+    significand, rounded half away from zero, does not round up to an exponent above zero."""
+    if not (0.0 < m < 1.0):  # also False for NaN
+        return False
+    q, shift = math.frexp(m)
+    q_fixed = math.floor(q * (1 << 31) + 0.5)
+    if q_fixed == 1 << 31:
+        shift += 1
+    return shift <= 0
+
+
+def _is_power_of_two(scale: float) -> bool:
+    """The kernels' test for a power-of-two scale: log2 within 1e-3 of an integer."""
+    if not scale > 0.0 or not math.isfinite(scale):
+        return False
+    x = math.log(scale) * (1.0 / math.log(2.0))
+    return abs(x - round(x)) < 1e-3
+
+
+def requant_problem(rule: RequantRule, type_name: str, s1: float, s2: float, so: float, pot: bool) -> str | None:
+    """Why the kernel would abort for these (effective, float32) scales, or None when it accepts them."""
+    shift = rule.left_shift.get(type_name)
+    if shift is None:
+        return None
+    if type_name == "int16" and pot and all(_is_power_of_two(s) for s in (s1, s2, so)):
+        return None  # the power-of-two int16 path: no multipliers
+    f32 = np.float32
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        twice_max = float(f32(2) * max(f32(s1), f32(s2)))
+        for k, s in ((1, s1), (2, s2)):
+            m = float(np.float64(f32(s)) / twice_max) if twice_max else math.nan
+            if not multiplier_below_one_ok(m):
+                return (f"input {k - 1} multiplier scale/(2*max input scale) = {m:.6g} is not in the kernel's "
+                        f"range (0, 1)")
+        if rule.squared:
+            denom = float(f32(1 << (2 * shift)) * f32(so))
+            m = twice_max * twice_max / denom if denom else math.inf
+            what = "(2*max input scale)^2 / (2^%d * output scale)" % (2 * shift)
+        else:
+            denom = float(f32(1 << shift) * f32(so))
+            m = twice_max / denom if denom else math.inf
+            what = "2*max input scale / (2^%d * output scale)" % shift
+    if rule.above_one_ok and m > 1.0 and math.isfinite(m):
+        return None
+    if multiplier_below_one_ok(m):
+        return None
+    limit = " or above 1" if rule.above_one_ok else ""
+    return (f"output multiplier {what} = {m:.6g} must be in (0, 1){limit} after Q31 rounding "
+            f"(input scales {s1:.6g}, {s2:.6g}, output scale {so:.6g}; the kernel aborts the process otherwise)")
+
+
+# ---- reading the verified flatbuffer -------------------------------------------------------------------------------
+class _Facts:
+    """Per-tensor and per-operator facts read from an already verified model (bounds were checked)."""
+
+    def __init__(self, v: _Verifier, ops: _Tables, o_sg: np.ndarray, o_local: np.ndarray, code: np.ndarray,
+                 io: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
+        self.v, self.ops, self.o_sg, self.o_local, self.code = v, ops, o_sg, o_local, code
+        self.ins = self._per_op(io["input"], len(ops))
+        self.outs = self._per_op(io["output"], len(ops))
+        self.data = v.u8
+
+    @staticmethod
+    def _per_op(arr: tuple[np.ndarray, np.ndarray, np.ndarray], n: int) -> list[list[int]]:
+        vals, owner, _ = arr
+        out: list[list[int]] = [[] for _ in range(n)]
+        for val, o in zip(vals.tolist(), owner.tolist()):
+            out[o].append(val)
+        return out
+
+    # table primitives on single, verified tables
+    def _field(self, pos: int, slot: int) -> int:
+        vt = pos - struct.unpack_from("<i", self.data, pos)[0]
+        vtsize = struct.unpack_from("<H", self.data, vt)[0]
+        vo = 4 + 2 * slot
+        if vo + 2 > vtsize:
+            return 0
+        off = struct.unpack_from("<H", self.data, vt + vo)[0]
+        return pos + off if off else 0
+
+    def _target(self, pos: int, slot: int) -> int:
+        fp = self._field(pos, slot)
+        return fp + struct.unpack_from("<I", self.data, fp)[0] if fp else 0
+
+    def _vector(self, pos: int, slot: int, fmt: str) -> tuple[Any, ...]:
+        tgt = self._target(pos, slot)
+        if not tgt:
+            return ()
+        n = struct.unpack_from("<I", self.data, tgt)[0]
+        return struct.unpack_from("<%d%s" % (n, fmt), self.data, tgt + 4)
+
+    # operators
+    def label(self, op: int) -> str:
+        c = int(self.code[op])
+        return f"operator {int(self.o_local[op])} ({_OP_NAMES.get(c, f'builtin operator {c}')}) of subgraph " \
+               f"{int(self.o_sg[op])}"
+
+    def option(self, op: int, name: str) -> Any:
+        """An options field as the runtime's parser reads it: the default when the options table is absent or of
+        another type; ``None`` (the parser's zero-initialised parameters) when there are no such options at all."""
+        _, utype, slot, fmt, default = OPTION_FIELDS[name]
+        pos = int(self.ops.pos[op])
+        tfp = self._field(pos, _OPERATOR_OPTIONS_TYPE)
+        if not tfp or self.data[tfp] != utype:
+            return None
+        tab = self._target(pos, _OPERATOR_OPTIONS)
+        if not tab:
+            return None
+        fp = self._field(tab, slot)
+        return struct.unpack_from(fmt, self.data, fp)[0] if fp else default
+
+    # tensors
+    def _g(self, sg: int, t: int) -> int:
+        return int(self.v.t_first[sg]) + t
+
+    def type(self, sg: int, t: int) -> int:
+        return int(self.v.t_type[self._g(sg, t)])
+
+    def shape(self, sg: int, t: int) -> list[int]:
+        """Declared shape, with -1 where the shape signature marks a dimension as dynamic."""
+        v, g = self.v, self._g(sg, t)
+        start, ln = v.t_shape
+        n = int(ln[g])
+        dims = v.i32[int(start[g]) >> 2: (int(start[g]) >> 2) + n].tolist()
+        sig_start, sig_len, has_sig = v.t_sig
+        if has_sig[g] and int(sig_len[g]) == n:
+            sig = v.i32[int(sig_start[g]) >> 2: (int(sig_start[g]) >> 2) + n].tolist()
+            dims = [-1 if s < 0 else d for d, s in zip(dims, sig)]
+        return dims
+
+    def name(self, sg: int, t: int) -> str:
+        tensors = getattr(self.v, "tensors", None)
+        if tensors is None:
+            return ""
+        tgt = self._target(int(tensors.pos[self._g(sg, t)]), _TENSOR_NAME)
+        if not tgt:
+            return ""
+        n = struct.unpack_from("<I", self.data, tgt)[0]
+        return bytes(self.data[tgt + 4: tgt + 4 + min(n, 80)]).decode("utf-8", "replace")
+
+    def tensor(self, sg: int, t: int) -> str:
+        name = self.name(sg, t)
+        return f"tensor {t}" + (f" {name!r}" if name else "")
+
+    def scales(self, sg: int, t: int) -> tuple[float, ...]:
+        tensors = getattr(self.v, "tensors", None)
+        if tensors is None:
+            return ()
+        q = self._target(int(tensors.pos[self._g(sg, t)]), _TENSOR_QUANTIZATION)
+        return tuple(float(s) for s in self._vector(q, _QUANT_SCALE, "f")) if q else ()
+
+    def effective_scale(self, sg: int, t: int) -> float:
+        """The scale the kernels see: the only scale of a per-tensor quantized tensor, else 0."""
+        s = self.scales(sg, t)
+        return s[0] if len(s) == 1 else 0.0
+
+
+Check = Callable[[_Facts, int, str, int, list[int], list[int]], Iterator[str]]
+
+
+def _requant(f: _Facts, op: int, name: str, sg: int, ins: list[int], outs: list[int]) -> Iterator[str]:
+    rule = REQUANT_RULES[name]
+    if len(ins) != 2 or len(outs) != 1 or min(*ins, *outs) < 0:
+        return
+    type_name = _TYPE_NAMES.get(f.type(sg, outs[0]), "")
+    if type_name not in rule.left_shift:
+        return
+    if type_name in rule.plain_if_input0_unquantized and not f.scales(sg, ins[0]):
+        return
+    s1, s2, so = (f.effective_scale(sg, t) for t in (ins[0], ins[1], outs[0]))
+    pot = bool(f.option(op, rule.pot_option)) if rule.pot_option else False
+    why = requant_problem(rule, type_name, s1, s2, so, pot)
+    if why:
+        yield (f"{f.label(op)}: {type_name} output {f.tensor(sg, outs[0])} breaks the requantization rule: {why}")
+
+
+def _conv(f: _Facts, op: int, name: str, sg: int, ins: list[int], outs: list[int]) -> Iterator[str]:
+    rule = CONV_RULES[name]
+    if len(ins) <= max(rule.input, rule.filter) or not outs or outs[0] < 0:
+        return
+    if ins[rule.input] < 0 or ins[rule.filter] < 0:
+        return
+    w = f.shape(sg, ins[rule.filter])
+    if len(w) != rule.filter_rank:
+        yield (f"{f.label(op)}: filter {f.tensor(sg, ins[rule.filter])} has rank {len(w)}, the kernel needs "
+               f"rank {rule.filter_rank}")
+        return
+    oc = w[rule.out_axis]
+    fin = w[rule.in_axis]
+    out = f.shape(sg, outs[0])
+    lbl = f.label(op)
+    if out and oc >= 0 and out[-1] >= 0 and out[-1] != oc:
+        yield (f"{lbl}: output {f.tensor(sg, outs[0])} has {out[-1]} channels but filter "
+               f"{f.tensor(sg, ins[rule.filter])} has {oc} output channels (rule: output channels == filter "
+               f"dimension {rule.out_axis})")
+    if len(ins) > rule.bias and ins[rule.bias] >= 0 and oc >= 0:
+        b = f.shape(sg, ins[rule.bias])
+        count = int(np.prod(b, dtype=np.int64)) if b and min(b) >= 0 else (1 if not b else -1)
+        if count >= 0 and count != oc:
+            yield (f"{lbl}: bias {f.tensor(sg, ins[rule.bias])} has {count} elements (shape {b}) but the filter "
+                   f"{f.tensor(sg, ins[rule.filter])} has {oc} output channels (rule: bias length == output "
+                   f"channels)")
+    x = f.shape(sg, ins[rule.input])
+    ic = x[-1] if x else -1
+    if ic < 0 or fin < 0:
+        return
+    filt = f.tensor(sg, ins[rule.filter])
+    inp = f.tensor(sg, ins[rule.input])
+    if rule.channels == "groups":
+        if fin == 0 or ic % fin or (oc >= 0 and oc % (ic // fin or 1)):
+            yield (f"{lbl}: input {inp} has {ic} channels, filter {filt} {fin} input and {oc} output channels "
+                   f"(rule: input channels == groups * filter input channels, output channels divisible by groups)")
+    elif rule.channels == "equal":
+        if ic != fin:
+            yield (f"{lbl}: input {inp} has {ic} channels but filter {filt} has {fin} input channels (rule: "
+                   f"input channels == filter dimension {rule.in_axis})")
+    elif rule.channels == "depthwise":
+        if fin != 1 or ic == 0 or (oc >= 0 and oc % ic):
+            yield (f"{lbl}: input {inp} has {ic} channels, filter {filt} has shape {w} (rule: filter dimension 0 "
+                   f"== 1, output channels == input channels * depth multiplier)")
+    elif rule.channels == "flatten":
+        count = int(np.prod(x, dtype=np.int64)) if min(x) >= 0 else -1
+        if fin <= 0 or (count >= 0 and count % fin):
+            yield (f"{lbl}: input {inp} of shape {x} cannot be split into rows of the filter's {fin} input "
+                   f"values (rule: input elements divisible by filter dimension 1)")
+
+
+_CHECKS: dict[int, tuple[str, Check]] = {
+    **{SCHEMA_OPS[name]: (name, _requant) for name in REQUANT_RULES},
+    **{SCHEMA_OPS[name]: (name, _conv) for name in CONV_RULES},
+}
+
+
+def check_kernel_rules(v: _Verifier, ops: _Tables, o_sg: np.ndarray, o_local: np.ndarray, code: np.ndarray,
+                       io: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
+    """Reports (``v.problem``) every operator that breaks a kernel rule. Call only on a structurally valid model."""
+    if not len(ops) or not np.isin(code, list(_CHECKS)).any():
+        return
+    f = _Facts(v, ops, o_sg, o_local, code, io)
+    for op in np.flatnonzero(np.isin(code, list(_CHECKS))).tolist():
+        name, check = _CHECKS[int(code[op])]
+        sg = int(o_sg[op])
+        for problem in check(f, op, name, sg, f.ins[op], f.outs[op]):
+            v.problem(problem)
