@@ -47,7 +47,14 @@ def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
         _refuse_value_dependent_outputs(model)
 
     def create(o: Options) -> Any:
-        cm = native.CompiledModel(native_model, native_options(o))
+        try:
+            cm = native.CompiledModel(native_model, native_options(o))
+        except CustomOpError:
+            raise
+        except LiteRtError as e:  # the runtime's reason names an operator code: say which operators use it
+            from ._compile_reason import with_operators
+
+            raise with_operators(e, model) from None
         if model.has_shape_arithmetic():
             cm.set_shape_hook(_shape_hook(model))
         return cm

@@ -146,6 +146,58 @@ static std::vector<int64_t> array_dims(const nb::ndarray<nb::ro>& a) {
   return d;
 }
 
+// The runtime's reason for a failed LiteRtCreateCompiledModel. With error_reporter_mode = 2 (which the SDK needs to
+// read run-time errors) the TFLite error reporter writes into a buffer of the compiled model, which a failed
+// compile never hands out, and the LiteRT logger says nothing more (measured: "Didn't find op for builtin opcode
+// 'ADD' version '99'" is lost at every logger severity). Mode 0 reports to stderr, so the compile is repeated once
+// with mode 0 while stderr is captured. Called only after a failure; the GIL is released by the caller's scope.
+static std::string compile_failure_reason(LiteRtEnvironment env, LiteRtModel m, const Options& options) {
+  static const std::string kKey = "error_reporter_mode";
+  Options diag = options;
+  std::string toml;
+  for (const auto& kv : options.opaque())
+    if (kv.first == "runtime_options_string") toml = kv.second;
+  std::string out;
+  size_t pos = toml.find(kKey);
+  if (pos == std::string::npos) {
+    out = toml + (toml.empty() || toml.back() == '\n' ? "" : "\n") + kKey + " = 0\n";
+  } else {
+    size_t end = toml.find('\n', pos);
+    out = toml.substr(0, pos) + kKey + " = 0" + (end == std::string::npos ? "" : toml.substr(end));
+  }
+  diag.set_opaque("runtime_options_string", out);
+  std::string text;
+  try {
+    Options::Built built;
+    diag.build(built);
+    nb::gil_scoped_release release;
+    LiteRtCompiledModel cm = nullptr;
+    StderrCapture capture(/*force=*/true);
+    const LiteRtStatus st = LiteRtCreateCompiledModel(env, m, built.options, &cm);
+    text = capture.finish();
+    if (st == kLiteRtStatusOk && cm) LiteRtDestroyCompiledModel(cm);
+  } catch (...) {
+    PyErr_Clear();
+    return {};
+  }
+  // Keep the runtime's error lines (TFLite prefixes them with "ERROR: "), without the prefix.
+  std::string reason;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    start = end + 1;
+    if (line.rfind("ERROR: ", 0) != 0) continue;
+    line = line.substr(7);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.empty()) continue;
+    if (!reason.empty()) reason += "; ";
+    reason += line;
+  }
+  return reason;
+}
+
 CompiledModel::CompiledModel(const Model& model, const Options& options) : model_(model.handle()) {
   LiteRtModel m = model_->model;
   // Element types and names per signature, from the model (the compiled model only knows layouts).
@@ -203,6 +255,8 @@ CompiledModel::CompiledModel(const Model& model, const Options& options) : model
   if (status != kLiteRtStatusOk) {
     cm_ = nullptr;
     std::string detail = captured;
+    const std::string reason = compile_failure_reason(model_->env->env, m, options);
+    if (!reason.empty() && detail.find(reason) == std::string::npos) detail += (detail.empty() ? "" : "\n") + reason;
     while (!detail.empty() && (detail.back() == '\n' || detail.back() == '\r')) detail.pop_back();
     raise_custom_op_errors(custom_ops_, "compile", detail);
     check(status, "LiteRtCreateCompiledModel", detail);
