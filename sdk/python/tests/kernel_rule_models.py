@@ -129,3 +129,19 @@ def run_child(tmp_path: Path, data: bytes, who: str, *feeds: str, timeout: float
     path.write_bytes(data)
     return subprocess.run([sys.executable, "-c", CHILD, str(path), who, *feeds], capture_output=True, text=True,
                           timeout=timeout)
+
+
+def computed_floor_mod(dtype: str) -> bytes:
+    """``z = FLOOR_MOD(x + y, y)``: the dividend is computed by an ADD, so no input check can bound it."""
+    t = TYPES[dtype]
+    tensors = [{"shape": [4], "type": t, "buffer": i + 1, "name": n} for i, n in enumerate(("x", "y", "s", "z"))]
+    return build_model({
+        "version": 3,
+        "operator_codes": [{"deprecated_builtin_code": OPS["ADD"], "builtin_code": OPS["ADD"], "version": 1},
+                           {"deprecated_builtin_code": OPS["FLOOR_MOD"], "builtin_code": OPS["FLOOR_MOD"],
+                            "version": 1}],
+        "subgraphs": [{"tensors": tensors, "inputs": [0, 1], "outputs": [3], "operators": [
+            {"opcode_index": 0, "inputs": [0, 1], "outputs": [2]},
+            {"opcode_index": 1, "inputs": [2, 1], "outputs": [3]}]}],
+        "buffers": [{}, {}, {}, {}, {}],
+    })

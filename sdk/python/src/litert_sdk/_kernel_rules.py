@@ -39,6 +39,7 @@ in :data:`SCHEMA_OPS`, :data:`TENSOR_TYPES` and :data:`OPTION_FIELDS`; the rule 
 from __future__ import annotations
 
 import math
+import os
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -49,13 +50,15 @@ import numpy as np
 if TYPE_CHECKING:
     from ._verifier import _Tables, _Verifier
 
-__all__ = ["check_kernel_rules", "REQUANT_RULES", "CONV_RULES", "SCHEMA_OPS", "TENSOR_TYPES", "OPTION_FIELDS",
-           "multiplier_below_one_ok", "requant_problem"]
+__all__ = ["check_kernel_rules", "REQUANT_RULES", "CONV_RULES", "DIVISION_RULES", "DivisionSite", "SCHEMA_OPS",
+           "TENSOR_TYPES", "OPTION_FIELDS", "ALLOW_UNBOUNDED_DIVISION_ENV", "multiplier_below_one_ok",
+           "requant_problem"]
 
 # ---- TFLite schema facts (schema.fbs), the only literals of this module -------------------------------------------
 SCHEMA_OPS: dict[str, int] = {  # BuiltinOperator
     "ADD": 0, "CONV_2D": 3, "DEPTHWISE_CONV_2D": 4, "FULLY_CONNECTED": 9, "MUL": 18, "SUB": 41, "DIV": 42,
     "TRANSPOSE_CONV": 67, "FLOOR_DIV": 90, "FLOOR_MOD": 95, "SQUARED_DIFFERENCE": 99,
+    "ARG_MAX": 56, "ARG_MIN": 79, "SHAPE": 77, "RANK": 110,
 }
 TENSOR_TYPES: dict[str, int] = {  # TensorType
     "float32": 0, "float16": 1, "int32": 2, "uint8": 3, "int64": 4, "int16": 7, "int8": 9,
@@ -66,8 +69,11 @@ OPTION_FIELDS: dict[str, tuple[str, int, int, str, Any]] = {
     "SubOptions.pot_scale_int16": ("SUB", 28, 1, "<?", True),
 }
 # Table field slots: Operator.builtin_options_type / builtin_options, Tensor.name / quantization,
-# QuantizationParameters.scale / zero_point.
+# QuantizationParameters.scale / zero_point, Model.signature_defs, SignatureDef.subgraph_index, Model.subgraphs,
+# SubGraph.inputs.
 _OPERATOR_OPTIONS_TYPE, _OPERATOR_OPTIONS = 3, 4
+_MODEL_SIGNATURE_DEFS, _SIGNATURE_SUBGRAPH = 7, 4
+_MODEL_SUBGRAPHS, _SUBGRAPH_INPUTS = 2, 1
 _TENSOR_NAME, _TENSOR_QUANTIZATION = 3, 4
 _QUANT_SCALE, _QUANT_ZERO_POINT = 2, 3
 
@@ -349,9 +355,131 @@ def _conv(f: _Facts, op: int, name: str, sg: int, ins: list[int], outs: list[int
                    f"values (rule: input elements divisible by filter dimension 1)")
 
 
+@dataclass(frozen=True)
+class DivisionRule:
+    """An integer division kernel that divides with the machine instruction: INT_MIN by -1 raises SIGFPE."""
+
+    types: tuple[str, ...]
+
+
+# Measured with ai-edge-litert 2.3.0 (child processes): FLOOR_MOD of INT_MIN by -1 dies with SIGFPE for int32 and
+# int64. DIV int32 saturates (2147483647), FLOOR_DIV int32 returns INT_MIN, DIV/FLOOR_DIV int64 are refused with a
+# typed error, and a zero divisor is a typed "Division by 0" error everywhere: only FLOOR_MOD needs the rule.
+DIVISION_RULES: dict[str, DivisionRule] = {"FLOOR_MOD": DivisionRule(("int32", "int64"))}
+# Operators whose integer outputs are never negative (shapes, ranks, indices): never INT_MIN, never -1.
+NON_NEGATIVE_OUTPUTS = frozenset({"SHAPE", "RANK", "ARG_MAX", "ARG_MIN"})
+ALLOW_UNBOUNDED_DIVISION_ENV = "LITERT_SDK_ALLOW_UNBOUNDED_INTEGER_DIVISION"
+
+
+@dataclass(frozen=True)
+class DivisionSite:
+    """An integer division whose fatal operand pair can only come from signature inputs: checked before each run.
+    ``dividend``/``divisor`` are tensor indices of ``subgraph``; a constant operand holds the fatal value."""
+
+    subgraph: int
+    label: str
+    type_name: str
+    dividend: int
+    divisor: int
+    dividend_is_constant: bool
+    divisor_is_constant: bool
+
+
+def _constant_values(f: _Facts, sg: int, t: int, type_name: str) -> np.ndarray | None:
+    v = f.v
+    g = f._g(sg, t)
+    b = int(v.t_buf[g])
+    size, pos = int(v.buf_bytes[b]), int(v.buf_pos[b])
+    if size <= 0:
+        return None
+    dtype = "<i4" if type_name == "int32" else "<i8"
+    item = np.dtype(dtype).itemsize
+    if size % item or pos + size > v.n:
+        return None
+    return np.frombuffer(bytes(f.data[pos: pos + size]), dtype)
+
+
+def _writers(f: _Facts, sg: int) -> dict[int, int]:
+    cache = f.__dict__.setdefault("_writer_cache", {})
+    if sg not in cache:
+        w: dict[int, int] = {}
+        for op in np.flatnonzero(f.o_sg == sg).tolist():
+            for t in f.outs[op]:
+                if t >= 0:
+                    w[t] = int(f.code[op])
+        cache[sg] = w
+    return cache[sg]  # type: ignore[no-any-return]
+
+
+def _signature_subgraphs(f: _Facts) -> set[int]:
+    data = f.data
+    root = struct.unpack_from("<I", data, 0)[0]
+    tgt = f._target(root, _MODEL_SIGNATURE_DEFS)
+    if not tgt:
+        return {0}  # the runtime's default signature runs subgraph 0
+    n = struct.unpack_from("<I", data, tgt)[0]
+    out = set()
+    for k in range(n):
+        p = tgt + 4 + 4 * k
+        fp = f._field(p + struct.unpack_from("<I", data, p)[0], _SIGNATURE_SUBGRAPH)
+        out.add(struct.unpack_from("<I", data, fp)[0] if fp else 0)
+    return out
+
+
+def _division(f: _Facts, op: int, name: str, sg: int, ins: list[int], outs: list[int]) -> Iterator[str]:
+    rule = DIVISION_RULES[name]
+    if len(ins) != 2 or min(ins) < 0:
+        return
+    type_name = _TYPE_NAMES.get(f.type(sg, ins[0]), "")
+    if type_name not in rule.types:
+        return
+    info = np.iinfo(np.int32 if type_name == "int32" else np.int64)
+    writers = _writers(f, sg)
+    non_negative = {SCHEMA_OPS[n] for n in NON_NEGATIVE_OUTPUTS}
+    state = []
+    for t, fatal in ((ins[0], int(info.min)), (ins[1], -1)):
+        values = _constant_values(f, sg, t, type_name)
+        if values is not None:
+            state.append("safe" if not (values == fatal).any() else "constant")
+        elif writers.get(t) in non_negative:
+            state.append("safe")
+        elif t not in writers and sg in f.__dict__.setdefault("_sig_sgs", _signature_subgraphs(f)) \
+                and t in _subgraph_inputs(f, sg):
+            state.append("input")
+        else:
+            state.append("computed")
+    if "safe" in state:
+        return
+    label = f.label(op)
+    if "computed" not in state:
+        sites = f.v.__dict__.setdefault("division_sites", [])
+        sites.append(DivisionSite(sg, label, type_name, ins[0], ins[1], state[0] == "constant",
+                                  state[1] == "constant"))
+        return
+    if os.environ.get(ALLOW_UNBOUNDED_DIVISION_ENV) == "1":
+        return
+    yield (f"{label}: {type_name} dividend {f.tensor(sg, ins[0])} and divisor {f.tensor(sg, ins[1])} are computed by "
+           f"the model, so the SDK cannot bound them; {info.min} modulo -1 kills the process (SIGFPE) in the "
+           f"runtime's kernel (rule: integer FLOOR_MOD operands must be constants without the fatal value, "
+           f"non-negative shape values or signature inputs, which the SDK checks before each run; set "
+           f"{ALLOW_UNBOUNDED_DIVISION_ENV}=1 to load such models anyway)")
+
+
+def _subgraph_inputs(f: _Facts, sg: int) -> set[int]:
+    cache = f.__dict__.setdefault("_sg_inputs", {})
+    if sg not in cache:
+        data = f.data
+        root = struct.unpack_from("<I", data, 0)[0]
+        tgt = f._target(root, _MODEL_SUBGRAPHS)
+        p = tgt + 4 + 4 * sg
+        cache[sg] = set(f._vector(p + struct.unpack_from("<I", data, p)[0], _SUBGRAPH_INPUTS, "i"))
+    return cache[sg]  # type: ignore[no-any-return]
+
+
 _CHECKS: dict[int, tuple[str, Check]] = {
     **{SCHEMA_OPS[name]: (name, _requant) for name in REQUANT_RULES},
     **{SCHEMA_OPS[name]: (name, _conv) for name in CONV_RULES},
+    **{SCHEMA_OPS[name]: (name, _division) for name in DIVISION_RULES},
 }
 
 

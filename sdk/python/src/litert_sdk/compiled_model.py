@@ -46,6 +46,8 @@ def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
     if model.may_have_value_dependent_shapes():
         _refuse_value_dependent_outputs(model)
 
+    from ._division_guard import division_guards
+
     def create(o: Options) -> Any:
         try:
             cm = native.CompiledModel(native_model, native_options(o))
@@ -55,6 +57,9 @@ def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
             from ._compile_reason import with_operators
 
             raise with_operators(e, model) from None
+        guards = division_guards(model)  # integer FLOOR_MOD on signature inputs: checked before each run
+        if guards:
+            cm.set_division_guards(guards)
         if model.has_shape_arithmetic():
             cm.set_shape_hook(_shape_hook(model))
         return cm

@@ -10,9 +10,11 @@
 #include "strings.h"
 
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
 #include <algorithm>
+#include <memory>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -637,8 +639,88 @@ void CompiledModel::run_locked(size_t sig, const std::vector<LiteRtTensorBuffer>
   run_buffers_locked(st, sig, ins, outs);
 }
 
+// Host view of an int32/int64 tensor buffer, locked for reading while it lives; `at(i)` for i < count.
+namespace {
+class IntView {
+ public:
+  IntView(LiteRtTensorBuffer buffer, int type, size_t count) : buffer_(buffer), wide_(type == kLiteRtElementTypeInt64) {
+    check(LiteRtLockTensorBuffer(buffer, &host_, kLiteRtTensorBufferLockModeRead), "LiteRtLockTensorBuffer");
+    size_t bytes = 0;
+    const LiteRtStatus st = LiteRtGetTensorBufferSize(buffer, &bytes);
+    if (st != kLiteRtStatusOk || !host_) {
+      LiteRtUnlockTensorBuffer(buffer_);
+      check(st == kLiteRtStatusOk ? kLiteRtStatusErrorRuntimeFailure : st, "LiteRtGetTensorBufferSize");
+    }
+    count_ = std::min(count, bytes / (wide_ ? sizeof(int64_t) : sizeof(int32_t)));
+  }
+  ~IntView() { LiteRtUnlockTensorBuffer(buffer_); }
+  IntView(const IntView&) = delete;
+  IntView& operator=(const IntView&) = delete;
+  size_t size() const { return count_; }
+  int64_t at(size_t i) const {
+    return wide_ ? static_cast<const int64_t*>(host_)[i] : static_cast<const int32_t*>(host_)[i];
+  }
+  bool holds(int64_t value) const {
+    for (size_t i = 0; i < count_; ++i)
+      if (at(i) == value) return true;
+    return false;
+  }
+
+ private:
+  LiteRtTensorBuffer buffer_;
+  void* host_ = nullptr;
+  bool wide_;
+  size_t count_ = 0;
+};
+}  // namespace
+
+void CompiledModel::check_division_guards_locked(size_t sig, const std::vector<LiteRtTensorBuffer>& ins) {
+  const SignatureState& st = sigs_[sig];
+  for (const auto& [gsig, dividend, divisor, type, what] : division_guards_) {
+    if (gsig != sig) continue;
+    const int64_t min_value = type == kLiteRtElementTypeInt64 ? INT64_MIN : INT32_MIN;
+    auto view = [&](int index) -> std::unique_ptr<IntView> {
+      const size_t i = static_cast<size_t>(index);
+      if (index < 0 || i >= ins.size() || !ins[i]) return nullptr;
+      size_t count = 1;
+      for (int64_t d : st.inputs[i].dims) count *= static_cast<size_t>(std::max<int64_t>(d, 0));
+      return std::make_unique<IntView>(ins[i], type, count);
+    };
+    bool fatal;
+    if (dividend >= 0 && divisor >= 0) {
+      auto a = view(dividend), b = view(divisor);
+      if (!a || !b) continue;
+      if (st.inputs[static_cast<size_t>(dividend)].dims == st.inputs[static_cast<size_t>(divisor)].dims) {
+        fatal = false;  // same shapes: element by element
+        for (size_t k = 0; k < a->size() && k < b->size() && !fatal; ++k) fatal = a->at(k) == min_value && b->at(k) == -1;
+      } else {  // broadcasting: refused when both values occur anywhere (conservative)
+        fatal = a->holds(min_value) && b->holds(-1);
+      }
+    } else {  // a constant holds its fatal value somewhere (conservative: positions are not compared)
+      auto other = view(dividend >= 0 ? dividend : divisor);
+      fatal = dividend < 0 && divisor < 0 ? true : (other && other->holds(dividend >= 0 ? min_value : -1));
+    }
+    if (fatal)
+      raise(ErrorKind::kInvalidArgument,
+            what + ": the inputs hold " + std::to_string(min_value) + " in the dividend and -1 in the divisor; the "
+            "runtime's integer kernel would crash the process on that pair (SIGFPE), so the run was refused");
+  }
+}
+
+void CompiledModel::set_division_guards(const std::vector<std::tuple<size_t, int, int, int, std::string>>& guards) {
+  std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+  lock(lk);
+  for (const auto& g : guards) {
+    const int type = std::get<3>(g);
+    if (type != kLiteRtElementTypeInt32 && type != kLiteRtElementTypeInt64)
+      raise(ErrorKind::kInvalidArgument, "division guards take int32 or int64 operands");
+  }
+  division_guards_ = guards;
+}
+
 void CompiledModel::run_buffers_locked(SignatureState& st, size_t sig, const std::vector<LiteRtTensorBuffer>& ins,
                                        const std::vector<LiteRtTensorBuffer>& outs) {
+  if (!division_guards_.empty()) check_division_guards_locked(sig, ins);
   LiteRtStatus status;
   const auto t0 = std::chrono::steady_clock::now();
   if (st.last_run_ns >= 0 && st.last_run_ns < kKeepGilBelowNs) {
@@ -825,6 +907,8 @@ void bind_compiled_model(nb::module_& m) {
       .def("input_view", &CompiledModel::input_view, nb::arg("signature"), nb::arg("index"))
       .def("output_view", &CompiledModel::output_view, nb::arg("signature"), nb::arg("index"))
       .def("get_output", &CompiledModel::get_output, nb::arg("signature"), nb::arg("index"))
+      .def("set_division_guards", &CompiledModel::set_division_guards, nb::arg("guards"),
+           "Refuse runs whose inputs hold INT_MIN / -1 for these integer divisions (see compiled_model.h).")
       .def("invoke", &CompiledModel::invoke, nb::arg("signature"))
       .def("prepare", &CompiledModel::prepare, nb::arg("signature"), "Allocate the signature's buffers now.")
       .def("set_shape_hook", &CompiledModel::set_shape_hook, nb::arg("hook").none())
