@@ -1238,7 +1238,7 @@ class _ShapeChecker:
                     wrong = out_type != 6 or len(in_types) > 1 or (c in self._LOGICAL and in_types - {6})
                     if wrong:  # found by fuzzing: PRELU turned into LESS writes bools into a float output
                         v.problem(f"{label} (builtin operator {c}) has output type {_TYPE_NAMES.get(out_type, out_type)}"
-                                  f" and input types {sorted(_TYPE_NAMES.get(t, t) for t in in_types)} (it needs bool "
+                                  f" and input types {sorted(str(_TYPE_NAMES.get(t, t)) for t in in_types)} (it needs bool "
                                   f"output{' and inputs' if c in self._LOGICAL else ' and inputs of one type'})")
                         continue
             if c in (49, 102, 88):  # SPLIT, SPLIT_V, UNPACK: one output per piece
