@@ -189,6 +189,10 @@ class _Facts:
         self.ins = self._per_op(io["input"], len(ops))
         self.outs = self._per_op(io["output"], len(ops))
         self.data = v.u8
+        # lazily filled caches (integer division rule)
+        self.writers: dict[int, dict[int, int]] = {}  # subgraph -> {tensor: opcode of its writer}
+        self.subgraph_inputs: dict[int, set[int]] = {}
+        self.signature_subgraphs: set[int] | None = None
 
     @staticmethod
     def _per_op(arr: tuple[np.ndarray, np.ndarray, np.ndarray], n: int) -> list[list[int]]:
@@ -400,15 +404,14 @@ def _constant_values(f: _Facts, sg: int, t: int, type_name: str) -> np.ndarray |
 
 
 def _writers(f: _Facts, sg: int) -> dict[int, int]:
-    cache = f.__dict__.setdefault("_writer_cache", {})
-    if sg not in cache:
+    if sg not in f.writers:
         w: dict[int, int] = {}
         for op in np.flatnonzero(f.o_sg == sg).tolist():
             for t in f.outs[op]:
                 if t >= 0:
                     w[t] = int(f.code[op])
-        cache[sg] = w
-    return cache[sg]  # type: ignore[no-any-return]
+        f.writers[sg] = w
+    return f.writers[sg]
 
 
 def _signature_subgraphs(f: _Facts) -> set[int]:
@@ -443,8 +446,7 @@ def _division(f: _Facts, op: int, name: str, sg: int, ins: list[int], outs: list
             state.append("safe" if not (values == fatal).any() else "constant")
         elif writers.get(t) in non_negative:
             state.append("safe")
-        elif t not in writers and sg in f.__dict__.setdefault("_sig_sgs", _signature_subgraphs(f)) \
-                and t in _subgraph_inputs(f, sg):
+        elif t not in writers and _is_signature_input(f, sg, t):
             state.append("input")
         else:
             state.append("computed")
@@ -452,7 +454,7 @@ def _division(f: _Facts, op: int, name: str, sg: int, ins: list[int], outs: list
         return
     label = f.label(op)
     if "computed" not in state:
-        sites = f.v.__dict__.setdefault("division_sites", [])
+        sites: list[DivisionSite] = f.v.__dict__.setdefault("division_sites", [])  # read by _division_guard
         sites.append(DivisionSite(sg, label, type_name, ins[0], ins[1], state[0] == "constant",
                                   state[1] == "constant"))
         return
@@ -465,15 +467,20 @@ def _division(f: _Facts, op: int, name: str, sg: int, ins: list[int], outs: list
            f"{ALLOW_UNBOUNDED_DIVISION_ENV}=1 to load such models anyway)")
 
 
-def _subgraph_inputs(f: _Facts, sg: int) -> set[int]:
-    cache = f.__dict__.setdefault("_sg_inputs", {})
-    if sg not in cache:
+def _is_signature_input(f: _Facts, sg: int, t: int) -> bool:
+    """Whether tensor ``t`` is an input of subgraph ``sg`` and that subgraph is run by a signature (the SDK sees and
+    can check the values of those inputs; inputs of control-flow bodies are computed)."""
+    if f.signature_subgraphs is None:
+        f.signature_subgraphs = _signature_subgraphs(f)
+    if sg not in f.signature_subgraphs:
+        return False
+    if sg not in f.subgraph_inputs:
         data = f.data
         root = struct.unpack_from("<I", data, 0)[0]
         tgt = f._target(root, _MODEL_SUBGRAPHS)
         p = tgt + 4 + 4 * sg
-        cache[sg] = set(f._vector(p + struct.unpack_from("<I", data, p)[0], _SUBGRAPH_INPUTS, "i"))
-    return cache[sg]  # type: ignore[no-any-return]
+        f.subgraph_inputs[sg] = set(f._vector(p + struct.unpack_from("<I", data, p)[0], _SUBGRAPH_INPUTS, "i"))
+    return t in f.subgraph_inputs[sg]
 
 
 _CHECKS: dict[int, tuple[str, Check]] = {

@@ -17,7 +17,9 @@ Three layers, written from the public facts of the FlatBuffers binary format and
   ``sdk/python/fuzz/README.md``): omitted (``-1``) operands only where the operator accepts them, operand counts of
   common builtin operators, one writer per tensor and no writes to inputs or constants, and, for common operators,
   the declared output shape equal to the shape the kernel computes and the element types of data operands equal
-  (:class:`_ShapeChecker`); values assigned to and read from one resource variable agree.
+  (:class:`_ShapeChecker`); values assigned to and read from one resource variable agree; and the operand facts the
+  kernels and XNNPACK trust without checking (requantization limits, bias lengths, integer division), in
+  :mod:`._kernel_rules`.
 
 The walk is vectorised with numpy: all tables of one kind (e.g. every tensor of every subgraph) are checked with a
 handful of array operations, so a 6 MB model verifies in a few milliseconds.
