@@ -68,13 +68,16 @@ def test_mul_has_no_requantization_limit() -> None:
 
 
 # ---- child processes: the peer dies, the SDK refuses ----------------------------------------------------------------
-REQUANT_CRASHES = [("ADD", "int8", 2.0**-19), ("ADD", "uint8", 2.0**-20), ("ADD", "int16", 2.0**-14),
-                   ("SUB", "int8", 2.0**-19), ("SUB", "int16", 2.0**-14), ("SQUARED_DIFFERENCE", "int8", 2.0**-12)]
+REQUANT_CRASHES = [("ADD", "int8", 1.0, 2.0**-19), ("ADD", "uint8", 1.0, 2.0**-20), ("ADD", "int16", 1.0, 2.0**-14),
+                   ("SUB", "int8", 1.0, 2.0**-19), ("SUB", "int16", 1.0, 2.0**-14),
+                   ("SQUARED_DIFFERENCE", "int8", 1.0, 2.0**-12),
+                   # 2 * max input scale overflows float32: input multipliers 0 (SUB's output multiplier is fine)
+                   ("SUB", "int8", 3e38, 1.0), ("ADD", "uint8", 3e38, 1.0)]
 
 
-@pytest.mark.parametrize("op, dtype, so", REQUANT_CRASHES)
-def test_requant_abort_is_refused(op: str, dtype: str, so: float, tmp_path: Path, peer: object) -> None:
-    data = quantized_binary(op, dtype, 1.0, 1.0, so)
+@pytest.mark.parametrize("op, dtype, si, so", REQUANT_CRASHES)
+def test_requant_abort_is_refused(op: str, dtype: str, si: float, so: float, tmp_path: Path, peer: object) -> None:
+    data = quantized_binary(op, dtype, si, si, so)
     unguarded = run_child(tmp_path, data, "peer")
     assert unguarded.returncode == -signal.SIGABRT, (unguarded.returncode, unguarded.stdout, unguarded.stderr[-500:])
     guarded = run_child(tmp_path, data, "sdk")
