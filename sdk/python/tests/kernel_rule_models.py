@@ -145,3 +145,20 @@ def computed_floor_mod(dtype: str) -> bytes:
             {"opcode_index": 1, "inputs": [2, 1], "outputs": [3]}]}],
         "buffers": [{}, {}, {}, {}, {}],
     })
+
+
+def split(options_type: int | None) -> bytes:
+    """``y = SPLIT(axis=1, x)`` into one piece, x float32 [1, 3]; options of union type ``options_type`` whose
+    field 0 is 1 (num_splits for SplitOptions = 35, axis for ConcatenationOptions = 10), or none."""
+    tensors = [{"shape": [], "type": TYPES["int32"], "buffer": 1, "name": "axis"},
+               {"shape": [1, 3], "type": TYPES["float32"], "buffer": 2, "name": "x"},
+               {"shape": [1, 3], "type": TYPES["float32"], "buffer": 3, "name": "y"}]
+    buffers: list[dict[str, Any]] = [{}, {"data": np.int32(1).tobytes()}, {}, {}]
+    options = None if options_type is None else (options_type, {0: ("i32", 1)})
+    operator: dict[str, Any] = {"opcode_index": 0, "inputs": [0, 1], "outputs": [2]}
+    if options is not None:
+        operator["builtin_options_type"], operator["builtin_options"] = options
+    return build_model({
+        "version": 3, "operator_codes": [{"deprecated_builtin_code": 49, "builtin_code": 49, "version": 1}],
+        "subgraphs": [{"tensors": tensors, "inputs": [1], "outputs": [2], "operators": [operator]}],
+        "buffers": buffers})

@@ -139,3 +139,21 @@ def test_valid_conv_matches_the_peer(peer: object) -> None:
     ref.invoke()
     got = litert_sdk.CompiledModel.from_buffer(data).run([x])[0]
     np.testing.assert_array_equal(got, ref.get_tensor(ref.get_output_details()[0]["index"]))
+
+
+def test_split_needs_its_own_options(tmp_path: Path, peer: object) -> None:
+    """SPLIT reads SplitOptions.num_splits without checking the options' type: with ConcatenationOptions (whose
+    axis field passes for num_splits) the peer segfaults at allocation; the SDK names the rule."""
+    from kernel_rule_models import split
+
+    assert verify_model(split(35)) == []
+    ok = run_child(tmp_path, split(35), "sdk", "[[1.5, 2.5, 3.5]]")
+    assert ok.stdout.splitlines()[0] == "Interpreter ran [1.5, 2.5, 3.5]", ok.stdout
+    data = split(10)
+    unguarded = run_child(tmp_path, data, "peer", "[[1.5, 2.5, 3.5]]")
+    assert unguarded.returncode == -signal.SIGSEGV, (unguarded.returncode, unguarded.stdout)
+    guarded = run_child(tmp_path, data, "sdk", "[[1.5, 2.5, 3.5]]")
+    lines = guarded.stdout.splitlines()
+    assert [line.split()[:2] for line in lines] == [["Interpreter", "ModelError"], ["CompiledModel", "ModelError"]]
+    assert all("operator 0 (SPLIT) of subgraph 0 has builtin options of union type 10, not SplitOptions (35)" in line
+               for line in lines), lines

@@ -32,8 +32,12 @@ Rules (tables below):
   groups), equal (TRANSPOSE_CONV, FULLY_CONNECTED) or divide into (DEPTHWISE_CONV_2D, a depth multiplier) the
   input's channels.
 
+* **Integer division** (:data:`DIVISION_RULES`): FLOOR_MOD of INT_MIN by -1 (SIGFPE); see :mod:`._division_guard`.
+* **Options tables** (:data:`REQUIRED_OPTIONS`): SPLIT reads SplitOptions without checking the table's type.
+
 The TFLite schema facts these rules use (operator codes, tensor types, options tables and slots) are declared once,
-in :data:`SCHEMA_OPS`, :data:`TENSOR_TYPES` and :data:`OPTION_FIELDS`; the rule tables refer to them by name.
+in :data:`SCHEMA_OPS`, :data:`TENSOR_TYPES`, :data:`OPTIONS_TABLES` and :data:`OPTION_FIELDS`; the rule tables
+refer to them by name.
 """
 
 from __future__ import annotations
@@ -50,16 +54,18 @@ import numpy as np
 if TYPE_CHECKING:
     from ._verifier import _Tables, _Verifier
 
-__all__ = ["check_kernel_rules", "REQUANT_RULES", "CONV_RULES", "DIVISION_RULES", "DivisionSite", "SCHEMA_OPS",
-           "TENSOR_TYPES", "OPTION_FIELDS", "ALLOW_UNBOUNDED_DIVISION_ENV", "multiplier_below_one_ok",
-           "requant_problem"]
+__all__ = ["check_kernel_rules", "REQUANT_RULES", "CONV_RULES", "DIVISION_RULES", "REQUIRED_OPTIONS", "DivisionSite",
+           "SCHEMA_OPS", "TENSOR_TYPES", "OPTION_FIELDS", "OPTIONS_TABLES", "ALLOW_UNBOUNDED_DIVISION_ENV",
+           "multiplier_below_one_ok", "requant_problem"]
 
 # ---- TFLite schema facts (schema.fbs), the only literals of this module -------------------------------------------
 SCHEMA_OPS: dict[str, int] = {  # BuiltinOperator
     "ADD": 0, "CONV_2D": 3, "DEPTHWISE_CONV_2D": 4, "FULLY_CONNECTED": 9, "MUL": 18, "SUB": 41, "DIV": 42,
     "TRANSPOSE_CONV": 67, "FLOOR_DIV": 90, "FLOOR_MOD": 95, "SQUARED_DIFFERENCE": 99,
-    "ARG_MAX": 56, "ARG_MIN": 79, "SHAPE": 77, "RANK": 110,
+    "ARG_MAX": 56, "ARG_MIN": 79, "SHAPE": 77, "RANK": 110, "SPLIT": 49,
 }
+# BuiltinOptions union types of the options tables named by the rules.
+OPTIONS_TABLES: dict[str, int] = {"SplitOptions": 35}
 TENSOR_TYPES: dict[str, int] = {  # TensorType
     "float32": 0, "float16": 1, "int32": 2, "uint8": 3, "int64": 4, "int16": 7, "int8": 9,
 }
@@ -483,10 +489,27 @@ def _is_signature_input(f: _Facts, sg: int, t: int) -> bool:
     return t in f.subgraph_inputs[sg]
 
 
+# Operators whose kernel reads its parameters without checking that the options table is of its own type: another
+# type (or none) leaves them unset and the kernel crashes (measured: SPLIT with ConcatenationOptions or without
+# options segfaults ai-edge-litert 2.3.0 at allocation; found by the fuzzer's operator-code mutation).
+REQUIRED_OPTIONS: dict[str, str] = {"SPLIT": "SplitOptions"}
+
+
+def _options_type(f: _Facts, op: int, name: str, sg: int, ins: list[int], outs: list[int]) -> Iterator[str]:
+    want = REQUIRED_OPTIONS[name]
+    pos = int(f.ops.pos[op])
+    tfp = f._field(pos, _OPERATOR_OPTIONS_TYPE)
+    got = int(f.data[tfp]) if tfp else 0
+    if got != OPTIONS_TABLES[want] or not f._target(pos, _OPERATOR_OPTIONS):
+        yield (f"{f.label(op)} has builtin options of union type {got}{' (none)' if not got else ''}, not {want} "
+               f"({OPTIONS_TABLES[want]}) (rule: the kernel reads {want} without checking; any other options crash it)")
+
+
 _CHECKS: dict[int, tuple[str, Check]] = {
     **{SCHEMA_OPS[name]: (name, _requant) for name in REQUANT_RULES},
     **{SCHEMA_OPS[name]: (name, _conv) for name in CONV_RULES},
     **{SCHEMA_OPS[name]: (name, _division) for name in DIVISION_RULES},
+    **{SCHEMA_OPS[name]: (name, _options_type) for name in REQUIRED_OPTIONS},
 }
 
 
