@@ -162,3 +162,23 @@ def split(options_type: int | None) -> bytes:
         "version": 3, "operator_codes": [{"deprecated_builtin_code": 49, "builtin_code": 49, "version": 1}],
         "subgraphs": [{"tensors": tensors, "inputs": [1], "outputs": [2], "operators": [operator]}],
         "buffers": buffers})
+
+
+COMPARISONS = {"LESS": 58, "GREATER": 61, "GREATER_EQUAL": 62, "LESS_EQUAL": 63, "EQUAL": 71, "NOT_EQUAL": 72}
+
+
+def comparison(op: str, dtype: str, s1: float | None, s2: float | None) -> bytes:
+    """``y = op(a, b)``: a, b inputs of ``dtype`` [1, 4] with scales s1, s2 (None: no quantization), y bool."""
+    zp = 128 if dtype == "uint8" else 0
+    tensors: list[dict[str, Any]] = [
+        {"shape": [1, 4], "type": TYPES[dtype], "buffer": i + 1, "name": name,
+         "quantization": None if s is None else {"scale": [s], "zero_point": [zp]}}
+        for i, (name, s) in enumerate((("a", s1), ("b", s2)))]
+    tensors.append({"shape": [1, 4], "type": 6, "buffer": 3, "name": "y"})  # BOOL
+    code = COMPARISONS[op]
+    tensors = [{k: v for k, v in t.items() if v is not None} for t in tensors]
+    return build_model({
+        "version": 3, "operator_codes": [{"deprecated_builtin_code": code, "builtin_code": code, "version": 1}],
+        "subgraphs": [{"tensors": tensors, "inputs": [0, 1], "outputs": [2],
+                       "operators": [{"opcode_index": 0, "inputs": [0, 1], "outputs": [2]}]}],
+        "buffers": [{}, {}, {}, {}]})

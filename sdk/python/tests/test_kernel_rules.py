@@ -157,3 +157,40 @@ def test_split_needs_its_own_options(tmp_path: Path, peer: object) -> None:
     assert [line.split()[:2] for line in lines] == [["Interpreter", "ModelError"], ["CompiledModel", "ModelError"]]
     assert all("operator 0 (SPLIT) of subgraph 0 has builtin options of union type 10, not SplitOptions (35)" in line
                for line in lines), lines
+
+
+BELOW_ONE = float(np.nextafter(np.float32(1), np.float32(0)))
+
+
+@pytest.mark.parametrize("op", ["LESS", "GREATER", "GREATER_EQUAL", "LESS_EQUAL", "EQUAL", "NOT_EQUAL"])
+def test_comparison_input_scales(op: str) -> None:
+    """Each input scale is a multiplier: exactly 1.0 or none (0) is refused, just below or above one is not."""
+    from kernel_rule_models import comparison
+
+    for dtype in ("int8", "uint8"):
+        assert verify_model(comparison(op, dtype, BELOW_ONE, 0.5)) == []
+        assert verify_model(comparison(op, dtype, 2.0, 100.0)) == []
+        problems = verify_model(comparison(op, dtype, 0.5, 1.0))
+        assert len(problems) == 1 and f"operator 0 ({op}) of subgraph 0: {dtype} input 1 tensor 1 'b' has scale 1" \
+            in problems[0], problems
+        assert len(verify_model(comparison(op, dtype, None, None))) == 2
+    equality = op in ("EQUAL", "NOT_EQUAL")
+    assert bool(verify_model(comparison(op, "int16", 1.0, 0.5))) == equality  # int16 only for EQUAL/NOT_EQUAL
+    assert verify_model(comparison(op, "int16", None, 0.5)) == []  # plain int16 comparison
+    assert bool(verify_model(comparison(op, "int16", 0.5, None))) == equality
+
+
+@pytest.mark.parametrize("op, dtype, s1, s2", [("LESS", "int8", 0.5, 1.0), ("GREATER_EQUAL", "uint8", 1.0, 1.0),
+                                               ("EQUAL", "int16", 1.0, 0.5), ("NOT_EQUAL", "int8", None, None)])
+def test_comparison_abort_is_refused(op: str, dtype: str, s1: float | None, s2: float | None, tmp_path: Path,
+                                     peer: object) -> None:
+    from kernel_rule_models import comparison
+
+    data = comparison(op, dtype, s1, s2)
+    unguarded = run_child(tmp_path, data, "peer")
+    assert unguarded.returncode == -signal.SIGABRT, (unguarded.returncode, unguarded.stdout)
+    guarded = run_child(tmp_path, data, "sdk")
+    lines = guarded.stdout.splitlines()
+    assert [line.split()[:2] for line in lines] == [["Interpreter", "ModelError"], ["CompiledModel", "ModelError"]]
+    assert all(f"operator 0 ({op}) of subgraph 0: {dtype} input" in line and "quantized comparisons" in line
+               for line in lines), lines

@@ -32,6 +32,8 @@ Rules (tables below):
   groups), equal (TRANSPOSE_CONV, FULLY_CONNECTED) or divide into (DEPTHWISE_CONV_2D, a depth multiplier) the
   input's channels.
 
+* **Quantized comparisons** (:data:`COMPARE_RULES`): each input scale is quantized as a multiplier; exactly 1.0
+  (or 0: no single scale) aborts.
 * **Integer division** (:data:`DIVISION_RULES`): FLOOR_MOD of INT_MIN by -1 (SIGFPE); see :mod:`._division_guard`.
 * **Options tables** (:data:`REQUIRED_OPTIONS`): SPLIT reads SplitOptions without checking the table's type.
 
@@ -54,15 +56,16 @@ import numpy as np
 if TYPE_CHECKING:
     from ._verifier import _Tables, _Verifier
 
-__all__ = ["check_kernel_rules", "REQUANT_RULES", "CONV_RULES", "DIVISION_RULES", "REQUIRED_OPTIONS", "DivisionSite",
-           "SCHEMA_OPS", "TENSOR_TYPES", "OPTION_FIELDS", "OPTIONS_TABLES", "ALLOW_UNBOUNDED_DIVISION_ENV",
-           "multiplier_below_one_ok", "requant_problem"]
+__all__ = ["check_kernel_rules", "REQUANT_RULES", "COMPARE_RULES", "CONV_RULES", "DIVISION_RULES", "REQUIRED_OPTIONS",
+           "DivisionSite", "SCHEMA_OPS", "TENSOR_TYPES", "OPTION_FIELDS", "OPTIONS_TABLES",
+           "ALLOW_UNBOUNDED_DIVISION_ENV", "multiplier_below_one_ok", "requant_problem"]
 
 # ---- TFLite schema facts (schema.fbs), the only literals of this module -------------------------------------------
 SCHEMA_OPS: dict[str, int] = {  # BuiltinOperator
     "ADD": 0, "CONV_2D": 3, "DEPTHWISE_CONV_2D": 4, "FULLY_CONNECTED": 9, "MUL": 18, "SUB": 41, "DIV": 42,
     "TRANSPOSE_CONV": 67, "FLOOR_DIV": 90, "FLOOR_MOD": 95, "SQUARED_DIFFERENCE": 99,
     "ARG_MAX": 56, "ARG_MIN": 79, "SHAPE": 77, "RANK": 110, "SPLIT": 49,
+    "LESS": 58, "GREATER": 61, "GREATER_EQUAL": 62, "LESS_EQUAL": 63, "EQUAL": 71, "NOT_EQUAL": 72,
 }
 # BuiltinOptions union types of the options tables named by the rules.
 OPTIONS_TABLES: dict[str, int] = {"SplitOptions": 35}
@@ -107,6 +110,23 @@ REQUANT_RULES: dict[str, RequantRule] = {
                        pot_option="SubOptions.pot_scale_int16"),
     "SQUARED_DIFFERENCE": RequantRule({"int8": 7}, squared=True),
 }
+
+
+@dataclass(frozen=True)
+class InputScaleRule:
+    """A quantized comparison: each input's scale is quantized as a multiplier, with the "smaller than one" routine
+    for scales up to one (so a scale of exactly 1.0, or 0 for a tensor without one scale, aborts) and another one
+    above. Measured on ai-edge-litert 2.3.0: int8/uint8 LESS, GREATER, GREATER_EQUAL, LESS_EQUAL; int8/uint8/int16
+    EQUAL and NOT_EQUAL (int16 with an unquantized input 0 compares plain integers)."""
+
+    types: tuple[str, ...]
+    plain_if_input0_unquantized: tuple[str, ...] = ()
+
+
+_ORDERED = InputScaleRule(("int8", "uint8"))
+_EQUALITY = InputScaleRule(("int8", "uint8", "int16"), plain_if_input0_unquantized=("int16",))
+COMPARE_RULES: dict[str, InputScaleRule] = {"LESS": _ORDERED, "GREATER": _ORDERED, "GREATER_EQUAL": _ORDERED,
+                                            "LESS_EQUAL": _ORDERED, "EQUAL": _EQUALITY, "NOT_EQUAL": _EQUALITY}
 
 
 @dataclass(frozen=True)
@@ -314,6 +334,25 @@ def _requant(f: _Facts, op: int, name: str, sg: int, ins: list[int], outs: list[
         yield (f"{f.label(op)}: {type_name} output {f.tensor(sg, outs[0])} breaks the requantization rule: {why}")
 
 
+def _compare(f: _Facts, op: int, name: str, sg: int, ins: list[int], outs: list[int]) -> Iterator[str]:
+    rule = COMPARE_RULES[name]
+    if len(ins) != 2 or min(ins) < 0:
+        return
+    type_name = _TYPE_NAMES.get(f.type(sg, ins[0]), "")
+    if type_name not in rule.types:
+        return
+    if type_name in rule.plain_if_input0_unquantized and not f.scales(sg, ins[0]):
+        return
+    for k, t in enumerate(ins):
+        m = f.effective_scale(sg, t)
+        if m > 1.0 and math.isfinite(m) or multiplier_below_one_ok(m):
+            continue
+        none = " (none, or several)" if not m else ""
+        yield (f"{f.label(op)}: {type_name} input {k} {f.tensor(sg, t)} has scale {m:.6g}{none}; the "
+               f"kernel quantizes each input scale as a multiplier and aborts the process for 0, 1.0 and values that "
+               f"round to one (rule: input scales of quantized comparisons must be in (0, 1) or above 1)")
+
+
 def _conv(f: _Facts, op: int, name: str, sg: int, ins: list[int], outs: list[int]) -> Iterator[str]:
     rule = CONV_RULES[name]
     if len(ins) <= max(rule.input, rule.filter) or not outs or outs[0] < 0:
@@ -510,6 +549,7 @@ _CHECKS: dict[int, tuple[str, Check]] = {
     **{SCHEMA_OPS[name]: (name, _conv) for name in CONV_RULES},
     **{SCHEMA_OPS[name]: (name, _division) for name in DIVISION_RULES},
     **{SCHEMA_OPS[name]: (name, _options_type) for name in REQUIRED_OPTIONS},
+    **{SCHEMA_OPS[name]: (name, _compare) for name in COMPARE_RULES},
 }
 
 
