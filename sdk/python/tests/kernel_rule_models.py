@@ -182,3 +182,15 @@ def comparison(op: str, dtype: str, s1: float | None, s2: float | None) -> bytes
         "subgraphs": [{"tensors": tensors, "inputs": [0, 1], "outputs": [2],
                        "operators": [{"opcode_index": 0, "inputs": [0, 1], "outputs": [2]}]}],
         "buffers": [{}, {}, {}, {}]})
+
+
+def atan2(x_shape: list[int], c_shape: list[int]) -> bytes:
+    """``y = ATAN2(x, c)``: x float32 input, c a float32 constant of ones, y declared with x's shape."""
+    tensors = [{"shape": x_shape, "type": TYPES["float32"], "buffer": 1, "name": "x"},
+               {"shape": c_shape, "type": TYPES["float32"], "buffer": 2, "name": "c"},
+               {"shape": x_shape, "type": TYPES["float32"], "buffer": 3, "name": "y"}]
+    return build_model({
+        "version": 3, "operator_codes": [{"deprecated_builtin_code": 127, "builtin_code": 156, "version": 1}],
+        "subgraphs": [{"tensors": tensors, "inputs": [0], "outputs": [2],
+                       "operators": [{"opcode_index": 0, "inputs": [0, 1], "outputs": [2]}]}],
+        "buffers": [{}, {}, {"data": np.ones(c_shape, np.float32).tobytes()}, {}]})

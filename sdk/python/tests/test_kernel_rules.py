@@ -194,3 +194,24 @@ def test_comparison_abort_is_refused(op: str, dtype: str, s1: float | None, s2: 
     assert [line.split()[:2] for line in lines] == [["Interpreter", "ModelError"], ["CompiledModel", "ModelError"]]
     assert all(f"operator 0 ({op}) of subgraph 0: {dtype} input" in line and "quantized comparisons" in line
                for line in lines), lines
+
+
+def test_atan2_does_not_broadcast(tmp_path: Path, peer: object) -> None:
+    """ATAN2 reads input 1 with input 0's element count: x [2^20, 4] with c [1, 4] segfaults the peer (found by the
+    semantic fuzzer); the SDK refuses it and still runs equal shapes like the peer."""
+    from kernel_rule_models import atan2
+
+    data = atan2([1 << 20, 4], [1, 4])
+    unguarded = run_child(tmp_path, data, "peer", timeout=300)
+    assert unguarded.returncode < 0 or unguarded.stdout.startswith("ran "), unguarded.stderr[-500:]
+    guarded = run_child(tmp_path, data, "sdk", timeout=300)
+    lines = guarded.stdout.splitlines()
+    assert [line.split()[:2] for line in lines] == [["Interpreter", "ModelError"], ["CompiledModel", "ModelError"]]
+    assert all("operator 0 (ATAN2) of subgraph 0: input 1 tensor 1 'c' has shape [1, 4] but input 0 tensor 0 'x' has "
+               "shape [1048576, 4]" in line for line in lines), lines
+    ok = atan2([1, 4], [1, 4])
+    feeds = ("[[1.0, -1.0, 0.0, 2.0]]",)
+    ref, got = run_child(tmp_path, ok, "peer", *feeds), run_child(tmp_path, ok, "sdk", *feeds)
+    values = ref.stdout.split(" ", 3)[3].strip()
+    np.testing.assert_allclose(eval(values), np.arctan2([1, -1, 0, 2], 1), rtol=1e-6)  # the peer is right
+    assert got.stdout.splitlines() == [f"Interpreter ran {values}", f"CompiledModel ran {values}"]

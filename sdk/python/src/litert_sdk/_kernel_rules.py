@@ -35,6 +35,7 @@ Rules (tables below):
 * **Quantized comparisons** (:data:`COMPARE_RULES`): each input scale is quantized as a multiplier; exactly 1.0
   (or 0: no single scale) aborts.
 * **Integer division** (:data:`DIVISION_RULES`): FLOOR_MOD of INT_MIN by -1 (SIGFPE); see :mod:`._division_guard`.
+* **No broadcasting** (:data:`SAME_SHAPE_OPS`): ATAN2 reads every input with input 0's element count.
 * **Options tables** (:data:`REQUIRED_OPTIONS`): SPLIT reads SplitOptions without checking the table's type.
 
 The TFLite schema facts these rules use (operator codes, tensor types, options tables and slots) are declared once,
@@ -57,7 +58,7 @@ if TYPE_CHECKING:
     from ._verifier import _Tables, _Verifier
 
 __all__ = ["check_kernel_rules", "REQUANT_RULES", "COMPARE_RULES", "CONV_RULES", "DIVISION_RULES", "REQUIRED_OPTIONS",
-           "DivisionSite", "SCHEMA_OPS", "TENSOR_TYPES", "OPTION_FIELDS", "OPTIONS_TABLES",
+           "SAME_SHAPE_OPS", "DivisionSite", "SCHEMA_OPS", "TENSOR_TYPES", "OPTION_FIELDS", "OPTIONS_TABLES",
            "ALLOW_UNBOUNDED_DIVISION_ENV", "multiplier_below_one_ok", "requant_problem"]
 
 # ---- TFLite schema facts (schema.fbs), the only literals of this module -------------------------------------------
@@ -65,7 +66,7 @@ SCHEMA_OPS: dict[str, int] = {  # BuiltinOperator
     "ADD": 0, "CONV_2D": 3, "DEPTHWISE_CONV_2D": 4, "FULLY_CONNECTED": 9, "MUL": 18, "SUB": 41, "DIV": 42,
     "TRANSPOSE_CONV": 67, "FLOOR_DIV": 90, "FLOOR_MOD": 95, "SQUARED_DIFFERENCE": 99,
     "ARG_MAX": 56, "ARG_MIN": 79, "SHAPE": 77, "RANK": 110, "SPLIT": 49,
-    "LESS": 58, "GREATER": 61, "GREATER_EQUAL": 62, "LESS_EQUAL": 63, "EQUAL": 71, "NOT_EQUAL": 72,
+    "LESS": 58, "GREATER": 61, "GREATER_EQUAL": 62, "LESS_EQUAL": 63, "EQUAL": 71, "NOT_EQUAL": 72, "ATAN2": 156,
 }
 # BuiltinOptions union types of the options tables named by the rules.
 OPTIONS_TABLES: dict[str, int] = {"SplitOptions": 35}
@@ -534,6 +535,23 @@ def _is_signature_input(f: _Facts, sg: int, t: int) -> bool:
 REQUIRED_OPTIONS: dict[str, str] = {"SPLIT": "SplitOptions"}
 
 
+# Elementwise operators whose kernel does not broadcast: it sizes the output from input 0 and reads every other
+# input with input 0's element count (measured: ATAN2 of x [n] and y [1] reads n values of y, garbage for small n and
+# SIGSEGV from about 2^17 elements; found by the semantic fuzzer, which made an ADD into ATAN2).
+SAME_SHAPE_OPS = frozenset({"ATAN2"})
+
+
+def _same_shape(f: _Facts, op: int, name: str, sg: int, ins: list[int], outs: list[int]) -> Iterator[str]:
+    if len(ins) < 2 or min(ins) < 0:
+        return
+    first = f.shape(sg, ins[0])
+    for k, t in enumerate(ins[1:], 1):
+        other = f.shape(sg, t)
+        if other != first and -1 not in other + first:
+            yield (f"{f.label(op)}: input {k} {f.tensor(sg, t)} has shape {other} but input 0 {f.tensor(sg, ins[0])} "
+                   f"has shape {first} (rule: the kernel does not broadcast; every input has input 0's shape)")
+
+
 def _options_type(f: _Facts, op: int, name: str, sg: int, ins: list[int], outs: list[int]) -> Iterator[str]:
     want = REQUIRED_OPTIONS[name]
     pos = int(f.ops.pos[op])
@@ -550,6 +568,7 @@ _CHECKS: dict[int, tuple[str, Check]] = {
     **{SCHEMA_OPS[name]: (name, _division) for name in DIVISION_RULES},
     **{SCHEMA_OPS[name]: (name, _options_type) for name in REQUIRED_OPTIONS},
     **{SCHEMA_OPS[name]: (name, _compare) for name in COMPARE_RULES},
+    **{SCHEMA_OPS[name]: (name, _same_shape) for name in SAME_SHAPE_OPS},
 }
 
 
