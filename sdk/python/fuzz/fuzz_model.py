@@ -70,6 +70,13 @@ class Layout:
     scalars: list[tuple[int, int]] = field(default_factory=list)  # (pos, size)
     indices: list[int] = field(default_factory=list)  # int32 elements of index/shape vectors and u32 index fields
     where: dict[int, str] = field(default_factory=dict)  # position -> "Table.field" (for debugging findings)
+    # semantic positions (see semantic_mutation)
+    scales: list[int] = field(default_factory=list)  # float32 QuantizationParameters.scale elements
+    zero_points: list[int] = field(default_factory=list)  # int64 QuantizationParameters.zero_point elements
+    options: list[tuple[int, int]] = field(default_factory=list)  # (pos, size) of builtin options scalars
+    options_types: list[int] = field(default_factory=list)  # Operator.builtin_options_type bytes
+    shapes: list[list[int]] = field(default_factory=list)  # element positions of each Tensor.shape
+    opcodes: list[tuple[int | None, int | None]] = field(default_factory=list)  # (deprecated i8, builtin i32)
 
 
 _INDEX_VECTORS = {("SubGraph", "inputs"), ("SubGraph", "outputs"), ("Operator", "inputs"), ("Operator", "outputs"),
@@ -87,6 +94,7 @@ def scan_layout(data: bytes) -> Layout:
     u32 = lambda p: struct.unpack_from("<I", data, p)[0]  # noqa: E731
     i32 = lambda p: struct.unpack_from("<i", data, p)[0]  # noqa: E731
     seen: set[int] = set()
+    opcode_fields: dict[int, dict[str, int]] = {}
 
     def table(pos: int, name: str, depth: int = 0) -> None:
         if pos in seen or depth > 10 or not 0 < pos < n - 4:
@@ -113,9 +121,15 @@ def scan_layout(data: bytes) -> Layout:
             lay.where[fp] = f"{name}.{fname or slot}"
             if kind is None:  # options tables and unknown fields: scalars (or offsets) of unknown size
                 lay.scalars.append((fp, 4 if fp % 4 == 0 else 1))
+                if name == "Options":
+                    lay.options.append((fp, 4 if fp % 4 == 0 else 1))
                 continue
             if kind in _SIZES:
                 lay.scalars.append((fp, _SIZES[kind]))
+                if (name, fname) == ("Operator", "builtin_options_type"):
+                    lay.options_types.append(fp)
+                elif name == "OperatorCode" and fname in ("deprecated_builtin_code", "builtin_code"):
+                    opcode_fields.setdefault(pos, {})[fname] = fp
                 if kind == "u32" and fname in ("buffer", "opcode_index", "tensor_index", "subgraph_index"):
                     lay.indices.append(fp)
                 continue
@@ -136,17 +150,27 @@ def scan_layout(data: bytes) -> Layout:
                             break
                         lay.uoffsets.append(ep)
                         table(ep + u32(ep), kind[10:], depth + 1)
+                elif (name, fname) == ("QuantizationParameters", "scale"):
+                    lay.scales.extend(tgt + 4 + 4 * j for j in range(min(count, 10_000)))
+                elif (name, fname) == ("QuantizationParameters", "zero_point"):
+                    lay.zero_points.extend(tgt + 4 + 8 * j for j in range(min(count, 10_000)))
                 elif (name, fname) in _INDEX_VECTORS:
                     lay.indices.extend(tgt + 4 + 4 * j for j in range(min(count, 10_000)))
+                    if (name, fname) == ("Tensor", "shape") and count:
+                        lay.shapes.append([tgt + 4 + 4 * j for j in range(min(count, 8))])
                     for j in range(min(count, 10_000)):
                         lay.where[tgt + 4 + 4 * j] = f"{name}.{fname}[{j}]"
 
     if n >= 8:
         table(u32(0), "Model")
+    lay.opcodes = [(f.get("deprecated_builtin_code"), f.get("builtin_code")) for _, f in sorted(opcode_fields.items())]
+    lay.shapes = [list(x) for x in sorted({tuple(v) for v in lay.shapes})]
     # shared vtables are met once per table: keep each position once so that mutations are spread evenly
-    for name in ("soffsets", "vtable_sizes", "voffsets", "uoffsets", "veclens", "indices"):
+    for name in ("soffsets", "vtable_sizes", "voffsets", "uoffsets", "veclens", "indices", "scales", "zero_points",
+                 "options_types"):
         setattr(lay, name, sorted(set(getattr(lay, name))))
     lay.scalars = sorted(set(lay.scalars))
+    lay.options = sorted(set(lay.options))
     return lay
 
 
@@ -179,6 +203,74 @@ def _value(rng: random.Random, old: int, size: int, table: list[int]) -> int:
     return rng.getrandbits(8 * size)
 
 
+# Semantic mutations: values that keep the model well-formed but change what the kernels compute with.
+# Scales: extremes, powers of two and the ratios at which requantization multipliers leave their range.
+_SCALE_FACTORS = [2.0**k for k in (-40, -31, -24, -20, -19, -15, -14, -12, -8, -1, 1, 8, 12, 14, 19, 20, 24, 31)]
+_SCALES = [1e-45, 1.2e-38, 1e-30, 1e-10, 2.0**-19, 2.0**-14, 1e-6, 0.5, 1.0, 255.0, 1e10, 3.0e38]
+_OPTION_VALUES = [0, 1, 2, 3, 4, 5, 6, 7, 8, -1, -2, 0x7F, 0xFF, 1 << 15, 1 << 20, 0x7FFFFFFF, -0x80000000]
+_DIMS = [0, 1, 2, 3, 4, 7, 8, 16, 255, 256, 4096, 1 << 20, -1]
+# Builtin operator codes grouped by how many operands they take, so a swapped code keeps the operand count.
+_OPCODE_GROUPS = [
+    [0, 18, 41, 42, 55, 57, 78, 90, 95, 99, 58, 61, 62, 63, 71, 72, 84, 86, 144, 152, 156, 160, 161],  # binary
+    [14, 19, 20, 21, 25, 28, 47, 59, 66, 73, 75, 76, 87, 92, 93, 98, 101, 104, 108, 111, 114, 116, 117, 124, 150,
+     158, 6, 8, 53, 114],  # unary
+    [3, 4, 9, 67, 132],  # convolution-like: input, filter, bias
+    [22, 34, 36, 39, 40, 69, 70, 74, 81, 82, 89, 91, 107, 130, 140, 65, 45],  # data + shape/index operand
+    [2, 83, 106],  # any number of inputs
+]
+
+
+def semantic_mutation(buf: bytearray, lay: Layout, rng: random.Random) -> bool:
+    """One semantic mutation (quantization parameters, option values, operand shapes, operator codes); False when
+    the seed has nothing of the chosen kind."""
+    kind = rng.choices(["scale", "zero_point", "option", "options_type", "shape", "opcode"], [4, 2, 4, 1, 4, 3])[0]
+    if kind == "scale" and lay.scales:
+        p = rng.choice(lay.scales)
+        old = struct.unpack_from("<f", buf, p)[0] if p + 4 <= len(buf) else 1.0
+        new = rng.choice(_SCALES) if rng.random() < 0.4 else old * rng.choice(_SCALE_FACTORS)
+        if rng.random() < 0.1:
+            new = -new
+        if p + 4 <= len(buf):  # an earlier stacked mutation may have truncated the buffer
+            struct.pack_into("<f", buf, p, max(-3.4e38, min(3.4e38, new)))
+    elif kind == "zero_point" and lay.zero_points:
+        p = rng.choice(lay.zero_points)
+        _put(buf, p, 8, rng.choice([0, 1, -1, 127, -128, 128, 255, 256, 32767, -32768, 1 << 31]))
+    elif kind == "option" and lay.options:
+        p, size = rng.choice(lay.options)
+        old = _get(buf, p, size)
+        _put(buf, p, size, rng.choice(_OPTION_VALUES + [old + 1, old - 1, old * 2]))
+    elif kind == "options_type" and lay.options_types:
+        _put(buf, rng.choice(lay.options_types), 1, rng.randrange(0, 130))
+    elif kind == "shape" and lay.shapes:
+        dims = rng.choice(lay.shapes)
+        r = rng.random()
+        if r < 0.3 and len(dims) > 1:  # swap two dimensions
+            a, b = rng.sample(dims, 2)
+            va, vb = _get(buf, a, 4), _get(buf, b, 4)
+            _put(buf, a, 4, vb)
+            _put(buf, b, 4, va)
+        elif r < 0.6:  # scale one dimension
+            p = rng.choice(dims)
+            old = _get(buf, p, 4)
+            _put(buf, p, 4, rng.choice([old * 2, max(old // 2, 0), old + 1, max(old - 1, 0), old * 1024]))
+        else:  # copy another tensor's dimension, or an interesting one
+            p = rng.choice(dims)
+            other = rng.choice(rng.choice(lay.shapes))
+            _put(buf, p, 4, _get(buf, other, 4) if rng.random() < 0.5 else rng.choice(_DIMS))
+    elif kind == "opcode" and lay.opcodes:
+        dep, builtin = rng.choice(lay.opcodes)
+        old = max(_get(buf, dep, 1) if dep is not None else 0, _get(buf, builtin, 4) if builtin is not None else 0)
+        group = next((g for g in _OPCODE_GROUPS if old in g), None) or rng.choice(_OPCODE_GROUPS)
+        new = rng.choice(group) if rng.random() < 0.85 else rng.randrange(0, 207)
+        if dep is not None:
+            _put(buf, dep, 1, min(new, 127))
+        if builtin is not None:
+            _put(buf, builtin, 4, new)
+    else:
+        return False
+    return True
+
+
 def mutate(data: bytes, layout: Layout | None, rng: random.Random) -> bytes:
     """One to four stacked mutations of ``data`` (structure-aware when ``layout`` is given)."""
     buf = bytearray(data)
@@ -188,6 +280,9 @@ def mutate(data: bytes, layout: Layout | None, rng: random.Random) -> bytes:
         choice = rng.random()
         n = len(buf)
         lay = layout
+        if lay is not None and choice < 0.35:
+            if semantic_mutation(buf, lay, rng):
+                continue
         if lay is not None and choice < 0.75:
             kind = rng.choices(["uoffset", "veclen", "index", "scalar", "soffset", "vtable", "voffset"],
                                [3, 3, 6, 3, 1, 1, 2])[0]
@@ -255,6 +350,28 @@ def _zeros(shape: Any, dtype: Any) -> Any:
     return np.zeros(shape, dtype)
 
 
+def _fill(shape: Any, dtype: Any, mode: int) -> Any:
+    """Input values of one run (semantic mutation of the inputs, chosen by ``mode``, from the input's hash): zeros
+    (half the time), ones, -1, the type's minimum (or -inf), its maximum (or NaN), and alternating min / -1 (the
+    integer division trap)."""
+    import numpy as np
+
+    a = _zeros(shape, dtype)
+    kind = np.dtype(dtype).kind
+    if mode < 4 or kind not in "iuf" or not a.size:
+        return a
+    if kind == "f":
+        value = {4: 1.0, 5: -1.0, 6: -np.inf, 7: np.nan}[mode]
+        a[...] = value
+        return a
+    info = np.iinfo(a.dtype)
+    value = {4: 1, 5: -1 if kind == "i" else info.max, 6: info.min, 7: info.max}[mode]
+    a[...] = value
+    if mode == 6 and kind == "i":
+        a.reshape(-1)[1::2] = -1
+    return a
+
+
 def run_one(data: bytes) -> str:
     """Runs one input through the SDK; returns "rejected", "ran" or "skipped". Other exceptions are findings."""
     import numpy as np
@@ -268,6 +385,7 @@ def run_one(data: bytes) -> str:
         if max(_largest_tensor(model), _stats(data).max_tensor_bytes) > MAX_RUN_BYTES:
             return "skipped"  # valid, but only stresses allocation
         options = litert_sdk.Options(cpu=litert_sdk.CpuOptions(num_threads=1))
+        mode = hashlib.sha1(data).digest()[0] % 8
         interp = litert_sdk.Interpreter(model_content=data, options=options)
         try:
             interp.get_input_details()
@@ -277,7 +395,7 @@ def run_one(data: bytes) -> str:
             for d in interp.get_input_details():
                 if np.dtype(d["dtype"]).kind not in "biufc":
                     continue
-                interp.set_tensor(d["index"], _zeros(d["shape"], d["dtype"]))
+                interp.set_tensor(d["index"], _fill(d["shape"], d["dtype"], mode))
             interp.invoke()
             for d in interp.get_output_details():
                 interp.get_tensor(d["index"])
@@ -290,7 +408,7 @@ def run_one(data: bytes) -> str:
             for name, spec in sig.inputs:
                 if spec.dtype is None:
                     raise errors.UnsupportedError("input without numpy dtype")
-                feed[name] = _zeros(cm.input_shape(name), spec.dtype)
+                feed[name] = _fill(cm.input_shape(name), spec.dtype, mode)
             cm.run(feed)
         finally:
             cm.close()

@@ -106,6 +106,11 @@ class CompiledModel:
 
     def get_output(self, signature: int, index: int) -> object: ...
 
+    def set_division_guards(self, guards: Sequence[tuple[int, int, int, int, str]]) -> None:
+        """
+        Refuse runs whose inputs hold INT_MIN / -1 for these integer divisions (see compiled_model.h).
+        """
+
     def invoke(self, signature: int) -> None: ...
 
     def prepare(self, signature: int) -> None:

@@ -17,7 +17,9 @@ Three layers, written from the public facts of the FlatBuffers binary format and
   ``sdk/python/fuzz/README.md``): omitted (``-1``) operands only where the operator accepts them, operand counts of
   common builtin operators, one writer per tensor and no writes to inputs or constants, and, for common operators,
   the declared output shape equal to the shape the kernel computes and the element types of data operands equal
-  (:class:`_ShapeChecker`); values assigned to and read from one resource variable agree.
+  (:class:`_ShapeChecker`); values assigned to and read from one resource variable agree; and the operand facts the
+  kernels and XNNPACK trust without checking (requantization limits, bias lengths, integer division), in
+  :mod:`._kernel_rules`.
 
 The walk is vectorised with numpy: all tables of one kind (e.g. every tensor of every subgraph) are checked with a
 handful of array operations, so a 6 MB model verifies in a few milliseconds.
@@ -39,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from ._kernel_rules import check_kernel_rules
 from .errors import ModelError
 
 __all__ = ["verify_model", "verify_model_bytes", "VerificationStats"]
@@ -445,6 +448,7 @@ class _Verifier:
         self.t_has_shape = has_shape
         self.t_sig = (sig_start, sig_len, has_sig)
         self.t_type, self.t_buf = ttype, tbuf
+        self.tensors = tensors  # read by the kernel rules (_kernel_rules.py)
         self.problems_where(tbuf >= n_buf, lambda i: f"{tlabel(i)} references buffer {int(tbuf[i])} but the model "
                                                      f"has {n_buf} buffers")
         self.problems_where(shape_len > MAX_RANK, lambda i: f"{tlabel(i)} has rank {int(shape_len[i])}, more than "
@@ -783,6 +787,8 @@ class _Verifier:
 
         if not self.problems:
             _ShapeChecker(self, ops, o_sg, o_local, code, io).run()
+        if not self.problems:  # what kernels and XNNPACK trust (bias lengths, requantization limits, ...)
+            check_kernel_rules(self, ops, o_sg, o_local, code, io)
 
         # Subgraph references: range and recursion.
         edges: set[tuple[int, int]] = set()
@@ -1264,7 +1270,7 @@ class _ShapeChecker:
                     wrong = out_type != 6 or len(in_types) > 1 or (c in self._LOGICAL and in_types - {6})
                     if wrong:  # found by fuzzing: PRELU turned into LESS writes bools into a float output
                         v.problem(f"{label} (builtin operator {c}) has output type {_TYPE_NAMES.get(out_type, out_type)}"
-                                  f" and input types {sorted(_TYPE_NAMES.get(t, t) for t in in_types)} (it needs bool "
+                                  f" and input types {sorted(str(_TYPE_NAMES.get(t, t)) for t in in_types)} (it needs bool "
                                   f"output{' and inputs' if c in self._LOGICAL else ' and inputs of one type'})")
                         continue
             if c in (49, 102, 88):  # SPLIT, SPLIT_V, UNPACK: one output per piece

@@ -51,8 +51,20 @@ def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
     if model._refused:
         _refuse_value_dependent_outputs(model)
 
+    from ._division_guard import division_guards
+
     def create(o: Options) -> Any:
-        cm = native.CompiledModel(native_model, native_options(o))
+        try:
+            cm = native.CompiledModel(native_model, native_options(o))
+        except CustomOpError:
+            raise
+        except LiteRtError as e:  # the runtime's reason names an operator code: say which operators use it
+            from ._compile_reason import with_operators
+
+            raise with_operators(e, model) from None
+        guards = division_guards(model)  # integer FLOOR_MOD on signature inputs: checked before each run
+        if guards:
+            cm.set_division_guards(guards)
         cm.set_shape_hook(_shape_hook(model))
         if _has_control_flow(model):
             cm.set_always_release_gil(True)

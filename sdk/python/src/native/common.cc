@@ -412,8 +412,8 @@ static std::atomic<bool> g_quiet{true};
 void set_quiet(bool q) { g_quiet.store(q); }
 bool quiet() { return g_quiet.load(); }
 
-StderrCapture::StderrCapture() {
-  if (!quiet()) return;
+StderrCapture::StderrCapture(bool force) {
+  if (!force && !quiet()) return;
   lock_ = std::unique_lock<std::mutex>(*g_capture_mutex);
   std::fflush(stderr);
   FILE* tmp = std::tmpfile();

@@ -107,7 +107,8 @@ bool quiet();
 
 class StderrCapture {
  public:
-  StderrCapture();  // no-op unless quiet() is on
+  // A no-op unless quiet() is on or `force` is set (used to read the runtime's reason for a failed call).
+  explicit StderrCapture(bool force = false);
   ~StderrCapture();
   // Stop capturing and return the captured text (idempotent).
   std::string finish();

@@ -10,9 +10,11 @@
 #include "strings.h"
 
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
 #include <algorithm>
+#include <memory>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -156,6 +158,58 @@ static std::vector<int64_t> array_dims(const nb::ndarray<nb::ro>& a) {
   return d;
 }
 
+// The runtime's reason for a failed LiteRtCreateCompiledModel. With error_reporter_mode = 2 (which the SDK needs to
+// read run-time errors) the TFLite error reporter writes into a buffer of the compiled model, which a failed
+// compile never hands out, and the LiteRT logger says nothing more (measured: "Didn't find op for builtin opcode
+// 'ADD' version '99'" is lost at every logger severity). Mode 0 reports to stderr, so the compile is repeated once
+// with mode 0 while stderr is captured. Called only after a failure; the GIL is released by the caller's scope.
+static std::string compile_failure_reason(LiteRtEnvironment env, LiteRtModel m, const Options& options) {
+  static const std::string kKey = "error_reporter_mode";
+  Options diag = options;
+  std::string toml;
+  for (const auto& kv : options.opaque())
+    if (kv.first == "runtime_options_string") toml = kv.second;
+  std::string out;
+  size_t pos = toml.find(kKey);
+  if (pos == std::string::npos) {
+    out = toml + (toml.empty() || toml.back() == '\n' ? "" : "\n") + kKey + " = 0\n";
+  } else {
+    size_t end = toml.find('\n', pos);
+    out = toml.substr(0, pos) + kKey + " = 0" + (end == std::string::npos ? "" : toml.substr(end));
+  }
+  diag.set_opaque("runtime_options_string", out);
+  std::string text;
+  try {
+    Options::Built built;
+    diag.build(built);
+    nb::gil_scoped_release release;
+    LiteRtCompiledModel cm = nullptr;
+    StderrCapture capture(/*force=*/true);
+    const LiteRtStatus st = LiteRtCreateCompiledModel(env, m, built.options, &cm);
+    text = capture.finish();
+    if (st == kLiteRtStatusOk && cm) LiteRtDestroyCompiledModel(cm);
+  } catch (...) {
+    PyErr_Clear();
+    return {};
+  }
+  // Keep the runtime's error lines (TFLite prefixes them with "ERROR: "), without the prefix.
+  std::string reason;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    start = end + 1;
+    if (line.rfind("ERROR: ", 0) != 0) continue;
+    line = line.substr(7);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.empty()) continue;
+    if (!reason.empty()) reason += "; ";
+    reason += line;
+  }
+  return reason;
+}
+
 CompiledModel::CompiledModel(const Model& model, const Options& options) : model_(model.handle()) {
   if (forked_since(model_->fork_gen) || forked_since(model_->env->fork_gen))
     raise(ErrorKind::kClosed, "this model (or its environment) was loaded in the parent process before os.fork(); "
@@ -217,6 +271,8 @@ CompiledModel::CompiledModel(const Model& model, const Options& options) : model
   if (status != kLiteRtStatusOk) {
     cm_ = nullptr;
     std::string detail = captured;
+    const std::string reason = compile_failure_reason(model_->env->env, m, options);
+    if (!reason.empty() && detail.find(reason) == std::string::npos) detail += (detail.empty() ? "" : "\n") + reason;
     while (!detail.empty() && (detail.back() == '\n' || detail.back() == '\r')) detail.pop_back();
     raise_custom_op_errors(custom_ops_, "compile", detail);
     check(status, "LiteRtCreateCompiledModel", detail);
@@ -818,6 +874,7 @@ bool CompiledModel::grow_dynamic_outputs_locked(SignatureState& st, size_t sig, 
 
 void CompiledModel::run_buffers_locked(SignatureState& st, size_t sig, const std::vector<LiteRtTensorBuffer>& ins,
                                        const std::vector<LiteRtTensorBuffer>& given_outs) {
+  if (!division_guards_.empty()) check_division_guards_locked(sig, ins);
   if (!st.has_dynamic) {  // the common case: no copy of the buffer list (run_once_locked changes it only to grow)
     run_once_locked(st, sig, ins, const_cast<std::vector<LiteRtTensorBuffer>&>(given_outs), false);
     return;
@@ -828,6 +885,84 @@ void CompiledModel::run_buffers_locked(SignatureState& st, size_t sig, const std
     take_errors_locked();
   }
   if (st.has_dynamic) read_dynamic_shapes_locked(st, sig);
+}
+
+// Host view of an int32/int64 tensor buffer, locked for reading while it lives; `at(i)` for i < count.
+namespace {
+class IntView {
+ public:
+  IntView(LiteRtTensorBuffer buffer, int type, size_t count) : buffer_(buffer), wide_(type == kLiteRtElementTypeInt64) {
+    check(LiteRtLockTensorBuffer(buffer, &host_, kLiteRtTensorBufferLockModeRead), "LiteRtLockTensorBuffer");
+    size_t bytes = 0;
+    const LiteRtStatus st = LiteRtGetTensorBufferSize(buffer, &bytes);
+    if (st != kLiteRtStatusOk || !host_) {
+      LiteRtUnlockTensorBuffer(buffer_);
+      check(st == kLiteRtStatusOk ? kLiteRtStatusErrorRuntimeFailure : st, "LiteRtGetTensorBufferSize");
+    }
+    count_ = std::min(count, bytes / (wide_ ? sizeof(int64_t) : sizeof(int32_t)));
+  }
+  ~IntView() { LiteRtUnlockTensorBuffer(buffer_); }
+  IntView(const IntView&) = delete;
+  IntView& operator=(const IntView&) = delete;
+  size_t size() const { return count_; }
+  int64_t at(size_t i) const {
+    return wide_ ? static_cast<const int64_t*>(host_)[i] : static_cast<const int32_t*>(host_)[i];
+  }
+  bool holds(int64_t value) const {
+    for (size_t i = 0; i < count_; ++i)
+      if (at(i) == value) return true;
+    return false;
+  }
+
+ private:
+  LiteRtTensorBuffer buffer_;
+  void* host_ = nullptr;
+  bool wide_;
+  size_t count_ = 0;
+};
+}  // namespace
+
+void CompiledModel::check_division_guards_locked(size_t sig, const std::vector<LiteRtTensorBuffer>& ins) {
+  const SignatureState& st = sigs_[sig];
+  for (const auto& [gsig, dividend, divisor, type, what] : division_guards_) {
+    if (gsig != sig) continue;
+    const int64_t min_value = type == kLiteRtElementTypeInt64 ? INT64_MIN : INT32_MIN;
+    auto view = [&](int index) -> std::unique_ptr<IntView> {
+      const size_t i = static_cast<size_t>(index);
+      if (index < 0 || i >= ins.size() || !ins[i]) return nullptr;
+      size_t count = 1;
+      for (int64_t d : st.inputs[i].dims) count *= static_cast<size_t>(std::max<int64_t>(d, 0));
+      return std::make_unique<IntView>(ins[i], type, count);
+    };
+    bool fatal;
+    if (dividend >= 0 && divisor >= 0) {
+      auto a = view(dividend), b = view(divisor);
+      if (!a || !b) continue;
+      if (st.inputs[static_cast<size_t>(dividend)].dims == st.inputs[static_cast<size_t>(divisor)].dims) {
+        fatal = false;  // same shapes: element by element
+        for (size_t k = 0; k < a->size() && k < b->size() && !fatal; ++k) fatal = a->at(k) == min_value && b->at(k) == -1;
+      } else {  // broadcasting: refused when both values occur anywhere (conservative)
+        fatal = a->holds(min_value) && b->holds(-1);
+      }
+    } else {  // a constant holds its fatal value somewhere (conservative: positions are not compared)
+      auto other = view(dividend >= 0 ? dividend : divisor);
+      fatal = dividend < 0 && divisor < 0 ? true : (other && other->holds(dividend >= 0 ? min_value : -1));
+    }
+    if (fatal)
+      raise(ErrorKind::kInvalidArgument,
+            what + ": the inputs hold " + std::to_string(min_value) + " in the dividend and -1 in the divisor; the "
+            "runtime's integer kernel would crash the process on that pair (SIGFPE), so the run was refused");
+  }
+}
+
+void CompiledModel::set_division_guards(const std::vector<std::tuple<size_t, int, int, int, std::string>>& guards) {
+  Guard guard(*this);
+  for (const auto& g : guards) {
+    const int type = std::get<3>(g);
+    if (type != kLiteRtElementTypeInt32 && type != kLiteRtElementTypeInt64)
+      raise(ErrorKind::kInvalidArgument, "division guards take int32 or int64 operands");
+  }
+  division_guards_ = guards;
 }
 
 // One LiteRtRunCompiledModel; returns false (having grown output buffers) when `may_grow` and a value-dependent
@@ -1024,6 +1159,8 @@ void bind_compiled_model(nb::module_& m) {
       .def("input_view", &CompiledModel::input_view, nb::arg("signature"), nb::arg("index"))
       .def("output_view", &CompiledModel::output_view, nb::arg("signature"), nb::arg("index"))
       .def("get_output", &CompiledModel::get_output, nb::arg("signature"), nb::arg("index"))
+      .def("set_division_guards", &CompiledModel::set_division_guards, nb::arg("guards"),
+           "Refuse runs whose inputs hold INT_MIN / -1 for these integer divisions (see compiled_model.h).")
       .def("invoke", &CompiledModel::invoke, nb::arg("signature"))
       .def("prepare", &CompiledModel::prepare, nb::arg("signature"), "Allocate the signature's buffers now.")
       .def("set_shape_hook", &CompiledModel::set_shape_hook, nb::arg("hook").none())

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <tuple>
+
 #include <atomic>
 #include <mutex>
 #include <string>
@@ -98,6 +100,12 @@ class CompiledModel {
   // slots are laid out (first use and every resize); the runtime keeps output layouts from before a resize when
   // shapes flow through shape operators, so output buffers are sized from the hook's shapes. None removes it.
   void set_shape_hook(nb::object hook);
+  // Integer divisions the kernels cannot survive (FLOOR_MOD of INT_MIN by -1 raises SIGFPE) whose operands are
+  // signature inputs (litert_sdk._kernel_rules.division_guards): (signature, dividend input or -1, divisor input or
+  // -1, element type, description). -1 stands for a constant that holds the fatal value. Before each run of the
+  // signature the inputs are scanned; a run that holds the fatal pair raises InvalidArgumentError instead: element
+  // by element when both operands are inputs of one shape, else when each fatal value occurs anywhere.
+  void set_division_guards(const std::vector<std::tuple<size_t, int, int, int, std::string>>& guards);
   // Wall time of the last run (any signature) in microseconds; 0 before the first run.
   double last_run_us() const { return static_cast<double>(last_run_ns_.load(std::memory_order_relaxed)) / 1000.0; }
 
@@ -161,6 +169,8 @@ class CompiledModel {
   std::vector<std::vector<LiteRtElementType>> in_types_, out_types_;
   std::vector<std::vector<std::string>> in_names_, out_names_;
   size_t string_output_capacity_ = size_t{1} << 20;
+  std::vector<std::tuple<size_t, int, int, int, std::string>> division_guards_;  // see set_division_guards
+  void check_division_guards_locked(size_t sig, const std::vector<LiteRtTensorBuffer>& ins);
   nb::object shape_hook_;  // see set_shape_hook  // host buffer size of string outputs (strings.h), grown when one needs more
 };
 
