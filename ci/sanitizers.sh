@@ -62,7 +62,9 @@ run_asan() {
       sdk/python/tests/test_verifier.py sdk/python/tests/test_bad_inputs.py sdk/python/tests/test_lifecycle.py \
       sdk/python/tests/test_fuzz_smoke.py sdk/python/tests/test_corpus.py \
       sdk/python/tests/test_fast_path.py sdk/python/tests/test_strings.py sdk/python/tests/test_interpreter_api.py \
-      sdk/python/tests/test_shape_engine.py sdk/python/tests/test_recurrent.py
+      sdk/python/tests/test_shape_engine.py sdk/python/tests/test_recurrent.py \
+      sdk/python/tests/test_kernel_rules.py sdk/python/tests/test_integer_division.py \
+      sdk/python/tests/test_compile_reason.py sdk/python/tests/test_isolation.py
 }
 
 run_valgrind() {

@@ -3,6 +3,8 @@ what the peer runtime and the SDK do with them (a crash kills only the child).""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -194,3 +196,13 @@ def atan2(x_shape: list[int], c_shape: list[int]) -> bytes:
         "subgraphs": [{"tensors": tensors, "inputs": [0], "outputs": [2],
                        "operators": [{"opcode_index": 0, "inputs": [0, 1], "outputs": [2]}]}],
         "buffers": [{}, {}, {"data": np.ones(c_shape, np.float32).tobytes()}, {}]})
+
+
+# Under ci/sanitizers.sh (LITERT_SDK_SANITIZER=asan) the children run with ASan preloaded: its handler turns a deadly
+# signal into an abort, and its allocator lays the heap out differently (an out-of-bounds read may not fault).
+SANITIZED = bool(os.environ.get("LITERT_SDK_SANITIZER"))
+
+
+def died_of(proc: subprocess.CompletedProcess[str], sig: int) -> bool:
+    """The child died of ``sig`` (under ASan: of SIGABRT, which its handler turns deadly signals into)."""
+    return proc.returncode == -sig or (SANITIZED and proc.returncode == -signal.SIGABRT)

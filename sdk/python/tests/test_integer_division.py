@@ -18,7 +18,7 @@ from litert_sdk import errors
 from litert_sdk._division_guard import division_guards
 from litert_sdk._kernel_rules import ALLOW_UNBOUNDED_DIVISION_ENV
 from litert_sdk._verifier import verify_model, verify_model_bytes
-from kernel_rule_models import computed_floor_mod, integer_division, run_child
+from kernel_rule_models import computed_floor_mod, died_of, integer_division, run_child
 
 MIN = {"int32": -2**31, "int64": -2**63}
 
@@ -28,7 +28,7 @@ def test_fatal_pair_of_inputs_is_refused(dtype: str, tmp_path: Path, peer: objec
     data = integer_division("FLOOR_MOD", dtype)
     feeds = (f"[{MIN[dtype]}, 7, 2, 3]", "[-1, 3, 1, 1]")
     unguarded = run_child(tmp_path, data, "peer", *feeds)
-    assert unguarded.returncode == -signal.SIGFPE, (unguarded.returncode, unguarded.stdout)
+    assert died_of(unguarded, signal.SIGFPE), (unguarded.returncode, unguarded.stdout)
     guarded = run_child(tmp_path, data, "sdk", *feeds)
     assert guarded.returncode == 0, guarded.stderr[-2000:]
     lines = guarded.stdout.splitlines()
@@ -90,7 +90,7 @@ def test_constant_divisor_holding_minus_one_guards_the_dividend(tmp_path: Path, 
     data = integer_division("FLOOR_MOD", "int32", divisor=[-1, 2, 3, 4])
     guards = division_guards(litert_sdk.Model.from_buffer(data))
     assert guards == [(0, 0, -1, 2, "operator 0 (FLOOR_MOD) of subgraph 0 (signature '<placeholder signature>')")]
-    assert run_child(tmp_path, data, "peer", "[-2147483648, 1, 1, 1]").returncode == -signal.SIGFPE
+    assert died_of(run_child(tmp_path, data, "peer", "[-2147483648, 1, 1, 1]"), signal.SIGFPE)
     got = run_child(tmp_path, data, "sdk", "[-2147483648, 1, 1, 1]")
     assert [line.split()[1] for line in got.stdout.splitlines()] == ["InvalidArgumentError"] * 2, got.stdout
     got = run_child(tmp_path, data, "sdk", "[-2147483647, 5, -5, 9]")
@@ -109,7 +109,7 @@ def test_constants_that_rule_the_pair_out_need_no_guard() -> None:
 def test_unbounded_operands_are_refused_at_verify_time(tmp_path: Path, peer: object) -> None:
     data = computed_floor_mod("int32")
     feeds = ("[-2147483647, 0, 0, 0]", "[-1, 1, 1, 1]")  # x + y = INT_MIN, then INT_MIN % -1
-    assert run_child(tmp_path, data, "peer", *feeds).returncode == -signal.SIGFPE
+    assert died_of(run_child(tmp_path, data, "peer", *feeds), signal.SIGFPE)
     with pytest.raises(errors.ModelError, match=r"operator 1 \(FLOOR_MOD\) of subgraph 0: int32 dividend tensor 2 "
                                                 r"'s' and divisor tensor 1 'y' are computed by the model"):
         verify_model_bytes(data)

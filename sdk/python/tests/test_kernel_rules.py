@@ -14,7 +14,7 @@ import pytest
 from litert_sdk import errors
 from litert_sdk._kernel_rules import REQUANT_RULES, multiplier_below_one_ok, requant_problem
 from litert_sdk._verifier import verify_model, verify_model_bytes
-from kernel_rule_models import conv, quantized_binary, run_child
+from kernel_rule_models import SANITIZED, conv, died_of, quantized_binary, run_child
 
 F32_ABOVE = float(np.nextafter(np.float32(2.0**-19), np.float32(1)))  # the float32 just above 2^-19
 
@@ -79,7 +79,7 @@ REQUANT_CRASHES = [("ADD", "int8", 1.0, 2.0**-19), ("ADD", "uint8", 1.0, 2.0**-2
 def test_requant_abort_is_refused(op: str, dtype: str, si: float, so: float, tmp_path: Path, peer: object) -> None:
     data = quantized_binary(op, dtype, si, si, so)
     unguarded = run_child(tmp_path, data, "peer")
-    assert unguarded.returncode == -signal.SIGABRT, (unguarded.returncode, unguarded.stdout, unguarded.stderr[-500:])
+    assert died_of(unguarded, signal.SIGABRT), (unguarded.returncode, unguarded.stdout, unguarded.stderr[-500:])
     guarded = run_child(tmp_path, data, "sdk")
     assert guarded.returncode == 0, guarded.stderr[-2000:]
     lines = guarded.stdout.splitlines()
@@ -106,8 +106,10 @@ def test_short_bias_is_refused(op: str, dtype: str, tmp_path: Path, peer: object
     it runs on out-of-bounds values, seen as non-zero outputs of an all-zero model); the SDK names the rule."""
     data = conv(op, dtype, 1 << 20, 1)
     unguarded = run_child(tmp_path, data, "peer", timeout=300)
-    if dtype == "int8":
-        assert unguarded.returncode == -signal.SIGSEGV, (unguarded.returncode, unguarded.stdout)
+    if dtype == "int8" and not SANITIZED:  # (ASan's allocator pads the heap: the read may not fault there)
+        assert died_of(unguarded, signal.SIGSEGV), (unguarded.returncode, unguarded.stdout)
+    elif dtype == "int8":
+        assert unguarded.returncode < 0 or unguarded.stdout.startswith("ran "), unguarded.stderr[-500:]
     else:
         # float32: the peer accepts the model and reads 2^20 - 1 floats past the bias (what it reads, and so whether
         # the all-zero model's output shows garbage or the process dies, depends on the heap)
@@ -151,7 +153,7 @@ def test_split_needs_its_own_options(tmp_path: Path, peer: object) -> None:
     assert ok.stdout.splitlines()[0] == "Interpreter ran [1.5, 2.5, 3.5]", ok.stdout
     data = split(10)
     unguarded = run_child(tmp_path, data, "peer", "[[1.5, 2.5, 3.5]]")
-    assert unguarded.returncode == -signal.SIGSEGV, (unguarded.returncode, unguarded.stdout)
+    assert died_of(unguarded, signal.SIGSEGV), (unguarded.returncode, unguarded.stdout)
     guarded = run_child(tmp_path, data, "sdk", "[[1.5, 2.5, 3.5]]")
     lines = guarded.stdout.splitlines()
     assert [line.split()[:2] for line in lines] == [["Interpreter", "ModelError"], ["CompiledModel", "ModelError"]]
@@ -188,7 +190,7 @@ def test_comparison_abort_is_refused(op: str, dtype: str, s1: float | None, s2: 
 
     data = comparison(op, dtype, s1, s2)
     unguarded = run_child(tmp_path, data, "peer")
-    assert unguarded.returncode == -signal.SIGABRT, (unguarded.returncode, unguarded.stdout)
+    assert died_of(unguarded, signal.SIGABRT), (unguarded.returncode, unguarded.stdout)
     guarded = run_child(tmp_path, data, "sdk")
     lines = guarded.stdout.splitlines()
     assert [line.split()[:2] for line in lines] == [["Interpreter", "ModelError"], ["CompiledModel", "ModelError"]]

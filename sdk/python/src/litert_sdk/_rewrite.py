@@ -91,15 +91,19 @@ class _Table:
         p = self.field_pos(slot)
         return None if p is None else p + struct.unpack_from("<I", self.d, p)[0]
 
-    def vector(self, slot: int) -> tuple[int, int] | None:
-        """(start of the elements, length) of a vector field."""
+    def vector(self, slot: int, element_size: int = 1) -> tuple[int, int] | None:
+        """(start of the elements, length) of a vector field; RewriteError when its ``element_size``-byte elements
+        would run past the buffer (a field read as another options type than the one written: found by fuzzing)."""
         t = self.target(slot)
         if t is None:
             return None
-        return t + 4, struct.unpack_from("<I", self.d, t)[0]
+        n = struct.unpack_from("<I", self.d, t)[0]
+        if t + 4 + n * element_size > len(self.d):
+            raise RewriteError(f"malformed model: a vector of {n} elements at byte {t} runs past the end")
+        return t + 4, n
 
     def tables(self, slot: int) -> list["_Table"]:
-        v = self.vector(slot)
+        v = self.vector(slot, 4)
         if v is None:
             return []
         start, n = v
@@ -110,12 +114,12 @@ class _Table:
         return out
 
     def ints(self, slot: int, fmt: str = "<i") -> tuple[int, ...] | None:
-        v = self.vector(slot)
+        size = struct.calcsize(fmt)
+        v = self.vector(slot, size)
         if v is None:
             return None
         start, n = v
-        size = struct.calcsize(fmt)
-        return struct.unpack_from("<" + fmt[-1] * n, self.d, start) if size else ()
+        return struct.unpack_from(f"<{n}{fmt[-1]}", self.d, start) if size else ()
 
     def string(self, slot: int) -> str | None:
         v = self.vector(slot)

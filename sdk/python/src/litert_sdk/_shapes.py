@@ -605,7 +605,7 @@ class ShapeEngine:
             if code != CUSTOM:
                 try:
                     results = infer_op(code, ins, self._options(op), out_types)
-                except (ShapeError, ValueError, IndexError, TypeError, ArithmeticError):  # (no rule applies)
+                except (ShapeError, ValueError, IndexError, TypeError, ArithmeticError, struct.error):  # (no rule applies)
                     results = None
             if results is None or len(results) != len(out_idx):
                 # No rule (or not enough facts): the declared shapes stand when nothing upstream changed.
