@@ -932,6 +932,7 @@ class _ShapeChecker:
         self.opt: dict[int, tuple[int, int, int, int]] | None = None
         self.opt_type = v.scalar(ops, 3, "u8", "builtin_options_type")
         self.unknown: set[tuple[int, int]] = set()  # (subgraph, tensor) whose declared shape is not a fact
+        self._branch_outputs: list[list[int]] | None = None  # outputs of every subgraph (read for IF operators)
 
     @staticmethod
     def _per_op(arr: tuple[np.ndarray, np.ndarray, np.ndarray], n: int) -> list[list[int]]:
@@ -1023,6 +1024,37 @@ class _ShapeChecker:
             ln = struct.unpack_from("<I", self.data, tgt)[0]
             names.append(bytes(self.data[tgt + 4: tgt + 4 + ln]))
         return names[0], names[1]
+
+    def _check_if_branches(self, op: int, sg: int, outs: list[int], label: str) -> None:
+        """An IF output the model declares with a static shape must have that shape and element type in each branch
+        that declares a static shape for it: the runtime lays the IF output out from its declaration and copies the
+        branch's result into it (found by fuzzing: a branch output of [64, 1536] into an IF output of [1, 1]
+        corrupted the heap; an IF output declared with no shape takes the branch's)."""
+        v = self.v
+        if self._branch_outputs is None:
+            from ._rewrite import RewriteError, _Model
+
+            try:
+                m = _Model(bytes(self.data))
+                self._branch_outputs = [list(g.ints(2) or ()) for g in m.subgraphs]
+            except (RewriteError, ValueError, IndexError, struct.error):
+                self._branch_outputs = []
+        for slot in (0, 1):  # IfOptions.then_subgraph_index, else_subgraph_index
+            b = self.option(op, slot, "<i", -1)
+            if not 0 <= b < len(self._branch_outputs):
+                continue
+            branch = self._branch_outputs[b]
+            if len(branch) != len(outs):
+                v.problem(f"{label} (IF) has {len(outs)} outputs but its branch subgraph {b} has {len(branch)}")
+                continue
+            for k, (t, bt) in enumerate(zip(outs, branch)):
+                if t < 0 or not 0 <= bt < int(v.t_count[b]):
+                    continue
+                want, got = self.shape(sg, t), self.shape(b, bt)
+                types = int(v.t_type[int(v.t_first[sg]) + t]), int(v.t_type[int(v.t_first[b]) + bt])
+                if types[0] != types[1] or (want is not None and got is not None and want != got):
+                    v.problem(f"{label} (IF) declares output {k} as {_TYPE_NAMES.get(types[0], types[0])} {want} but "
+                              f"branch subgraph {b} gives {_TYPE_NAMES.get(types[1], types[1])} {got}")
 
     # -- inference ---------------------------------------------------------------------------------------------
     def infer(self, op: int, c: int, sg: int, ins: list[int]) -> list[int] | None:
@@ -1279,6 +1311,7 @@ class _ShapeChecker:
                     v.problem(f"{label} (builtin operator {c}) splits into {pieces} pieces but has {len(outs)} outputs")
                 continue
             if c == 118:  # IF: its outputs take the shape of the branch the run takes; the declared one is a guess
+                self._check_if_branches(op, sg, outs, label)
                 self.unknown.update((sg, t) for t in outs if t >= 0)
                 continue
             if len(outs) != 1 or outs[0] < 0:
@@ -1448,9 +1481,15 @@ def _verify_for_runtime(data: bytes) -> _Verdict:
     sigs = stats.shape_signatures or []
     fixed = None
     if stats.shape_hints:
-        from ._rewrite import set_tensor_shapes
+        from ._rewrite import RewriteError, set_tensor_shapes
 
-        fixed = set_tensor_shapes(bytes(data), stats.shape_hints)
+        try:
+            fixed = set_tensor_shapes(bytes(data), stats.shape_hints)
+        except RewriteError as e:  # (e.g. fields past the schema this SDK knows: found by fuzzing)
+            (sg, t), shape = next(iter(stats.shape_hints.items()))
+            raise ModelError(f"invalid TFLite model: tensor {t} of subgraph {sg} is declared with another shape than "
+                             f"the {shape} its operator computes, and the model cannot be rewritten with the computed "
+                             f"shape ({e})", STATUS_INVALID_FLATBUFFER) from None
         for (sg, t), shape in stats.shape_hints.items():
             if sg < len(sigs):
                 sigs[sg][t] = tuple(shape)
