@@ -9,9 +9,9 @@ message points at them ("operator 0 (ADD, version 99) of subgraph 0").
 
 from __future__ import annotations
 
-import os
 import re
 import struct
+from typing import Any
 
 from ._rewrite import RewriteError, _Table
 from .errors import LiteRtError
@@ -51,29 +51,16 @@ def operators_using(content: bytes, name: str, version: int, custom: bool) -> li
         return []
 
 
-def _content(model: object) -> bytes | None:
-    content = getattr(model, "_content", None)
-    if content is not None:
-        return bytes(content)
-    path = getattr(model, "path", None)
-    if path is None:
-        return None
-    try:
-        with open(os.fspath(path), "rb") as f:
-            return f.read()
-    except OSError:
-        return None
-
-
-def with_operators(error: LiteRtError, model: object) -> LiteRtError:
+def with_operators(error: LiteRtError, model: Any) -> LiteRtError:
     """``error`` with the operators its runtime reason refers to appended (the same exception class and status);
     ``error`` itself when the reason names no operator code of the model."""
     message = error.message
     m = _BUILTIN.search(message) or _CUSTOM.search(message)
     if m is None:
         return error
-    content = _content(model)
-    if content is None:
+    try:
+        content = model.content()  # (a litert_sdk Model: its bytes, or its file read again)
+    except (OSError, LiteRtError):
         return error
     found = operators_using(content, m.group("name"), int(m.group("version")), m.re is _CUSTOM)
     if not found:

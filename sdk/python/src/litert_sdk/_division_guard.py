@@ -11,7 +11,6 @@ inputs to check; the compiled model scans those inputs before every run and rais
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from ._kernel_rules import DIVISION_RULES, SCHEMA_OPS, DivisionSite
@@ -34,26 +33,13 @@ def division_sites(data: bytes) -> list[DivisionSite]:
     return list(getattr(v, "division_sites", []))
 
 
-def _model_bytes(model: Any) -> bytes | None:
-    content = getattr(model, "_content", None)
-    if content is not None:
-        return bytes(content)
-    path = getattr(model, "path", None)
-    if path is None:
-        return None
-    with open(os.fspath(path), "rb") as f:
-        return f.read()
-
-
 def division_guards(model: Any) -> list[tuple[int, int, int, int, str]]:
     """``(signature index, dividend input position or -1, divisor input position or -1, element type,
     description)`` for every guarded division of ``model`` (a :class:`~litert_sdk.model.Model`); -1 stands for a
     constant that holds the fatal value. Empty (without reading the model again) when it has no such operator."""
     if not any(op.opcode in _CODES for sg in model.subgraphs for op in sg.ops):
         return []
-    data = _model_bytes(model)
-    if data is None:
-        return []
+    data = model.content()
     out = []
     for site in division_sites(data):
         for spec in model.signatures:

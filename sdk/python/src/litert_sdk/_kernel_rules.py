@@ -206,6 +206,15 @@ def requant_problem(rule: RequantRule, type_name: str, s1: float, s2: float, so:
             f"(input scales {s1:.6g}, {s2:.6g}, output scale {so:.6g}; the kernel aborts the process otherwise)")
 
 
+def per_op(arr: tuple[np.ndarray, np.ndarray, np.ndarray], n: int) -> list[list[int]]:
+    """The values of a gathered per-operator vector (values, owning operator, position), as one list per operator."""
+    vals, owner, _ = arr
+    out: list[list[int]] = [[] for _ in range(n)]
+    for val, o in zip(vals.tolist(), owner.tolist()):
+        out[o].append(val)
+    return out
+
+
 # ---- reading the verified flatbuffer -------------------------------------------------------------------------------
 class _Facts:
     """Per-tensor and per-operator facts read from an already verified model (bounds were checked)."""
@@ -213,21 +222,13 @@ class _Facts:
     def __init__(self, v: _Verifier, ops: _Tables, o_sg: np.ndarray, o_local: np.ndarray, code: np.ndarray,
                  io: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
         self.v, self.ops, self.o_sg, self.o_local, self.code = v, ops, o_sg, o_local, code
-        self.ins = self._per_op(io["input"], len(ops))
-        self.outs = self._per_op(io["output"], len(ops))
+        self.ins = per_op(io["input"], len(ops))
+        self.outs = per_op(io["output"], len(ops))
         self.data = v.u8
         # lazily filled caches (integer division rule)
         self.writers: dict[int, dict[int, int]] = {}  # subgraph -> {tensor: opcode of its writer}
         self.subgraph_inputs: dict[int, set[int]] = {}
         self.signature_subgraphs: set[int] | None = None
-
-    @staticmethod
-    def _per_op(arr: tuple[np.ndarray, np.ndarray, np.ndarray], n: int) -> list[list[int]]:
-        vals, owner, _ = arr
-        out: list[list[int]] = [[] for _ in range(n)]
-        for val, o in zip(vals.tolist(), owner.tolist()):
-            out[o].append(val)
-        return out
 
     # table primitives on single, verified tables
     def _field(self, pos: int, slot: int) -> int:

@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from ._kernel_rules import check_kernel_rules
+from ._kernel_rules import check_kernel_rules, per_op
 from .errors import ModelError
 
 __all__ = ["verify_model", "verify_model_bytes", "VerificationStats"]
@@ -222,6 +222,7 @@ class _Verifier:
         self.u64 = np.frombuffer(data, "<u8", count=n // 8)
         self.stats = VerificationStats()
         self.problems = self.stats.problems
+        self.subgraph_outputs: list[list[int]] = []  # output tensors of each subgraph (set by dataflow)
 
     # -- reporting ---------------------------------------------------------------------------------------------
     @staticmethod
@@ -851,6 +852,7 @@ class _Verifier:
                                            f"which is a constant")
         start, ln, _ = self.vector(sg, 2, 4, "outputs")
         vals, owner, local = self.gather(start, ln, "i32")
+        self.subgraph_outputs = per_op((vals, owner, local), len(self.t_first))  # (IF branches: _ShapeChecker)
         outputs = owner * _KEY + vals
         ok = np.isin(outputs, uniq) | np.isin(outputs, inputs) | np.isin(outputs, const) | np.isin(outputs, self.variable_keys)
         self.problems_where(~ok, lambda i: f"output {int(local[i])} of subgraph {int(owner[i])} is tensor {int(vals[i])}, "
@@ -926,21 +928,12 @@ class _ShapeChecker:
     def __init__(self, v: "_Verifier", ops: _Tables, o_sg: np.ndarray, o_local: np.ndarray, code: np.ndarray,
                  io: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
         self.v, self.ops, self.o_sg, self.o_local, self.code = v, ops, o_sg, o_local, code
-        self.ins = self._per_op(io["input"], len(ops))
-        self.outs = self._per_op(io["output"], len(ops))
+        self.ins = per_op(io["input"], len(ops))
+        self.outs = per_op(io["output"], len(ops))
         self.data = v.u8
         self.opt: dict[int, tuple[int, int, int, int]] | None = None
         self.opt_type = v.scalar(ops, 3, "u8", "builtin_options_type")
         self.unknown: set[tuple[int, int]] = set()  # (subgraph, tensor) whose declared shape is not a fact
-        self._branch_outputs: list[list[int]] | None = None  # outputs of every subgraph (read for IF operators)
-
-    @staticmethod
-    def _per_op(arr: tuple[np.ndarray, np.ndarray, np.ndarray], n: int) -> list[list[int]]:
-        vals, owner, _ = arr
-        out: list[list[int]] = [[] for _ in range(n)]
-        for val, o in zip(vals.tolist(), owner.tolist()):
-            out[o].append(val)
-        return out
 
     # -- tensor facts ------------------------------------------------------------------------------------------
     def shape(self, sg: int, t: int) -> list[int] | None:
@@ -1031,19 +1024,11 @@ class _ShapeChecker:
         branch's result into it (found by fuzzing: a branch output of [64, 1536] into an IF output of [1, 1]
         corrupted the heap; an IF output declared with no shape takes the branch's)."""
         v = self.v
-        if self._branch_outputs is None:
-            from ._rewrite import RewriteError, _Model
-
-            try:
-                m = _Model(bytes(self.data))
-                self._branch_outputs = [list(g.ints(2) or ()) for g in m.subgraphs]
-            except (RewriteError, ValueError, IndexError, struct.error):
-                self._branch_outputs = []
         for slot in (0, 1):  # IfOptions.then_subgraph_index, else_subgraph_index
             b = self.option(op, slot, "<i", -1)
-            if not 0 <= b < len(self._branch_outputs):
+            if not 0 <= b < len(v.subgraph_outputs):
                 continue
-            branch = self._branch_outputs[b]
+            branch = v.subgraph_outputs[b]
             if len(branch) != len(outs):
                 v.problem(f"{label} (IF) has {len(outs)} outputs but its branch subgraph {b} has {len(branch)}")
                 continue
