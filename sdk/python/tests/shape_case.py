@@ -22,6 +22,9 @@ def _close(got: np.ndarray, want: np.ndarray, tol: float) -> str | None:
     got, want = np.asarray(got), np.asarray(want)
     if got.shape != want.shape:
         return f"shape {got.shape} != {want.shape}"
+    if got.dtype == object or want.dtype.kind == "S":  # strings: object arrays of bytes (the .npz holds "S" arrays)
+        g, w = [bytes(v) for v in got.ravel()], [bytes(v) for v in want.ravel()]
+        return None if g == w else f"strings {g} != {w}"
     if got.dtype != want.dtype:
         return f"dtype {got.dtype} != {want.dtype}"
     if got.size and not np.allclose(got.astype(np.float64), want.astype(np.float64), rtol=tol, atol=tol):
@@ -64,6 +67,8 @@ def main(model_path: str, tf_tol: float) -> None:
     cm = litert_sdk.CompiledModel.from_file(model_path)
     for b in BATCHES:
         x = ref[f"x_b{b}"]
+        if x.dtype.kind == "S":
+            x = x.astype(object)
         want = peer_outputs(x)
         interp.resize_tensor_input(detail["index"], list(x.shape))
         interp.allocate_tensors()

@@ -27,7 +27,7 @@ TESTS = Path(__file__).resolve().parent
 # Recurrent models at a fixed batch of 1 (state carries from run to run): test_recurrent_state_follows_the_reference
 FIXED_BATCH = ("lstm_state", "lstm_stateful", "gru_state", "gru_stateful")
 SHAPE_MODELS = sorted(p for p in (TESTS / "models" / "shapes").glob("*.tflite")
-                      if p.stem not in (*FIXED_BATCH, "lstm_fused", "value_strings", "hash_table"))
+                      if p.stem not in (*FIXED_BATCH, "lstm_fused", "value_strings", "hash_table_flex"))
 
 
 @pytest.mark.parametrize("path", SHAPE_MODELS, ids=[p.stem for p in SHAPE_MODELS])
@@ -267,11 +267,12 @@ def test_batch_zero_with_non_empty_outputs_gets_a_typed_error(name: str, peer) -
 
 
 @requires_flex
-def test_hash_table_model_gets_a_typed_error() -> None:
-    """TF 2.21 converts a tf.lookup.StaticHashTable to Flex ops whose hash table lives in a TensorFlow resource tensor,
-    which litert-sdk-flex cannot carry between nodes: a typed error naming the operator at compile time (it failed at
-    the first run with "Node number 0 (CALL_ONCE) failed to invoke")."""
-    path = TESTS / "models" / "shapes" / "hash_table.tflite"
+def test_flex_hash_table_model_gets_a_typed_error() -> None:
+    """A tf.lookup.StaticHashTable of key/value types TFLite's hash table kernels do not take (int64 -> float32)
+    converts to Flex ops whose table lives in a TensorFlow resource tensor, which litert-sdk-flex cannot carry between
+    nodes: a typed error naming the operator at compile time (it failed at the first run with "Node number 0
+    (CALL_ONCE) failed to invoke"). The builtin hash tables (string <-> int64) run: hash_table_vocab/_ids above."""
+    path = TESTS / "models" / "shapes" / "hash_table_flex.tflite"
     with pytest.raises(litert_sdk.UnsupportedError, match=r"FlexHashTableV2\) takes or makes a resource tensor"):
         litert_sdk.CompiledModel.from_file(path)
     with pytest.raises(litert_sdk.UnsupportedError, match="hash tables"):

@@ -294,8 +294,6 @@ def _i32(*values: int) -> bytes:
 GRAPH_DEFECTS = [
     ("reshape to another element count",
      _graph(22, [{"shape": [1, 4]}, {"shape": [2], "type": 2, "data": _i32(3, 2)}], [3, 2]), "cannot combine"),
-    ("fully connected", _graph(9, [{"shape": [1, 4]}, {"shape": [3, 4], "data": bytes(48)}], [1, 2]),
-     "computes 3 elements"),
     ("split pieces", _graph(49, [{"shape": [], "type": 2, "data": _i32(1)}, {"shape": [1, 4]}], [1, 2],
                             {0: ("i32", 2)}, 35), "splits into 2 pieces but has 1 outputs"),
     ("huge static tensor", _graph(0, [{"shape": [2**31 - 1] * 3}, {"shape": [1], "data": bytes(4)}], [2**31 - 1] * 3),
@@ -319,6 +317,10 @@ DECLARED_SHAPE_HINTS = [
                                   {"shape": [2], "type": 2, "data": _i32(1, 8)},
                                   {"shape": [2], "type": 2, "data": _i32(1, 2)}], [1, 6],
                              {0: ("i32", 0)}, 32), [1, 3]),
+    ("fully connected", _graph(9, [{"shape": [1, 4]}, {"shape": [3, 4], "data": np.arange(12, dtype=np.float32)
+                                                       .tobytes()}], [2, 5]), [1, 3]),
+    ("fully connected rank 3", _graph(9, [{"shape": [1, 4]}, {"shape": [3, 4], "data": np.arange(12, dtype=np.float32)
+                                                              .tobytes()}], [1, 1, 3]), [1, 3]),
 ]
 
 

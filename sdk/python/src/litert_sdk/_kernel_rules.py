@@ -279,8 +279,13 @@ class _Facts:
         return int(self.v.t_type[self._g(sg, t)])
 
     def shape(self, sg: int, t: int) -> list[int]:
-        """Declared shape, with -1 where the shape signature marks a dimension as dynamic."""
+        """Declared shape, with -1 where the shape signature marks a dimension as dynamic; for a computed tensor
+        declared with another shape, the one the kernel computes, which the runtime is given (the shape checker's
+        ``shape_hints``, gathered before these rules run)."""
         v, g = self.v, self._g(sg, t)
+        hinted = v.stats.shape_hints.get((sg, t))
+        if hinted is not None:
+            return list(hinted)
         start, ln = v.t_shape
         n = int(ln[g])
         dims = v.i32[int(start[g]) >> 2: (int(start[g]) >> 2) + n].tolist()

@@ -5,7 +5,7 @@ costs no numpy and no flatbuffer parsing.
 
 from __future__ import annotations
 
-__all__ = ["BUILTIN_OP_NAMES", "BUILTIN_CODES", "RUNTIME_DYNAMIC_OPS", "SHAPE_SOURCE_OPS", "SHAPE_VALUE_OPERANDS",
+__all__ = ["BUILTIN_OP_NAMES", "BUILTIN_CODES", "DECLARED_LAYOUT_OPS", "RUNTIME_DYNAMIC_OPS", "SHAPE_SOURCE_OPS", "SHAPE_VALUE_OPERANDS",
            "VALUE_DEPENDENT_OPS", "op_name"]
 
 # TFLite BuiltinOperator enum (tensorflow/lite/schema/schema.fbs), index = value.
@@ -56,6 +56,10 @@ VALUE_DEPENDENT_OPS: dict[int, str] = {_C[n]: n for n in (
 # Operators whose outputs libLiteRt's CompiledModel lays out only during the run, whatever their operands (measured:
 # TOPK_V2 with a constant k, IF, even when both branches give one shape): a client buffer cannot be bound to them.
 RUNTIME_DYNAMIC_OPS: dict[int, str] = {_C[n]: n for n in ("TOPK_V2", "IF")}
+# Operators whose output libLiteRt's CompiledModel reports with its declared shape, not the one the kernel computes
+# (measured: a HASHTABLE_FIND output declared [] for [N] keys is handed out as a scalar, then fails "Custom
+# allocation is too small" at N > 1): the SDK lays such models' outputs out from its shape engine.
+DECLARED_LAYOUT_OPS = frozenset({_C["HASHTABLE_FIND"]})
 # Operators whose output shape is given by the value of an operand (positions): value-dependent when that value is
 # neither a constant nor computed from shapes.
 SHAPE_VALUE_OPERANDS: dict[int, tuple[int, ...]] = {_C[n]: p for n, p in (

@@ -46,6 +46,7 @@ SUM, SHAPE, ARG_MIN, REDUCE_PROD, REDUCE_MAX, PACK, ONE_HOT, UNPACK, REDUCE_MIN 
 FLOOR_DIV, REDUCE_ANY, FILL, FLOOR_MOD, RANGE, RESIZE_NEAREST_NEIGHBOR, MIRROR_PAD = 90, 91, 94, 95, 96, 97, 100
 SPLIT_V, ADD_N, GATHER_ND, RANK, SELECT_V2, BATCH_MATMUL, CUMSUM = 102, 106, 107, 110, 123, 126, 128
 BROADCAST_TO, REDUCE_ALL, BROADCAST_ARGS, SQUARED_DIFFERENCE, POW = 130, 140, 145, 99, 78
+HASHTABLE_FIND, HASHTABLE_SIZE = _schema.BUILTIN_CODES["HASHTABLE_FIND"], _schema.BUILTIN_CODES["HASHTABLE_SIZE"]
 
 op_name = _schema.op_name
 
@@ -480,6 +481,11 @@ def infer_op(code: int, ins: Sequence[_T | None], opt: Opt, out_types: Sequence[
         n = max(0, int(np.ceil((limit - start) / delta)))
         value = np.arange(start, limit, delta) if n <= MAX_VALUE_ELEMENTS else None
         return out((n,), value)
+    if code == HASHTABLE_FIND:  # (table, keys, default): one value per key
+        keys = shapes[1] if len(shapes) > 1 else None
+        return None if keys is None else out(keys)
+    if code == HASHTABLE_SIZE:
+        return out((1,))
     if code == ONE_HOT:
         if x is None or vals[1] is None:
             return None

@@ -1205,7 +1205,7 @@ class _ShapeChecker:
             keep = self.option(op, 2, "<b", 0)
             if keep:
                 return list(shapes[0][:-1]) + [units]
-            return [-3, (count // depth) * units]
+            return [count // depth, units]  # (the kernel's Prepare makes it 2-D whatever the declared rank)
         return None
 
     def strided_slice(self, op: int, sg: int, ins: list[int], shapes: list[list[int] | None]) -> list[int] | None:
@@ -1309,11 +1309,14 @@ class _ShapeChecker:
                 continue
             if got == [-2]:
                 v.problem(f"{label} (builtin operator {c}) has operands whose shapes it cannot combine")
-            elif got[:1] == [-3]:
+            elif got[:1] == [-3]:  # (an element count only: a RESHAPE to a computed shape)
                 if int(np.prod(declared, dtype=np.int64)) != got[1]:
                     v.problem(f"{label} (builtin operator {c}) declares output shape {declared} but computes "
                               f"{got[1]} elements")
-            elif got != declared:
+            elif got != declared and not (c == 9 and int(np.prod(got, dtype=np.int64))
+                                          == int(np.prod(declared, dtype=np.int64))):
+                # (a FULLY_CONNECTED declared with another rank but as many elements, as converters write it: the
+                # runtime's buffers are right, and its Prepare reshapes the output)
                 # A hint, as in TFLite: the kernel computes `got` in Prepare. The SDK loads the model with it
                 # (verify_model_bytes), since parts of libLiteRt plan buffers from declared shapes.
                 v.stats.shape_hints[(sg, outs[0])] = list(got)

@@ -116,7 +116,7 @@ def _shape_hook(model: Model) -> Any:
     dynamic = model._dynamic
     # Models without shape arithmetic or outputs read back after the run need the engine only for zero-size inputs
     # (a batch of 0), which the runtime refuses: the engine is then built on first use.
-    always = model.has_shape_arithmetic() or bool(dynamic)
+    always = model.needs_shape_engine() or bool(dynamic)
 
     def hook(sig: int, input_shapes: list[list[int]]) -> list[tuple[int, ...] | int | None] | None:
         subgraph, ins, outs = sigs[sig]

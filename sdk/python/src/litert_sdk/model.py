@@ -372,6 +372,14 @@ class Model(Unpicklable):
 
         return any(op.opcode in SHAPE_SOURCE_OPS for sg in self.subgraphs for op in sg.ops)
 
+    def needs_shape_engine(self) -> bool:
+        """True when the runtime's own output layouts cannot be trusted after a resize: the model has shape arithmetic
+        or an operator whose output the runtime reports with its declared shape (``_schema.DECLARED_LAYOUT_OPS``)."""
+        from ._schema import DECLARED_LAYOUT_OPS
+
+        return self.has_shape_arithmetic() or any(op.opcode in DECLARED_LAYOUT_OPS
+                                                  for sg in self.subgraphs for op in sg.ops)
+
     def may_have_value_dependent_shapes(self) -> bool:
         """True when an operator's output shape may depend on tensor values: WHERE, UNIQUE, NMS, ..., or an operator
         whose shape operand (RESHAPE's shape, RANGE's bounds, ...) is computed rather than constant. The compile then

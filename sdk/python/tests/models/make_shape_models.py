@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
@@ -202,22 +203,49 @@ def cnn_flatten_qat() -> bytes:
     """)
 
 
-def hash_table() -> bytes:
-    """A tf.lookup.StaticHashTable lookup: TF 2.21's converter emits Flex ops (FlexHashTableV2 /
-    FlexLookupTableFindV2 / FlexLookupTableImportV2 in a CALL_ONCE subgraph) whose resource tensors litert-sdk-flex
-    cannot carry (refused with a typed error)."""
+VOCAB = [b"the", b"cat", b"sat", b"on", b"a", b"mat"]
+
+
+def _lookup(keys: Any, values: Any, default: Any, key_dtype: Any, select_tf_ops: bool) -> bytes:
+    """A tf.lookup.StaticHashTable lookup of a [None] key vector, converted from a SavedModel."""
     import tempfile
 
     module = tf.Module()
-    module.table = tf.lookup.StaticHashTable(
-        tf.lookup.KeyValueTensorInitializer(tf.constant([1, 2, 3], tf.int64), tf.constant([10.0, 20.0, 30.0])), -1.0)
+    module.table = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(keys, values), default)
     module.f = tf.function(lambda x: {"y": module.table.lookup(x)},
-                           input_signature=[tf.TensorSpec([None], tf.int64, name="x")])
+                           input_signature=[tf.TensorSpec([None], key_dtype, name="x")])
     with tempfile.TemporaryDirectory() as d:
         tf.saved_model.save(module, d, signatures=module.f.get_concrete_function())
         conv = tf.lite.TFLiteConverter.from_saved_model(d)
-        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS] + (
+            [tf.lite.OpsSet.SELECT_TF_OPS] if select_tf_ops else [])
         return conv.convert()
+
+
+def hash_table_vocab() -> bytes:
+    """A string -> int64 vocabulary lookup (unknown words -> -1): TFLite builtins HASHTABLE / HASHTABLE_IMPORT (in a
+    CALL_ONCE subgraph) / HASHTABLE_FIND. The output is declared [] whatever the batch: its shape is the keys'."""
+    return _lookup(tf.constant(VOCAB), tf.constant(np.arange(len(VOCAB)), tf.int64), np.int64(-1), tf.string, False)
+
+
+def hash_table_ids() -> bytes:
+    """The reverse: int64 -> string (unknown ids -> b"<unk>"), the same builtin operators with a string output."""
+    return _lookup(tf.constant(np.arange(len(VOCAB)), tf.int64), tf.constant(VOCAB), b"<unk>", tf.int64, False)
+
+
+def hash_table_flex() -> bytes:
+    """int64 -> float32, key/value types the TFLite hash table kernels do not take: TF 2.21's converter emits Flex ops
+    (FlexHashTableV2 / FlexLookupTableFindV2 / FlexLookupTableImportV2 in a CALL_ONCE subgraph) whose resource
+    tensors litert-sdk-flex cannot carry (refused with a typed error)."""
+    return _lookup(tf.constant([1, 2, 3], tf.int64), tf.constant([10.0, 20.0, 30.0]), -1.0, tf.int64, True)
+
+
+def _keys(name: str, rng: np.random.Generator, b: int) -> np.ndarray:
+    """Lookup keys for a hash-table model: known and unknown ones."""
+    if name == "hash_table_vocab":
+        words = VOCAB + [b"dog", b""]
+        return np.array([words[i] for i in rng.integers(0, len(words), b)], dtype="S")
+    return rng.integers(-1, len(VOCAB) + 2, (b,)).astype(np.int64)
 
 
 VALUE_DEPENDENT = ("range", "where", "unique", "nms", "reduced", "topk", "strings")
@@ -242,7 +270,9 @@ MODELS = {
     "gru_stateful": lambda: (_keras(recurrent("gru", stateful=True)), (6, 4)),
     "lstm_fused": lambda: (legacy_lstm(), (6, 4)),
     "cnn_flatten_qat": lambda: (cnn_flatten_qat(), (8, 8, 3)),
-    "hash_table": lambda: (hash_table(), ()),
+    "hash_table_flex": lambda: (hash_table_flex(), ()),
+    "hash_table_vocab": lambda: (hash_table_vocab(), ()),
+    "hash_table_ids": lambda: (hash_table_ids(), ()),
     "shape_fill": lambda: (_function(shape_fill, [tf.TensorSpec([None, 3], tf.float32, name="x")]), (3,)),
     "tiled": lambda: (_function(tiled, [tf.TensorSpec([None, 3], tf.float32, name="x")]), (3,)),
     **{f"value_{k}": (lambda k=k: (_function(value_dependent(k), [tf.TensorSpec([None, 3], tf.float32, name="x")]),
@@ -275,8 +305,8 @@ def main() -> None:
             continue
         for b in BATCHES:
             x = rng.standard_normal((b, *sample)).astype(np.float32)
-            if name == "hash_table":
-                x = rng.integers(0, 5, (b,)).astype(np.int64)
+            if name.startswith("hash_table"):
+                x = _keys(name, rng, b)
             arrays[f"x_b{b}"] = x
             try:
                 outputs = runner(**{in_name: x})
