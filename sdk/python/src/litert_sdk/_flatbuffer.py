@@ -11,12 +11,13 @@ from __future__ import annotations
 import mmap
 import os
 import stat
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from flatbuffers import table
 
-__all__ = ["shape_signatures", "read_model_bytes", "check_model_file"]
+__all__ = ["shape_signatures", "read_model_bytes", "read_model_file", "check_model_file"]
 
 _MODEL_SUBGRAPHS = 2
 _SUBGRAPH_TENSORS = 0
@@ -122,6 +123,13 @@ def check_model_file(path: str | os.PathLike[str]) -> os.stat_result:
 def read_model_bytes(path: str | os.PathLike[str]) -> bytes:
     """The bytes of a model file. Raises :class:`~litert_sdk.errors.ModelError` for a missing path, a directory or
     anything that is not a regular file (see :func:`check_model_file`), and when the file cannot be read."""
+    return read_model_file(path, None)  # type: ignore[return-value]
+
+
+def read_model_file(path: str | os.PathLike[str], allocate: Callable[[int], tuple[Any, Any]] | None) -> Any:
+    """The bytes of a model file, read once: when ``allocate`` is given, into the writable buffer of
+    ``allocate(size) -> (result, buffer)``, and ``result`` is returned; else as ``bytes``. Errors as
+    :func:`read_model_bytes`; a file that shrinks while it is read is a ModelError too."""
     from .errors import ModelError
 
     check_model_file(path)
@@ -143,7 +151,18 @@ def read_model_bytes(path: str | os.PathLike[str]) -> bytes:
         with os.fdopen(fd, "rb", closefd=True) as f:
             fd = -1
             try:
-                return f.read()
+                if allocate is None:
+                    return f.read()
+                out, buffer = allocate(st.st_size)
+                view = memoryview(buffer).cast("B")
+                done = 0
+                while done < len(view):
+                    n = f.readinto(view[done:])
+                    if not n:
+                        raise ModelError(f"cannot read model file {shown!r}: it shrank from {len(view)} to {done} "
+                                         "bytes while being read")
+                    done += n
+                return out
             except OSError as e:
                 raise ModelError(f"cannot read model file {shown!r}: {e.strerror or e}") from None
     finally:

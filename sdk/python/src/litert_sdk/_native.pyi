@@ -19,6 +19,21 @@ class Environment:
         List of (name, hardware mask) of the accelerators registered in this environment.
         """
 
+class ModelBytes:
+    """
+    64-byte aligned memory for a model's bytes (see Model.from_model_bytes).
+    """
+
+    def __init__(self, size: int) -> None: ...
+
+    def view(self) -> object:
+        """
+        A writable uint8 numpy array over the memory (it keeps the memory alive).
+        """
+
+    @property
+    def size(self) -> int: ...
+
 class Model:
     """A loaded TFLite flatbuffer (LiteRtModel)."""
 
@@ -27,6 +42,12 @@ class Model:
 
     @staticmethod
     def from_buffer(env: Environment, data: bytes) -> Model: ...
+
+    @staticmethod
+    def from_model_bytes(env: Environment, bytes: ModelBytes) -> Model:
+        """
+        Loads from a ModelBytes' memory (kept alive by the model), without copying it.
+        """
 
     def describe(self) -> dict:
         """Signatures and subgraphs as plain Python data."""

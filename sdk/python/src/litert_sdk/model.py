@@ -204,7 +204,7 @@ class Model(Unpicklable):
         native_model: Any,
         environment: _runtime.Environment,
         path: str | None,
-        content: bytes | None = None,
+        content: Any = None,
         shape_signatures: list[dict[int, tuple[int, ...]]] | None = None,
         memo: dict[str, Any] | None = None,
     ) -> None:
@@ -225,8 +225,8 @@ class Model(Unpicklable):
 
             content = read_model_bytes(path)
         self.size = len(content) if content is not None else 0
-        # Bytes of models loaded from memory (files can be re-read from ``path``).
-        self._content = content if path is None else None
+        # The model's bytes: ``bytes``, or a read-only view of the memory a file was read into (Model.from_file).
+        self._content: bytes | Any = content
         # The runtime reports a tensor's static shape where the model stores a separate shape signature
         # (dynamic dims as -1); take the signatures from the flatbuffer itself.
         if shape_signatures is None and content is not None:
@@ -245,10 +245,10 @@ class Model(Unpicklable):
         if memo is not None:
             memo["description"] = (self.subgraphs, self.main_subgraph, self.signatures)
 
-    def _describe(self, native_model: Any, content: bytes | None) -> None:
+    def _describe(self, native_model: Any, content: Any) -> None:
         d = native_model.describe()
         if content is not None and _custom_codes_missing(d):
-            _fill_custom_ops(d, content)
+            _fill_custom_ops(d, content if isinstance(content, bytes) else bytes(content))
         self.subgraphs = tuple(
             SubgraphSpec(
                 i,
@@ -293,28 +293,35 @@ class Model(Unpicklable):
         env = _check_environment(environment)
         if not isinstance(path, (str, os.PathLike)):
             raise ModelError(f"model path must be a str or os.PathLike, got {type(path).__name__}")
-        from ._flatbuffer import check_model_file, read_model_bytes
+        from ._flatbuffer import read_model_file
         from ._verifier import verify_for_runtime
 
         p = os.fspath(path)
         if not isinstance(p, str):
             p = os.fsdecode(p)
-        # os.stat first: ModelError for a missing path, a directory, or a FIFO / device / socket (never opened).
-        check_model_file(p)
-        content = read_model_bytes(p)
+        # The file is read once, straight into aligned memory the runtime then loads from: the runtime sees exactly
+        # the bytes verified (a file changed after the check cannot slip through), and nothing is copied.
+        # (read_model_file checks the path with os.stat first: ModelError for a missing path, a directory, or a
+        # FIFO / device / socket, which are never opened.)
+        native = _runtime.native()
+
+        def allocate(size: int) -> tuple[tuple[Any, Any], Any]:
+            holder = native.ModelBytes(size)
+            view = holder.view()
+            return (holder, view), view
+
+        holder, view = read_model_file(p, allocate)
+        view.flags.writeable = False
         memo: list[dict[str, Any]] = []
-        fixed, sigs = verify_for_runtime(content, memo)  # the runtime only sees verified models
+        fixed, sigs = verify_for_runtime(view, memo, immutable=True)  # the runtime only sees verified models
         try:
             if fixed is None:
-                native_model = _runtime.native().Model.from_file(env._native, p)
+                native_model = native.Model.from_model_bytes(env._native, holder)
             else:  # with the computed shapes of tensors whose declared shape differs
-                native_model = _runtime.native().Model.from_buffer(env._native, fixed)
+                native_model = native.Model.from_buffer(env._native, fixed)
         except LiteRtError as e:
-            raise _load_failure(content, e) from None
-        model = cls(native_model, env, p, content if fixed is None else fixed, sigs, memo[0])
-        if fixed is not None:
-            model._content = fixed  # (not the file's bytes: content() must not read them again)
-        return model
+            raise _load_failure(bytes(view) if fixed is None else fixed, e) from None
+        return cls(native_model, env, p, view if fixed is None else fixed, sigs, memo[0])
 
     @classmethod
     def from_buffer(cls, data: bytes | bytearray | memoryview, environment: _runtime.Environment | None = None) -> "Model":
@@ -357,9 +364,11 @@ class Model(Unpicklable):
 
     # -- graph ---------------------------------------------------------------------------------------------------
     def content(self) -> bytes:
-        """The model's flatbuffer bytes (read again from ``path`` for models loaded from a file)."""
-        if self._content is not None:
+        """The model's flatbuffer bytes: those the runtime loaded (for a file, as read when it was loaded)."""
+        if isinstance(self._content, bytes):
             return self._content
+        if self._content is not None:
+            return bytes(self._content)  # (a copy of the file's bytes in the runtime's memory, made when asked)
         from ._flatbuffer import read_model_bytes
 
         assert self.path is not None

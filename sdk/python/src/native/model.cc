@@ -34,12 +34,26 @@ Model Model::from_file(const Environment& env, const std::string& path) {
   return Model(h);
 }
 
+// Loads the model held in h->buffer (which must outlive it: the runtime keeps pointers into it).
+static Model load_buffer(std::shared_ptr<ModelHandle> h);
+
 Model Model::from_buffer(const Environment& env, nb::bytes data) {
   auto h = std::make_shared<ModelHandle>();
   h->env = env.handle();
   // The runtime keeps pointers into the buffer: hold our own 64-byte aligned copy for the model's lifetime.
-  h->buffer = std::make_shared<AlignedBlock>(data.size());
+  h->buffer = std::make_shared<AlignedBlock>(data.size(), false);
   std::memcpy(h->buffer->data, data.c_str(), data.size());
+  return load_buffer(std::move(h));
+}
+
+Model Model::from_model_bytes(const Environment& env, const ModelBytes& bytes) {
+  auto h = std::make_shared<ModelHandle>();
+  h->env = env.handle();
+  h->buffer = bytes.block;
+  return load_buffer(std::move(h));
+}
+
+static Model load_buffer(std::shared_ptr<ModelHandle> h) {
   LiteRtStatus status;
   std::string captured;
   {
@@ -51,7 +65,7 @@ Model Model::from_buffer(const Environment& env, nb::bytes data) {
   if (status != kLiteRtStatusOk) h->model = nullptr;
   check(status, "LiteRtCreateModelFromBuffer", "the bytes are not a loadable TFLite model" + detail_of(captured));
   forward_runtime_log(captured);
-  return Model(h);
+  return Model::wrap(std::move(h));
 }
 
 LiteRtSubgraph Model::subgraph(size_t index) const {
@@ -301,9 +315,17 @@ nb::object Model::constant_bytes(size_t subgraph_index, uint32_t tensor_index) c
 }
 
 void bind_model(nb::module_& m) {
+  nb::class_<ModelBytes>(m, "ModelBytes", "64-byte aligned memory for a model's bytes (see Model.from_model_bytes).")
+      .def(nb::init<size_t>(), nb::arg("size"))
+      .def("view", [](const ModelBytes& b) {
+        return numpy_view(b.block, kLiteRtElementTypeUInt8, {static_cast<int64_t>(b.block->size)}, false);
+      }, "A writable uint8 numpy array over the memory (it keeps the memory alive).")
+      .def_prop_ro("size", [](const ModelBytes& b) { return b.block->size; });
   nb::class_<Model>(m, "Model", "A loaded TFLite flatbuffer (LiteRtModel).")
       .def_static("from_file", &Model::from_file, nb::arg("env"), nb::arg("path"))
       .def_static("from_buffer", &Model::from_buffer, nb::arg("env"), nb::arg("data"))
+      .def_static("from_model_bytes", &Model::from_model_bytes, nb::arg("env"), nb::arg("bytes"),
+                  "Loads from a ModelBytes' memory (kept alive by the model), without copying it.")
       .def("describe", &Model::describe, "Signatures and subgraphs as plain Python data.")
       .def("metadata", &Model::metadata, nb::arg("key"), "Metadata buffer stored under `key`, or None.")
       .def("constant_bytes", &Model::constant_bytes, nb::arg("subgraph"), nb::arg("tensor_index"),

@@ -9,10 +9,19 @@
 
 namespace litert_sdk {
 
+// A model's bytes in 64-byte aligned memory that Python fills (a file read straight into it), verifies and then
+// hands to Model::from_model_bytes, which loads from the same memory: no copy, and the runtime sees exactly the
+// bytes that were verified.
+struct ModelBytes {
+  explicit ModelBytes(size_t size) : block(std::make_shared<AlignedBlock>(size, false)) {}
+  BlockPtr block;
+};
+
 class Model {
  public:
   static Model from_file(const Environment& env, const std::string& path);
   static Model from_buffer(const Environment& env, nb::bytes data);
+  static Model from_model_bytes(const Environment& env, const ModelBytes& bytes);
 
   // Signatures, subgraphs (inputs, outputs, ops, tensors) as plain Python data; see model.cc.
   nb::dict describe() const;
@@ -22,6 +31,8 @@ class Model {
 
   const ModelPtr& handle() const { return handle_; }
   LiteRtSubgraph subgraph(size_t index) const;
+
+ static Model wrap(ModelPtr h) { return Model(std::move(h)); }
 
  private:
   explicit Model(ModelPtr h) : handle_(std::move(h)) {}
