@@ -12,9 +12,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "sdk" / "python" / "fuzz"))
 
+from tflite_builder import ADD_CONSTANT, add_model, build_model  # noqa: E402
+
 import litert_sdk  # noqa: E402
 from litert_sdk import errors  # noqa: E402
-from tflite_builder import ADD_CONSTANT, add_model, build_model  # noqa: E402
 
 FACE = ROOT / "sdk" / "python" / "src" / "litert_sdk" / "data" / "face_detection_short_range.tflite"
 
@@ -47,7 +48,7 @@ def main() -> int:
     view = interp.tensor(interp.get_output_details()[0]["index"])()  # outlives the interpreter (checked at the end)
     cm = litert_sdk.CompiledModel.from_file(FACE)
     outs = cm.run([x])
-    for a, b in zip(ref, outs):
+    for a, b in zip(ref, outs, strict=False):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
     buf = cm.input_buffer(0)
     buf[...] = x

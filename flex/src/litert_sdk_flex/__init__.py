@@ -212,7 +212,7 @@ def tensorflow_version() -> str:
     return fn().decode()
 
 
-def kernels_for(custom_codes: Iterable[str], model: "Model | None" = None) -> list[CustomOp]:
+def kernels_for(custom_codes: Iterable[str], model: Model | None = None) -> list[CustomOp]:
     """One kernel per Flex custom code (``FlexCumprod``, ...): the SDK calls this when it compiles ``model`` and
     registers the kernels under those codes. The SDK makes one native instance per code and hands it the static
     shapes of that code's nodes (``configure_instance``): outputs whose shape TensorFlow cannot infer without input
@@ -226,7 +226,7 @@ def kernels_for(custom_codes: Iterable[str], model: "Model | None" = None) -> li
     return [CustomOp(code, f"litert-sdk-flex ({kernel.origin})", native_kernel=native) for code in codes]
 
 
-def apply_to_options(options: "Options") -> "Options":
+def apply_to_options(options: Options) -> Options:
     """What ``FlexDelegate`` does to compilation options: the Flex kernels are registered per model by the SDK
     (the custom codes are only known per model), so this loads the TensorFlow bridge now (errors surface here) and
     returns ``options`` unchanged."""

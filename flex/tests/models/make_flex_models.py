@@ -167,7 +167,7 @@ class ConvNet(tf.Module):
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=self.logits(x)))
         variables = [self.w, self.b, self.dw, self.db]
-        for v, g in zip(variables, tape.gradient(loss, variables)):
+        for v, g in zip(variables, tape.gradient(loss, variables), strict=False):
             v.assign_sub(0.5 * g)
         return {"loss": loss}
 

@@ -98,7 +98,7 @@ def interleaved(contenders: list[Contender], rounds: int) -> None:
 
 
 def paired_ratio(a: Contender, b: Contender) -> float:
-    return med([x / y for x, y in zip(a.medians, b.medians) if y > 0])
+    return med([x / y for x, y in zip(a.medians, b.medians, strict=False) if y > 0])
 
 
 class RawDriver:
@@ -587,7 +587,7 @@ def section_tiny(args: argparse.Namespace) -> dict[str, Any]:
     bd_rows = []
     for c in bd:
         net = (
-            [m - e for m, e in zip(c.medians, empty_loop.medians)]
+            [m - e for m, e in zip(c.medians, empty_loop.medians, strict=False)]
             if c.group == "part" and c is not empty_loop
             else c.medians
         )
@@ -780,11 +780,11 @@ def _load_one(
         ),
         "litert_sdk Interpreter(...) + allocate_tensors()": f"{PEER} Interpreter(...) + allocate_tensors()",
     }
-    for (name, _, _, base), c in zip(specs, contenders):
+    for (name, _, _, base), c in zip(specs, contenders, strict=False):
         p = pair.get(c.name)
         gain = ""
         if base:
-            comp = med([a / b for a, b in zip(compile_ms[base], compile_ms[name]) if b > 0])
+            comp = med([a / b for a, b in zip(compile_ms[base], compile_ms[name], strict=False) if b > 0])
             gain = f"{fmt(comp, 2)}x / {fmt(paired_ratio(by[base], c), 2)}x"
             if measured is not None:
                 measured.setdefault(path.stem, {})["gain " + c.name] = comp
@@ -940,7 +940,7 @@ def section_imports(args: argparse.Namespace) -> dict[str, Any]:
         return med(results[name][key])
 
     def pr(a: str, b: str, key: str) -> float:
-        return med([x / y for x, y in zip(results[a][key], results[b][key]) if y > 0])
+        return med([x / y for x, y in zip(results[a][key], results[b][key], strict=False) if y > 0])
 
     rows = []
     pairs = {
@@ -970,7 +970,7 @@ def section_imports(args: argparse.Namespace) -> dict[str, Any]:
                                 results[name]["import_ms"],
                                 results[name]["load_ms"],
                                 results[p]["import_ms"],
-                                results[p]["load_ms"],
+                                results[p]["load_ms"], strict=False,
                             )
                         ]
                     ),
@@ -1010,7 +1010,7 @@ def section_imports(args: argparse.Namespace) -> dict[str, Any]:
                         results["litert_sdk Interpreter"]["import_ms"],
                         results["litert_sdk Interpreter"]["load_ms"],
                         results[f"{PEER} Interpreter"]["import_ms"],
-                        results[f"{PEER} Interpreter"]["load_ms"],
+                        results[f"{PEER} Interpreter"]["load_ms"], strict=False,
                     )
                 ]
             ),

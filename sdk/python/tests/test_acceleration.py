@@ -8,6 +8,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from conftest import BUNDLED_FACE_MODEL
 
 import litert_sdk
 from litert_sdk import (
@@ -22,7 +23,6 @@ from litert_sdk import (
     errors,
     performance,
 )
-from conftest import BUNDLED_FACE_MODEL
 
 FACE = BUNDLED_FACE_MODEL
 X = np.random.default_rng(3).uniform(-1, 1, (1, 128, 128, 3)).astype(np.float32)

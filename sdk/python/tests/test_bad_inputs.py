@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
+from conftest import BUNDLED_FACE_MODEL
 
 import litert_sdk
 from litert_sdk import errors
-from conftest import BUNDLED_FACE_MODEL
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fuzz"))
 from tflite_builder import ADD_CONSTANT, add_model, build_model  # noqa: E402
@@ -256,13 +257,13 @@ def test_non_contiguous_arrays_match_contiguous(face: litert_sdk.Interpreter) ->
         face.invoke()
         outs.append([face.get_tensor(d["index"]) for d in face.get_output_details()])
     for other in outs[1:]:
-        for a, b in zip(outs[0], other):
+        for a, b in zip(outs[0], other, strict=False):
             np.testing.assert_array_equal(a, b)
     # the same through the CompiledModel API (zero-copy path refuses non-contiguous memory: it copies)
     cm = litert_sdk.CompiledModel.from_file(BUNDLED_FACE_MODEL)
     ref = cm.run([np.ascontiguousarray(strided)])
     got = cm.run([strided])
-    for a, b in zip(ref, got):
+    for a, b in zip(ref, got, strict=False):
         np.testing.assert_array_equal(a, b)
 
 

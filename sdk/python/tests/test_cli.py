@@ -94,7 +94,7 @@ def test_run_npy_matches_interpreter(capsys, tmp_path: Path) -> None:
     assert "regressors" in stdout and "[1, 896, 16]" in stdout and f"outputs written to {out}" in stdout
     with np.load(out) as z:
         got = [z["regressors"], z["classificators"]]
-    for g, want in zip(got, interpreter_outputs(x)):
+    for g, want in zip(got, interpreter_outputs(x), strict=False):
         np.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-5)
 
 

@@ -18,9 +18,9 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from conftest import GENERATED
 
 import litert_sdk
-from conftest import GENERATED
 
 MANIFEST = json.loads((GENERATED / "manifest.json").read_text())["models"]
 FACE = Path(litert_sdk.__file__).parent / "data" / "face_detection_short_range.tflite"
@@ -50,7 +50,7 @@ def _interpreter_outputs(peer, path, inputs, resize=None):
     if resize is not None:
         it.resize_tensor_input(0, resize)
     it.allocate_tensors()
-    for d, x in zip(it.get_input_details(), inputs):
+    for d, x in zip(it.get_input_details(), inputs, strict=False):
         it.set_tensor(d["index"], x)
     it.invoke()
     return {d["name"]: it.get_tensor(d["index"]) for d in it.get_output_details()}
@@ -66,7 +66,7 @@ def _seeded_input(details, seed=0):
 
 def _read_outputs(model, key, buffers):
     out = {}
-    for (name, d), buf in zip(model.get_output_tensor_details(key).items(), buffers):
+    for (name, d), buf in zip(model.get_output_tensor_details(key).items(), buffers, strict=False):
         out[d["name"]] = buf.read(math.prod(d["shape"]), np.dtype(d["dtype"])).reshape(d["shape"])
     return out
 

@@ -139,7 +139,7 @@ def test_compiled_model_real_model_shared_by_4_threads(corpus):
                 got[i] = cm.run({"input": xs[i]})
 
         _run_threads(4, worker)
-    for i, (g, e) in enumerate(zip(got, expected)):
+    for i, (g, e) in enumerate(zip(got, expected, strict=False)):
         assert g is not None and g.keys() == e.keys()
         for name in e:
             assert np.array_equal(g[name], e[name]), f"run {i}, output {name} differs"
@@ -160,7 +160,7 @@ def test_compiled_model_pool_matches_sequential(sine):
                     got[i] = pool.run({"dense_input": xs[i]})["dense_2"]
 
         _run_threads(4, worker)
-    assert all(np.array_equal(g, e) for g, e in zip(got, expected))
+    assert all(np.array_equal(g, e) for g, e in zip(got, expected, strict=False))
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -350,7 +350,7 @@ def test_pool_async(sine):
             return got, sig, n
 
     got, sig, n = asyncio.run(main())
-    assert all(np.array_equal(g, e) for g, e in zip(got, expected))
+    assert all(np.array_equal(g, e) for g, e in zip(got, expected, strict=False))
     assert np.array_equal(sig["dense_2"], expected[1]) and n == 1
 
 
@@ -424,7 +424,7 @@ def test_async_interpreter_fifo_and_results(sine):
     started, finished, got, multi, sig, details = asyncio.run(main())
     assert started == list(range(len(xs)))
     assert finished == list(range(len(xs)))
-    assert all(np.array_equal(g, e) for g, e in zip(got, expected))
+    assert all(np.array_equal(g, e) for g, e in zip(got, expected, strict=False))
     assert np.array_equal(multi[0], expected[3]) and np.array_equal(sig["dense_2"], expected[4])
     assert details[0]["dtype"] == np.float32
 

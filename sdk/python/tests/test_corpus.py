@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import NEEDS_CUSTOM_OPS, corpus_names, random_input
 
 import litert_sdk
-from conftest import NEEDS_CUSTOM_OPS, corpus_names, random_input
 
 MODELS = [n for n in corpus_names() if n not in NEEDS_CUSTOM_OPS]
 # Inputs that must be resized before the model can run (dynamic dims stored as 1).
@@ -18,7 +18,7 @@ def _peer_run(peer, path, inputs_by_pos, threads=1):
     for pos, shape in RESIZE.get(path.name, {}).items():
         p.resize_tensor_input(p.get_input_details()[pos]["index"], shape, strict=True)
     p.allocate_tensors()
-    for d, x in zip(p.get_input_details(), inputs_by_pos):
+    for d, x in zip(p.get_input_details(), inputs_by_pos, strict=False):
         p.set_tensor(d["index"], x)
     p.invoke()
     return p, [(d["index"], p.get_tensor(d["index"])) for d in p.get_output_details()]
@@ -40,7 +40,7 @@ def test_interpreter_matches_peer(name, corpus, peer, rng):
 
     # Same tensor details (names, real tensor indices, shapes, shape signatures, dtypes, quantization).
     for ours_d, peer_d in zip(ours.get_input_details() + ours.get_output_details(),
-                              p.get_input_details() + p.get_output_details()):
+                              p.get_input_details() + p.get_output_details(), strict=False):
         assert ours_d["name"] == peer_d["name"]
         assert ours_d["index"] == peer_d["index"]
         assert ours_d["dtype"] == peer_d["dtype"]
@@ -53,7 +53,7 @@ def test_interpreter_matches_peer(name, corpus, peer, rng):
     assert len(ours.get_input_details()) == len(p.get_input_details())
     assert len(ours.get_output_details()) == len(p.get_output_details())
 
-    for d, x in zip(ours.get_input_details(), xs):
+    for d, x in zip(ours.get_input_details(), xs, strict=False):
         ours.set_tensor(d["index"], x)
     ours.invoke()
     for index, expected in ref:
@@ -73,7 +73,7 @@ def test_compiled_model_matches_peer(name, corpus, peer, rng):
         interp.resize_tensor_input(interp.get_input_details()[pos]["index"], shape)
     xs = _inputs_for(interp, rng)
     _, ref = _peer_run(peer, path, xs, threads=2)
-    by_tensor = {d["index"]: x for d, x in zip(interp.get_input_details(), xs)}
+    by_tensor = {d["index"]: x for d, x in zip(interp.get_input_details(), xs, strict=False)}
     feed = {n: by_tensor[t.index] for n, t in sig.inputs}
     out = cm.run(feed)
     assert set(out) == set(sig.output_names)

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO, _CORPUS, corpus_names
+from conftest import _CORPUS, REPO, corpus_names
 
 SCRIPT = REPO / "models" / "fetch_corpus.py"
 

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from conftest import GENERATED, REPO
 
 import litert_sdk
 from litert_sdk._rewrite import analyze
-from conftest import GENERATED, REPO
 
 
 def _models_with_custom_ops(corpus: Path) -> list[Path]:
@@ -71,7 +71,7 @@ def test_facade_fills_codes_from_the_file_and_runs_the_op() -> None:
     ref = litert_sdk.Model.from_file(path)
     hidden = litert_sdk.Model(_HidesCustomCodes(ref._native), ref.environment, str(path), path.read_bytes())
     assert hidden.custom_op_codes() == ref.custom_op_codes() == ["Cumprod"]
-    for a, b in zip(hidden.subgraphs, ref.subgraphs):
+    for a, b in zip(hidden.subgraphs, ref.subgraphs, strict=False):
         assert [(o.custom_code, o.custom_options) for o in a.ops] == [(o.custom_code, o.custom_options) for o in b.ops]
     # and the custom op really runs with a kernel registered under the code read from the file (the proxy only
     # stood in for describe(); compiling needs the real native model, as on Windows)

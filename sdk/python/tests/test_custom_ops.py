@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from flatbuffers import flexbuffers
+from test_custom_ops_builder import Graph, Op, build, single_op_model
 
 import litert_sdk
 from litert_sdk import CompiledModel, CpuOptions, Interpreter, Model, Options, _rewrite
@@ -22,8 +23,6 @@ from litert_sdk.custom_ops import (
     unregister_custom_op,
 )
 from litert_sdk.errors import CustomOpError, InvalidArgumentError, NotFoundError, RuntimeFailure
-
-from test_custom_ops_builder import Graph, Op, build, single_op_model
 
 MODELS = Path(__file__).resolve().parent / "models"
 CUMPROD = MODELS / "custom_cumprod.tflite"

@@ -92,7 +92,7 @@ def build(graph: Graph, *, data_pad: int = 0) -> bytes:
         b.PrependInt32Slot(3, CUSTOM, 0)
         code_offsets.append(b.EndObject())
     tensor_offsets = []
-    for t, buf in zip(graph.tensors, tensor_buffer):
+    for t, buf in zip(graph.tensors, tensor_buffer, strict=False):
         name = b.CreateString(t.name)
         shape = _vector(b, list(t.shape), b.PrependInt32)
         b.StartObject(8)

@@ -13,11 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from flatbuffers import flexbuffers
+from test_custom_ops_builder import single_op_model
 
 from litert_sdk import CompiledModel, CpuOptions, Options, _rewrite
 from litert_sdk.custom_ops import decode_attributes, python_op
-
-from test_custom_ops_builder import single_op_model
 
 MEDIAPIPE = Options().with_mediapipe_custom_ops()
 ASTRONAUT = Path(__file__).resolve().parents[1] / "src" / "litert_sdk" / "data" / "astronaut.png"

@@ -13,12 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_custom_ops_builder import Graph, Op, build
 
 from litert_sdk import CompiledModel, Options
 from litert_sdk.custom_ops import load_custom_op_library
 from litert_sdk.errors import CustomOpError
-
-from test_custom_ops_builder import Graph, Op, build
 
 REPO = Path(__file__).resolve().parents[3]
 TEMPLATE = REPO / "custom_ops" / "template"

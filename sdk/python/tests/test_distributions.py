@@ -186,8 +186,8 @@ def test_wheel_from_sdist_runs_the_bundled_model(work, wheel):
         return
     reference = _demo(Path(sys.executable), work / "reference.png", run_dir)
     assert len(reference["faces"]) == len(faces)
-    for got, want in zip(faces, reference["faces"]):
+    for got, want in zip(faces, reference["faces"], strict=False):
         assert abs(got["score"] - want["score"]) < 1e-3
-        assert all(abs(a - b) < 0.5 for a, b in zip(got["box"], want["box"]))
+        assert all(abs(a - b) < 0.5 for a, b in zip(got["box"], want["box"], strict=False))
         for name, point in want["keypoints"].items():
-            assert all(abs(a - b) < 0.5 for a, b in zip(got["keypoints"][name], point)), name
+            assert all(abs(a - b) < 0.5 for a, b in zip(got["keypoints"][name], point, strict=False)), name

@@ -54,7 +54,7 @@ def test_round_trips_match_the_peer(sine, peer_sine):
     want = peer_values(peer_sine, xs)
     st, inv, gt = it.set_tensor, it.invoke, it.get_tensor
     out = np.empty((1, 1), np.float32)
-    for x, w in zip(xs, want):
+    for x, w in zip(xs, want, strict=False):
         st(i, x)
         inv()
         got = gt(o)
@@ -176,7 +176,7 @@ def test_compiled_model_run_list_fast_path_matches_the_general_path(corpus, peer
     cm = litert_sdk.CompiledModel.from_file(corpus / SINE, litert_sdk.Options.cpu_only(num_threads=1))
     xs = [np.array([[v]], np.float32) for v in (-1.0, 0.0, 0.7, 3.1)]
     want = peer_values(peer_sine, xs)
-    for x, w in zip(xs, want):
+    for x, w in zip(xs, want, strict=False):
         (a,) = cm.run([x])  # exact-match list: one native call
         (b,) = cm.run((x,))  # tuple: the general path
         c = cm.run({cm.input_names()[0]: x})[cm.output_names()[0]]

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import requires_flex
 
 REPO = Path(__file__).resolve().parents[3]
@@ -194,4 +193,4 @@ def test_log_filter_while_tensorflow_loads(level: str, kept: list[str]) -> None:
     middle = lines[1:-1]
     assert "not a log line" in middle and "python's stderr inside" in middle  # other output passes through
     logs = [line for line in middle if line not in ("not a log line", "python's stderr inside")]
-    assert len(logs) == len(kept) and all(want in line for want, line in zip(kept, logs)), logs
+    assert len(logs) == len(kept) and all(want in line for want, line in zip(kept, logs, strict=False)), logs

@@ -16,7 +16,7 @@ from kernel_rule_models import conv, quantized_binary  # noqa: E402
 
 
 def _changed(a: bytes, b: bytes) -> list[int]:
-    return [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+    return [i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y]
 
 
 def test_layout_finds_semantic_fields() -> None:

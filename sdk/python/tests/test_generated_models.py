@@ -9,10 +9,10 @@ import json
 
 import numpy as np
 import pytest
+from conftest import GENERATED
 
 import litert_sdk
 from litert_sdk import CompiledModel, errors
-from conftest import GENERATED
 
 MANIFEST = json.loads((GENERATED / "manifest.json").read_text())["models"]
 

@@ -477,8 +477,9 @@ def test_close_releases_python_kernels_that_refer_to_their_model(kind: str) -> N
     import os
     import weakref
 
-    from litert_sdk.custom_ops import python_op
     from test_custom_ops import scale_model
+
+    from litert_sdk.custom_ops import python_op
 
     data = scale_model([2.0])
     x = np.arange(6, dtype=np.float32).reshape(2, 3)

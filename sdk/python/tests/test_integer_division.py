@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from kernel_rule_models import computed_floor_mod, died_of, integer_division, run_child
 
 import litert_sdk
 from litert_sdk import errors
 from litert_sdk._division_guard import division_guards
 from litert_sdk._kernel_rules import ALLOW_UNBOUNDED_DIVISION_ENV
 from litert_sdk._verifier import verify_model, verify_model_bytes
-from kernel_rule_models import computed_floor_mod, died_of, integer_division, run_child
 
 MIN = {"int32": -2**31, "int64": -2**63}
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import BUNDLED_FACE_MODEL, TESTS
 
 import litert_sdk
 from litert_sdk import errors
-from conftest import BUNDLED_FACE_MODEL, TESTS
 
 
 def _run_example(import_line: str, model: Path, tmp_path: Path) -> subprocess.CompletedProcess:

@@ -10,12 +10,11 @@ import time
 
 import numpy as np
 import pytest
+from conftest import BUNDLED_FACE_MODEL
+from test_guards import while_model
 
 import litert_sdk
 from litert_sdk.isolation import IsolatedModel
-
-from conftest import BUNDLED_FACE_MODEL
-from test_guards import while_model
 
 
 def test_results_equal_in_process_runs() -> None:

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from kernel_rule_models import SANITIZED, conv, died_of, quantized_binary, run_child
 
 from litert_sdk import errors
 from litert_sdk._kernel_rules import REQUANT_RULES, multiplier_below_one_ok, requant_problem
 from litert_sdk._verifier import verify_model, verify_model_bytes
-from kernel_rule_models import SANITIZED, conv, died_of, quantized_binary, run_child
 
 F32_ABOVE = float(np.nextafter(np.float32(2.0**-19), np.float32(1)))  # the float32 just above 2^-19
 

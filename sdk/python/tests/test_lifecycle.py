@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import BUNDLED_FACE_MODEL, corpus_dir
 
 import litert_sdk
 from litert_sdk import errors
-from conftest import BUNDLED_FACE_MODEL, corpus_dir
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fuzz"))
 from tflite_builder import ADD_CONSTANT, add_model, build_model  # noqa: E402

@@ -22,7 +22,7 @@ def _reference_filter(rows: list[bytes], filters: list[int], bpp: int) -> bytes:
     """Straightforward per-byte PNG filtering (the spec's formulas), independent of the codec's numpy code."""
     out = bytearray()
     prev = bytes(len(rows[0]))
-    for row, ftype in zip(rows, filters):
+    for row, ftype in zip(rows, filters, strict=False):
         out.append(ftype)
         for i, x in enumerate(row):
             a = row[i - bpp] if i >= bpp else 0

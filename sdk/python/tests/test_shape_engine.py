@@ -16,12 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import corpus_names, requires_flex
 
 import litert_sdk
 from litert_sdk import _shapes
 from litert_sdk._rewrite import COPY_SUFFIX, add_output_copies
-
-from conftest import corpus_names, requires_flex
 
 TESTS = Path(__file__).resolve().parent
 # Recurrent models at a fixed batch of 1 (state carries from run to run): test_recurrent_state_follows_the_reference
@@ -56,7 +55,7 @@ def test_engine_agrees_with_the_runtime_on_the_corpus(corpus: Path) -> None:
                 continue  # [-1,-1] input stored as [1,1]: cannot be laid out before a resize
             runtime = [cm.output_shape(i, s.index) for i in range(len(s.outputs))]
             got = engine.output_shapes(s.subgraph, [t.index for _, t in s.inputs], ins, [t.index for _, t in s.outputs])
-            for n, g, r in zip(s.output_names, got, runtime):
+            for n, g, r in zip(s.output_names, got, runtime, strict=False):
                 if g is None:
                     unknown.append(f"{name}:{n}")
                 else:

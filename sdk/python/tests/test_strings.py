@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import GENERATED
 
 import litert_sdk
 from litert_sdk import CompiledModel, Interpreter, errors
 from litert_sdk._strings import PackedStrings, pack, unpack
-from conftest import GENERATED
 
 STRING_INPUT = str(GENERATED / "string_input.tflite")
 RESHAPE = str(Path(__file__).resolve().parents[3] / "flex" / "tests" / "models" / "strings_reshape.tflite")

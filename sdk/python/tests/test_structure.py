@@ -106,3 +106,19 @@ def test_the_native_core_imports_no_litert_sdk_module() -> None:
     from litert_sdk import _runtime
 
     assert hasattr(_runtime.native(), "_install_hooks")
+
+
+def test_all_is_written_out_and_matches_the_lazy_exports() -> None:
+    """``__all__`` is a literal list (type checkers read re-exports from it, not from a computed one) naming every
+    lazily exported name and public submodule, each of which resolves."""
+    tree = ast.parse((PACKAGE / "__init__.py").read_text(encoding="utf-8"))
+    assigned = [n.value for n in tree.body if isinstance(n, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "__all__" for t in n.targets)]
+    assert len(assigned) == 1 and isinstance(assigned[0], ast.List)
+    literal = [ast.literal_eval(e) for e in assigned[0].elts]
+    assert literal == litert_sdk.__all__
+    submodules = ["__version__", "errors", "utils", "delegates", "vision", "training", "custom_ops"]
+    assert sorted(literal) == sorted(list(litert_sdk._EXPORTS) + submodules)
+    assert len(set(literal)) == len(literal)
+    for name in literal:
+        assert getattr(litert_sdk, name) is not None, name

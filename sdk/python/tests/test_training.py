@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import GENERATED
 
 import litert_sdk
 from litert_sdk import errors
@@ -31,7 +32,6 @@ from litert_sdk.training import (
     reset_variable_tensors,
     write_weights,
 )
-from conftest import GENERATED
 
 TRAINING = GENERATED / "training"
 MANIFEST = json.loads((TRAINING / "manifest.json").read_text())

@@ -9,16 +9,17 @@ import os
 import struct
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
+from conftest import BUNDLED_FACE_MODEL, GENERATED, corpus_names
 
 import litert_sdk
 from litert_sdk import errors
 from litert_sdk._verifier import verify_model, verify_model_bytes
-from conftest import BUNDLED_FACE_MODEL, GENERATED, corpus_names
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fuzz"))
 from tflite_builder import ADD_CONSTANT, add_model, build_model  # noqa: E402

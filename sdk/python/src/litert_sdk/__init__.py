@@ -87,20 +87,28 @@ _EXPORTS: dict[str, str] = {
     "verify_model": "_verifier",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__", "errors", "utils", "delegates", "vision", "training", "custom_ops"]
+# Written out (not computed from _EXPORTS) so type checkers see the re-exports; test_structure checks it matches.
+__all__ = ["Accelerator", "AsyncInterpreter", "ClosedError", "CompilationError", "CompiledModel",
+    "CompiledModelPool", "CoreMlDelegate", "CoreMlDelegateOptions", "CpuOptions", "CustomOp", "CustomOpError",
+    "CustomOpLibrary", "DEFAULT_XNNPACK_FLAGS", "ElementType", "Environment", "FlexDelegate", "GpuDelegate",
+    "GpuDelegateOptions", "GpuDelegateOptionsV2", "GpuDelegateV2", "HardwareAccelerator", "Interpreter",
+    "InterpreterFactory", "InterpreterOptions", "InterpreterPool", "InvalidArgumentError", "InvalidStateError",
+    "IsolateInterpreter", "IsolatedModel", "LiteRtError", "MAX_NUM_THREADS", "Model", "ModelError", "NotFoundError",
+    "Options", "PerformanceConfig", "PerformanceMode", "Quantization", "ReentrantCallError", "RuntimeArgumentError",
+    "RuntimeFailure", "SignatureRunner", "SignatureSpec", "TensorBuffer", "TensorSpec", "Trainer",
+    "UnsupportedError", "ValueDependentShapeError", "VerificationReport", "WeightsFileError", "XNNPackDelegate",
+    "XNNPackDelegateOptions", "XNNPackFlags", "default_environment", "default_num_threads", "list_accelerators",
+    "load_custom_op_library", "python_op", "register_python_op", "runtime_version", "verify_compiled_model",
+    "verify_model", "__version__", "errors", "utils", "delegates", "vision", "training", "custom_ops"]
 
 if TYPE_CHECKING:  # pragma: no cover - static view of the lazy exports
-    from . import errors, utils
-    from . import delegates, training, vision
-    from . import custom_ops
-    from .custom_ops import CustomOp, CustomOpLibrary, load_custom_op_library, python_op, register_python_op
+    from . import custom_ops, delegates, errors, training, utils, vision
     from ._runtime import Environment, default_environment, list_accelerators, runtime_version
     from ._types import ElementType
+    from ._verifier import verify_model
     from .compiled_model import CompiledModel, VerificationReport, verify_compiled_model
-    from .hardware_accelerator import HardwareAccelerator
-    from .tensor_buffer import TensorBuffer
     from .concurrency import AsyncInterpreter, CompiledModelPool, InterpreterPool, IsolateInterpreter
-    from .isolation import IsolatedModel
+    from .custom_ops import CustomOp, CustomOpLibrary, load_custom_op_library, python_op, register_python_op
     from .delegates import (
         CoreMlDelegate,
         CoreMlDelegateOptions,
@@ -113,9 +121,6 @@ if TYPE_CHECKING:  # pragma: no cover - static view of the lazy exports
         XNNPackDelegate,
         XNNPackDelegateOptions,
     )
-    from .performance import InterpreterFactory, PerformanceConfig, PerformanceMode
-    from ._verifier import verify_model
-    from .training import Trainer
     from .errors import (
         ClosedError,
         CompilationError,
@@ -132,7 +137,9 @@ if TYPE_CHECKING:  # pragma: no cover - static view of the lazy exports
         ValueDependentShapeError,
         WeightsFileError,
     )
+    from .hardware_accelerator import HardwareAccelerator
     from .interpreter import Interpreter, SignatureRunner
+    from .isolation import IsolatedModel
     from .model import Model, Quantization, SignatureSpec, TensorSpec
     from .options import (
         DEFAULT_XNNPACK_FLAGS,
@@ -143,6 +150,9 @@ if TYPE_CHECKING:  # pragma: no cover - static view of the lazy exports
         XNNPackFlags,
         default_num_threads,
     )
+    from .performance import InterpreterFactory, PerformanceConfig, PerformanceMode
+    from .tensor_buffer import TensorBuffer
+    from .training import Trainer
 
 
 def __getattr__(name: str) -> Any:

@@ -217,7 +217,7 @@ class UpstreamCompiledModelAPI:
     def _bind(spec: SignatureSpec, buffers: Sequence[TensorBuffer], wanted: tuple[str, ...], output: bool) -> list[Any]:
         """The buffers' byte views for the native run, after checking each one's type and dtype."""
         views = []
-        for i, (buf, want) in enumerate(zip(buffers, wanted)):
+        for i, (buf, want) in enumerate(zip(buffers, wanted, strict=False)):
             if type(buf) is not TensorBuffer and not isinstance(buf, TensorBuffer):
                 name = (spec.outputs if output else spec.inputs)[i][0]
                 raise RuntimeArgumentError(f"{'output' if output else 'input'} {i} ({name!r}) must be a TensorBuffer, "

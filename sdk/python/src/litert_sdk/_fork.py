@@ -82,7 +82,7 @@ class ForkAwareLock:
     def release(self) -> None:
         self._lock.release()
 
-    def __enter__(self) -> "ForkAwareLock":
+    def __enter__(self) -> ForkAwareLock:
         self.acquire()
         return self
 

@@ -210,7 +210,7 @@ def per_op(arr: tuple[np.ndarray, np.ndarray, np.ndarray], n: int) -> list[list[
     """The values of a gathered per-operator vector (values, owning operator, position), as one list per operator."""
     vals, owner, _ = arr
     out: list[list[int]] = [[] for _ in range(n)]
-    for val, o in zip(vals.tolist(), owner.tolist()):
+    for val, o in zip(vals.tolist(), owner.tolist(), strict=False):
         out[o].append(val)
     return out
 
@@ -292,7 +292,7 @@ class _Facts:
         sig_start, sig_len, has_sig = v.t_sig
         if has_sig[g] and int(sig_len[g]) == n:
             sig = v.i32[int(sig_start[g]) >> 2: (int(sig_start[g]) >> 2) + n].tolist()
-            dims = [-1 if s < 0 else d for d, s in zip(dims, sig)]
+            dims = [-1 if s < 0 else d for d, s in zip(dims, sig, strict=False)]
         return dims
 
     def name(self, sg: int, t: int) -> str:

@@ -8,7 +8,7 @@ path write ``from ._lazy import np`` and use ``np.*`` only inside functions (ann
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["np"]
 
@@ -25,4 +25,7 @@ class _LazyNumpy:
         return "<numpy, imported on first use>"
 
 
-np: Any = _LazyNumpy()
+if TYPE_CHECKING:  # type checkers see numpy itself: ``np.ndarray`` annotations resolve to numpy's types
+    import numpy as np
+else:
+    np = _LazyNumpy()

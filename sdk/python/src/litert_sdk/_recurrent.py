@@ -40,11 +40,11 @@ from ._rewrite import (
     _TENSOR_NAME,
     _TENSOR_SHAPE,
     RewriteError,
+    _copy_fields,
     _Emitter,
+    _finish,
     _Model,
     _Table,
-    _copy_fields,
-    _finish,
 )
 
 __all__ = ["UNIDIRECTIONAL_SEQUENCE_LSTM", "expand_lstm_state"]
@@ -103,7 +103,7 @@ def _table(**slots: Any) -> _Node:
 class _Subgraph:
     """A subgraph being rewritten: the old tensors (by position) and the new ones, and the new operator list."""
 
-    model: "_Rewrite"
+    model: _Rewrite
     first_new: int
     tensors: list[Any] = field(default_factory=list)  # old positions or new tensor tables
     ops: list[Any] = field(default_factory=list)

@@ -102,7 +102,7 @@ class _Table:
             raise RewriteError(f"malformed model: a vector of {n} elements at byte {t} runs past the end")
         return t + 4, n
 
-    def tables(self, slot: int) -> list["_Table"]:
+    def tables(self, slot: int) -> list[_Table]:
         v = self.vector(slot, 4)
         if v is None:
             return []

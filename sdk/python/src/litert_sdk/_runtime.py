@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pathlib import Path
+
     from . import _native as native_module
 
 __all__ = ["native", "package_dir", "default_environment", "Environment", "runtime_version", "list_accelerators"]
@@ -18,14 +19,14 @@ _native_mod: Any = None
 _lock = threading.RLock()
 
 
-def package_dir() -> "Path":
+def package_dir() -> Path:
     """The installed litert_sdk package directory (holds the runtime libraries)."""
     from pathlib import Path  # (pathlib costs a few ms of import time; only needed here)
 
     return Path(_PACKAGE_DIR)
 
 
-def native() -> "native_module":  # type: ignore[valid-type]
+def native() -> native_module:  # type: ignore[valid-type]
     """Import (once) and return the native extension module."""
     global _native_mod
     if _native_mod is None:

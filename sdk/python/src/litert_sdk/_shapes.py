@@ -27,8 +27,8 @@ from typing import Any
 
 from . import _schema
 from ._lazy import np
-from ._schema import RUNTIME_DYNAMIC_OPS, SHAPE_SOURCE_OPS, SHAPE_VALUE_OPERANDS, VALUE_DEPENDENT_OPS
 from ._rewrite import _Model, _Table
+from ._schema import RUNTIME_DYNAMIC_OPS, SHAPE_SOURCE_OPS, SHAPE_VALUE_OPERANDS, VALUE_DEPENDENT_OPS
 
 __all__ = ["ShapeEngine", "ShapeError", "COPYABLE_TYPES", "MAX_VALUE_ELEMENTS", "RUNTIME_DYNAMIC_OPS",
            "SHAPE_SOURCE_OPS", "SHAPE_VALUE_OPERANDS", "VALUE_DEPENDENT_OPS", "dynamic_outputs", "infer_op", "op_name",
@@ -144,7 +144,7 @@ def _strided_slice(shape: Shape, begin: Any, end: Any, strides: Any, opt: Opt) -
     if ell or new_axis:
         raise ShapeError("unsupported")  # caught: unknown
     out = []
-    for d, ix in zip(shape, list(index) + [slice(None)] * (len(shape) - len(index))):
+    for d, ix in zip(shape, list(index) + [slice(None)] * (len(shape) - len(index)), strict=False):
         if isinstance(ix, slice):
             out.append(len(range(*ix.indices(d))))
         elif not -d <= ix < d:
@@ -304,7 +304,7 @@ def infer_op(code: int, ins: Sequence[_T | None], opt: Opt, out_types: Sequence[
         if len(mult) != len(x) or min(mult, default=0) < 0:
             raise ShapeError(f"TILE of {list(x)} by {mult}")
         v = vals[0]
-        return out(tuple(d * m for d, m in zip(x, mult)), None if v is None else np.tile(v, mult))
+        return out(tuple(d * m for d, m in zip(x, mult, strict=False)), None if v is None else np.tile(v, mult))
     if code == STRIDED_SLICE:
         if x is None or any(v is None for v in vals[1:4]) or len(vals) < 4:
             return None
@@ -325,13 +325,13 @@ def infer_op(code: int, ins: Sequence[_T | None], opt: Opt, out_types: Sequence[
         if len(begin) != len(x) or len(size) != len(x):
             raise ShapeError("SLICE begin/size rank")
         shape = []
-        for d, b, n in zip(x, begin, size):
+        for d, b, n in zip(x, begin, size, strict=False):
             n = d - b if n == -1 else n
             if b < 0 or n < 0 or b + n > d:
                 raise ShapeError(f"SLICE of {list(x)} at {begin} size {size}")
             shape.append(n)
         v = vals[0]
-        return out(tuple(shape), None if v is None else np.asarray(v)[tuple(slice(b, b + n) for b, n in zip(begin, shape))])
+        return out(tuple(shape), None if v is None else np.asarray(v)[tuple(slice(b, b + n) for b, n in zip(begin, shape, strict=False))])
     if code == GATHER:
         if x is None or shapes[1] is None:
             return None
@@ -616,11 +616,11 @@ class ShapeEngine:
             if results is None or len(results) != len(out_idx):
                 # No rule (or not enough facts): the declared shapes stand when nothing upstream changed.
                 unchanged = all(t is not None and t.shape == self._declared(tensors[i])
-                                for i, t in zip(in_idx, ins) if i >= 0)
+                                for i, t in zip(in_idx, ins, strict=False) if i >= 0)
                 if not unchanged:
                     continue
                 results = [_T(self._declared(tensors[i])) for i in out_idx]
-            for i, r in zip(out_idx, results):
+            for i, r in zip(out_idx, results, strict=False):
                 if i >= 0 and r.shape is not None:
                     known[i] = r
         return known
@@ -628,7 +628,7 @@ class ShapeEngine:
     def output_shapes(self, subgraph: int, input_tensors: Sequence[int], input_shapes: Sequence[Sequence[int]],
                       output_tensors: Sequence[int]) -> list[Shape | None]:
         """The shapes of `output_tensors` for the given input shapes (None where the propagation cannot tell)."""
-        known = self.propagate(subgraph, {int(t): tuple(s) for t, s in zip(input_tensors, input_shapes)})
+        known = self.propagate(subgraph, {int(t): tuple(s) for t, s in zip(input_tensors, input_shapes, strict=False)})
         return [None if known.get(int(t)) is None else known[int(t)].shape for t in output_tensors]
 
 
@@ -665,7 +665,7 @@ def dynamic_outputs(engine: ShapeEngine, subgraph: int, input_tensors: Sequence[
     """Output tensors whose shape only the run tells (it depends on tensor values, or the runtime lays the tensor
     out during the run: ``RUNTIME_DYNAMIC_OPS``), with the (operator index, builtin code) that makes them so."""
     taint: dict[int, tuple[int, int]] = {}
-    engine.propagate(subgraph, {int(t): tuple(s) for t, s in zip(input_tensors, input_shapes)}, taint)
+    engine.propagate(subgraph, {int(t): tuple(s) for t, s in zip(input_tensors, input_shapes, strict=False)}, taint)
     return {int(t): taint[t] for t in output_tensors if t in taint}
 
 

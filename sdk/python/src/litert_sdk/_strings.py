@@ -33,7 +33,7 @@ class PackedStrings(tuple):  # type: ignore[type-arg]
 
     __slots__ = ()
 
-    def __new__(cls, data: bytes, shape: tuple[int, ...]) -> "PackedStrings":
+    def __new__(cls, data: bytes, shape: tuple[int, ...]) -> PackedStrings:
         return super().__new__(cls, (data, shape))
 
     @property

@@ -60,7 +60,7 @@ def _model_content(model: Model) -> bytes | None:
         return None
 
 
-_VARIABLES: "weakref.WeakKeyDictionary[Model, list[dict[str, Any]]]" = weakref.WeakKeyDictionary()
+_VARIABLES: weakref.WeakKeyDictionary[Model, list[dict[str, Any]]] = weakref.WeakKeyDictionary()
 
 
 def _variables(model: Model) -> list[dict[str, Any]]:

@@ -627,7 +627,7 @@ class _Verifier:
             if not ok:
                 continue
             count = 1
-            for j, lv in zip(range(len(order)), levels):
+            for j, lv in zip(range(len(order)), levels, strict=False):
                 dim_size = sizes[order[j]]
                 if int(fmt[lv]) == 0:  # DENSE
                     if int(dense_size[lv]) != dim_size:
@@ -713,7 +713,7 @@ class _Verifier:
                     vals, v_owner, _ = self.gather(start, ln, "i32")
                     per_op = np.full(len(ops), -2, np.int64)
                     # keep one (the worst) value per operator for the range check
-                    for v, o in zip(vals, v_owner):
+                    for v, o in zip(vals, v_owner, strict=False):
                         op = int(owner[sel[o]])
                         if per_op[op] == -2 or v < 0 or v > per_op[op]:
                             per_op[op] = int(v)
@@ -925,7 +925,7 @@ class _ShapeChecker:
         60: (0, 2),  # PADV2: input, constant value
     }
 
-    def __init__(self, v: "_Verifier", ops: _Tables, o_sg: np.ndarray, o_local: np.ndarray, code: np.ndarray,
+    def __init__(self, v: _Verifier, ops: _Tables, o_sg: np.ndarray, o_local: np.ndarray, code: np.ndarray,
                  io: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
         self.v, self.ops, self.o_sg, self.o_local, self.code = v, ops, o_sg, o_local, code
         self.ins = per_op(io["input"], len(ops))
@@ -1032,7 +1032,7 @@ class _ShapeChecker:
             if len(branch) != len(outs):
                 v.problem(f"{label} (IF) has {len(outs)} outputs but its branch subgraph {b} has {len(branch)}")
                 continue
-            for k, (t, bt) in enumerate(zip(outs, branch)):
+            for k, (t, bt) in enumerate(zip(outs, branch, strict=False)):
                 if t < 0 or not 0 <= bt < int(v.t_count[b]):
                     continue
                 want, got = self.shape(sg, t), self.shape(b, bt)
@@ -1054,7 +1054,7 @@ class _ShapeChecker:
             r = max(len(a), len(b))
             a, b = [1] * (r - len(a)) + a, [1] * (r - len(b)) + b
             out = []
-            for x, y in zip(a, b):
+            for x, y in zip(a, b, strict=False):
                 if x != y and 1 not in (x, y):
                     return [-2]  # not broadcastable
                 out.append(max(x, y) if 0 not in (x, y) else 0)
@@ -1120,7 +1120,7 @@ class _ShapeChecker:
             if len(begin) != rank or len(size) != rank:
                 return [-2]
             out = []
-            for d, b, n in zip(x, begin, size):
+            for d, b, n in zip(x, begin, size, strict=False):
                 n = d - b if n == -1 else n
                 if b < 0 or n < 0 or b + n > d:
                     return [-2]
@@ -1139,7 +1139,7 @@ class _ShapeChecker:
             mult = const[0] if const else None
             if mult is None:
                 return None
-            return [d * m for d, m in zip(x, mult)] if len(mult) == rank and min(mult, default=0) >= 0 else [-2]
+            return [d * m for d, m in zip(x, mult, strict=False)] if len(mult) == rank and min(mult, default=0) >= 0 else [-2]
         if c == 70:  # EXPAND_DIMS
             axis = const[0] if const else None
             if axis is None or len(axis) != 1:
@@ -1373,7 +1373,7 @@ def _shape_signatures(v: _Verifier) -> list[dict[int, tuple[int, ...]]]:
     present = (has_sig | v.t_has_shape).tolist()
     i32 = v.i32
     out: list[dict[int, tuple[int, ...]]] = []
-    for first, count in zip(v.t_first.tolist(), v.t_count.tolist()):
+    for first, count in zip(v.t_first.tolist(), v.t_count.tolist(), strict=False):
         sigs: dict[int, tuple[int, ...]] = {}
         for j in range(count):
             g = first + j
@@ -1424,7 +1424,7 @@ _Verdict = tuple[bytes | None, list[dict[int, tuple[int, ...]]]]
 # Verdicts of models verified in this process, keyed by (length, fingerprint) and kept with the bytes they are for:
 # loading the same bytes again (a model per thread, per request, ...) skips the verifier; a verdict is only reused for
 # bytes equal to those verified. Bounded by count and by the bytes held.
-_VERDICTS: "OrderedDict[tuple[int, int], tuple[Any, _Verdict, dict[str, Any]]]" = OrderedDict()
+_VERDICTS: OrderedDict[tuple[int, int], tuple[Any, _Verdict, dict[str, Any]]] = OrderedDict()
 _VERDICTS_LOCK = threading.Lock()
 _VERDICTS_MAX, _VERDICTS_MAX_BYTES = 32, 256 << 20
 _FINGERPRINT_ALL = 1 << 20  # models up to this size are fingerprinted whole; larger ones by head, tail and a sample

@@ -47,7 +47,6 @@ import numpy as np
 from . import _schema
 from ._cli_base import (
     EXIT_ACCELERATOR,
-    EXIT_INTERRUPTED,
     EXIT_MISMATCH,
     EXIT_MODEL,
     EXIT_OK,
@@ -55,7 +54,6 @@ from ._cli_base import (
     EXIT_USAGE,
     PROG,
     CliError,
-    error_json,
     run_guarded,
     wants_json,
 )
@@ -530,7 +528,7 @@ def coerce_array(arr: np.ndarray, name: str, dtype: np.dtype, signature_shape: S
     sig = tuple(int(d) for d in signature_shape) if signature_shape is not None else cur
 
     def fits(s: tuple[int, ...]) -> bool:
-        return len(s) == len(sig) and all(d == e or e < 0 for d, e in zip(s, sig))
+        return len(s) == len(sig) and all(d == e or e < 0 for d, e in zip(s, sig, strict=False))
 
     if arr.shape == cur or fits(arr.shape):
         return np.ascontiguousarray(arr)

@@ -6,18 +6,18 @@ import math
 import numbers
 import os
 import time
-from dataclasses import dataclass, replace
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, overload
 
 from . import _runtime
 from ._compiled_model_api import UpstreamCompiledModelAPI, resolve_options
-from ._pickling import Unpicklable, reload_hint
 from ._lazy import np
+from ._pickling import Unpicklable, reload_hint
 from ._types import ElementType
 from .errors import CustomOpError, InvalidArgumentError, LiteRtError, ValueDependentShapeError
-from .model import Model, SignatureSpec, TensorSpec
 from .hardware_accelerator import HardwareAccelerator
+from .model import Model, SignatureSpec, TensorSpec
 from .options import Accelerator, CpuOptions, Options
 from .tensor_buffer import TensorBuffer
 
@@ -126,7 +126,7 @@ def _shape_hook(model: Model) -> Any:
             return None
         from ._shapes import output_capacity  # (imported only for models that need the engine)
 
-        known = model._shape_engine().propagate(subgraph, {t: tuple(s) for t, s in zip(ins, input_shapes)})
+        known = model._shape_engine().propagate(subgraph, {t: tuple(s) for t, s in zip(ins, input_shapes, strict=False)})
         read_back = dynamic.get(subgraph, ())
         result: list[tuple[int, ...] | int | None] = []
         for t in outs:
@@ -218,7 +218,7 @@ class CompiledModel(UpstreamCompiledModelAPI, Unpicklable):
         environment: _runtime.Environment | None = None,
         *,
         hardware_accel: HardwareAccelerator | None = None,
-    ) -> "CompiledModel":
+    ) -> CompiledModel:
         """Load and compile a ``.tflite`` file.
 
         ``hardware_accel`` (also as the second positional argument) is ai_edge_litert's shortcut: compile for
@@ -233,7 +233,7 @@ class CompiledModel(UpstreamCompiledModelAPI, Unpicklable):
         environment: _runtime.Environment | None = None,
         *,
         hardware_accel: HardwareAccelerator | None = None,
-    ) -> "CompiledModel":
+    ) -> CompiledModel:
         """Load and compile a model held in memory (``hardware_accel``: as in :meth:`from_file`)."""
         return cls(Model.from_buffer(data, environment), resolve_options(options, hardware_accel))
 
@@ -307,7 +307,7 @@ class CompiledModel(UpstreamCompiledModelAPI, Unpicklable):
         ordered = _order_inputs(spec, inputs)
         outs = self._native.run(spec.index, ordered, True)
         if as_dict:
-            return dict(zip(spec.output_names, outs))
+            return dict(zip(spec.output_names, outs, strict=False))
         return list(outs)
 
     def __call__(self, signature: str | int | None = None, **inputs: ArrayLike) -> dict[str, np.ndarray]:
@@ -350,7 +350,7 @@ class CompiledModel(UpstreamCompiledModelAPI, Unpicklable):
     def closed(self) -> bool:
         return bool(self._native.closed)
 
-    def __enter__(self) -> "CompiledModel":
+    def __enter__(self) -> CompiledModel:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -415,7 +415,7 @@ def _order_inputs(spec: SignatureSpec, inputs: Inputs) -> list[Any]:
         missing = [n for n in names if n not in inputs]
         if missing:
             raise InvalidArgumentError(f"missing input(s) {missing} for signature {spec.key!r}")
-        return [_as_array(inputs[n], n, t) for n, (_, t) in zip(names, spec.inputs)]
+        return [_as_array(inputs[n], n, t) for n, (_, t) in zip(names, spec.inputs, strict=False)]
     if isinstance(inputs, np.ndarray):
         seq: Sequence[Any] = [inputs]
     elif isinstance(inputs, (list, tuple)):
@@ -424,7 +424,7 @@ def _order_inputs(spec: SignatureSpec, inputs: Inputs) -> list[Any]:
         raise InvalidArgumentError(f"inputs must be a dict, list/tuple or numpy array, got {type(inputs).__name__}")
     if len(seq) != len(names):
         raise InvalidArgumentError(f"signature {spec.key!r} takes {len(names)} input(s) {names}, got {len(seq)}")
-    return [_as_array(x, n, t) for x, (n, t) in zip(seq, spec.inputs)]
+    return [_as_array(x, n, t) for x, (n, t) in zip(seq, spec.inputs, strict=False)]
 
 
 def _as_array(x: Any, name: str, spec: TensorSpec) -> Any:

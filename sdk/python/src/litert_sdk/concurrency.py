@@ -176,7 +176,7 @@ class AsyncInterpreter:
     @classmethod
     async def create(
         cls, interpreter_or_path: Interpreter | ModelSource, **kwargs: Any
-    ) -> "AsyncInterpreter":
+    ) -> AsyncInterpreter:
         """Create one and compile / allocate the model on the worker thread (flutter_litert's ``create``)."""
         self = cls(interpreter_or_path, **kwargs)
         try:
@@ -224,7 +224,7 @@ class AsyncInterpreter:
         """Run a signature by input names on the worker: ``await ai.run_signature("serving_default", x=...)``."""
         return await self.get_signature_runner(signature_key)(**inputs)
 
-    def get_signature_runner(self, signature_key: str | None = None) -> "AsyncSignatureRunner":
+    def get_signature_runner(self, signature_key: str | None = None) -> AsyncSignatureRunner:
         """An awaitable runner of one signature (``await runner(x=...)``), executing on the worker thread."""
         interpreter = self._live()
         return AsyncSignatureRunner(self, interpreter.get_signature_runner(signature_key))
@@ -288,7 +288,7 @@ class AsyncInterpreter:
         """:meth:`close` for code outside the event loop (blocks; never call it from a :meth:`call` job)."""
         self._begin_close(cancel_pending).result(timeout)
 
-    async def __aenter__(self) -> "AsyncInterpreter":
+    async def __aenter__(self) -> AsyncInterpreter:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -519,7 +519,7 @@ class _Pool(Generic[R]):
                 self._cond.notify_all()
                 executor, self._executor = self._executor, None
             if wait:
-                while any(b and h != me for b, h in zip(self._busy, self._holders)):
+                while any(b and h != me for b, h in zip(self._busy, self._holders, strict=False)):
                     self._cond.wait()
             free = [i for i, b in enumerate(self._busy) if not b and i not in self._disposed]
             self._disposed.update(free)
@@ -577,7 +577,7 @@ class InterpreterPool(_Pool[Interpreter]):
         *,
         options: Options | None = None,
         num_threads: int | None = None,
-    ) -> "InterpreterPool":
+    ) -> InterpreterPool:
         """Create the ``pool_size`` interpreters and allocate their tensors; returns the pool.
 
         Args:
@@ -680,7 +680,7 @@ class CompiledModelPool(_Pool[CompiledModel]):
         *,
         options: Options | None = None,
         num_threads: int | None = None,
-    ) -> "CompiledModelPool":
+    ) -> CompiledModelPool:
         """Compile the ``pool_size`` models; returns the pool. Arguments as in :meth:`InterpreterPool.initialize`
         (a factory returns a new :class:`~litert_sdk.CompiledModel`). Each slot loads its own copy of the model."""
         if _is_model_source(factory_or_path):

@@ -275,7 +275,7 @@ def _python_kernel(op: CustomOp, code: str, io_shapes: list[Any]) -> Any:
         if len(result) != len(specs):
             raise ValueError(f"custom op {op.name!r} returned {len(result)} output(s), the node has {len(specs)}")
         out = []
-        for i, (r, (etype, shape)) in enumerate(zip(result, specs)):
+        for i, (r, (etype, shape)) in enumerate(zip(result, specs, strict=False)):
             dtype = numpy_dtype(etype)
             a = np.asarray(r)
             if a.shape != tuple(shape):
@@ -295,7 +295,7 @@ def _python_kernel(op: CustomOp, code: str, io_shapes: list[Any]) -> Any:
         candidates = []
         for node_in, node_out in io_shapes:
             present = [s for s in node_in if s is not None]
-            matches = len(present) != len(ins) or all(a == b for a, b in zip(present, ins))
+            matches = len(present) != len(ins) or all(a == b for a, b in zip(present, ins, strict=False))
             static = len(node_out) == num_outputs and all(s is not None for s in node_out)
             if matches and static and node_out not in candidates:
                 candidates.append(node_out)
@@ -311,7 +311,7 @@ def _python_kernel(op: CustomOp, code: str, io_shapes: list[Any]) -> Any:
 
 
 # Native Python kernels alive; their callables are dropped at exit (they can form reference cycles through C++).
-_python_kernels: "weakref.WeakSet[Any]" = weakref.WeakSet()
+_python_kernels: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 @atexit.register
@@ -335,7 +335,7 @@ FLEX_INSTALL_HINT = ('from a litert-sdk checkout: pip install ./sdk/python ./fle
                      'pip install "litert-sdk[flex]")')
 
 
-def _flex_kernels(codes: list[str], model: "Model") -> list[CustomOp]:
+def _flex_kernels(codes: list[str], model: Model) -> list[CustomOp]:
     """Kernels for a model's Flex custom codes from the optional litert-sdk-flex package."""
     try:
         import litert_sdk_flex  # type: ignore[import-not-found]
@@ -363,15 +363,15 @@ def _flex_kernels(codes: list[str], model: "Model") -> list[CustomOp]:
 
 @dataclass
 class _Prepared:
-    model: "Model"
+    model: Model
     result: _rewrite.RewriteResult
 
 
 # Model -> {reserved names renamed: prepared model}
-_prepared: "weakref.WeakKeyDictionary[Any, dict[frozenset[str], _Prepared]]" = weakref.WeakKeyDictionary()
+_prepared: weakref.WeakKeyDictionary[Any, dict[frozenset[str], _Prepared]] = weakref.WeakKeyDictionary()
 
 
-def _model_bytes(model: "Model") -> bytes:
+def _model_bytes(model: Model) -> bytes:
     data = _runtime.native().model_source_bytes(model._native)
     if data is not None:
         return bytes(data)
@@ -381,7 +381,7 @@ def _model_bytes(model: "Model") -> bytes:
         return f.read()
 
 
-def _prepare(model: "Model", reserved: frozenset[str]) -> _Prepared:
+def _prepare(model: Model, reserved: frozenset[str]) -> _Prepared:
     """The model rewritten for custom-op kernels (cached per Model and renamed runtime-reserved ops)."""
     with _lock:
         p = _prepared.get(model, {}).get(reserved)
@@ -403,7 +403,7 @@ def _prepare(model: "Model", reserved: frozenset[str]) -> _Prepared:
     return p
 
 
-def compile_plan(model: "Model", options: "Options") -> tuple[Any, list[tuple[str, Any, str]]]:
+def compile_plan(model: Model, options: Options) -> tuple[Any, list[tuple[str, Any, str]]]:
     """(native model to compile, [(custom code, native kernel, io_shapes)]) for compiling ``model`` with
     ``options``; ``io_shapes`` is the static shapes of the code's nodes as native kernels get them
     (:func:`litert_sdk._rewrite.io_shapes_spec`, passed to the library's ``configure_instance``).

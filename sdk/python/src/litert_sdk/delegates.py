@@ -192,7 +192,7 @@ class FlexDelegate(Delegate):
     name = "Flex"
 
     @classmethod
-    def create(cls) -> "FlexDelegate":
+    def create(cls) -> FlexDelegate:
         return cls()
 
     def _apply_to_options(self, options: Options) -> Options:

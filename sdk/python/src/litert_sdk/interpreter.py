@@ -21,10 +21,9 @@ import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ._lazy import np
-
 from . import _fork, _runtime
-from ._pickling import Unpicklable, reload_hint
+from ._lazy import np
+from ._pickling import Unpicklable
 from ._types import detail_dtype
 from .compiled_model import _as_array, _as_shape, _check_size, _compile
 from .delegates import InterpreterOptions
@@ -301,11 +300,11 @@ class Interpreter(Unpicklable):
 
     # -- construction conveniences (flutter_litert names) -------------------------------------------------------
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str], **kwargs: Any) -> "Interpreter":
+    def from_file(cls, path: str | os.PathLike[str], **kwargs: Any) -> Interpreter:
         return cls(model_path=path, **kwargs)
 
     @classmethod
-    def from_buffer(cls, data: bytes | bytearray | memoryview, **kwargs: Any) -> "Interpreter":
+    def from_buffer(cls, data: bytes | bytearray | memoryview, **kwargs: Any) -> Interpreter:
         return cls(model_content=data, **kwargs)
 
     # -- compilation ---------------------------------------------------------------------------------------------
@@ -367,7 +366,7 @@ class Interpreter(Unpicklable):
             self.__dict__.pop(name, None)
 
     @contextlib.contextmanager
-    def locked(self) -> Iterator["Interpreter"]:
+    def locked(self) -> Iterator[Interpreter]:
         """Hold the interpreter for a multi-step sequence, e.g. ``set_tensor``/``invoke``/``get_tensor`` from
         several threads::
 
@@ -488,7 +487,7 @@ class Interpreter(Unpicklable):
             return {}
         try:
             known = self._model._shape_engine().propagate(
-                subgraph, {t.index: tuple(sh) for (_, t), sh in zip(sig.inputs, shapes) if sh is not None})
+                subgraph, {t.index: tuple(sh) for (_, t), sh in zip(sig.inputs, shapes, strict=False) if sh is not None})
         except Exception:  # noqa: BLE001 - details fall back to static shapes when the engine cannot follow
             return {}
         return {t: tuple(v.shape) for t, v in known.items() if getattr(v, "shape", None) is not None}
@@ -625,14 +624,14 @@ class Interpreter(Unpicklable):
             head = (f"Cannot set tensor: Dimension mismatch. Got {value.ndim} but expected {len(want)} for input "
                     f"{tensor_index}.")
         elif want is not None and list(value.shape) != list(want):
-            k = next(i for i, (a, b) in enumerate(zip(value.shape, want)) if a != b)
+            k = next(i for i, (a, b) in enumerate(zip(value.shape, want, strict=False)) if a != b)
             head = (f"Cannot set tensor: Dimension mismatch. Got {value.shape[k]} but expected {want[k]} for dimension "
                     f"{k} of input {tensor_index}.")
         else:
             return e
         return InvalidArgumentError(f"{head} ({e.message})", e.status)
 
-    def get_tensor(self, tensor_index: int, subgraph_index: int = 0) -> Any:
+    def get_tensor(self, tensor_index: int, subgraph_index: int = 0) -> np.ndarray:
         """A copy of an input, output or constant tensor of the main subgraph (or of a signature's subgraph).
 
         A 0-d numeric tensor is returned as a numpy scalar (``np.float32(...)``), as tflite_runtime does."""
@@ -746,7 +745,7 @@ class Interpreter(Unpicklable):
             _check_size(dims, sig.inputs[slot][1], sig.inputs[slot][1].name)
             if strict:
                 signature = sig.inputs[slot][1].shape or ()
-                if len(signature) != len(dims) or any(s >= 0 and s != d for s, d in zip(signature, dims)):
+                if len(signature) != len(dims) or any(s >= 0 and s != d for s, d in zip(signature, dims, strict=False)):
                     raise InvalidArgumentError(
                         f"cannot resize input {sig.inputs[slot][1].name!r} to {dims} strictly: its shape signature is "
                         f"{list(signature)} (only -1 dimensions may change)"
@@ -812,7 +811,7 @@ class Interpreter(Unpicklable):
                 raise InvalidArgumentError(f"the model takes {len(self._in_slots)} input(s), got {len(inputs)}")
             cm = self._compiled()
             arrays = []
-            for value, slot in zip(inputs, self._in_slots):
+            for value, slot in zip(inputs, self._in_slots, strict=False):
                 spec = sig.inputs[slot][1]
                 arr = _as_array(value, spec.name, spec)
                 if list(arr.shape) != list(cm.input_shape(sig.index, slot)):
@@ -858,7 +857,7 @@ class Interpreter(Unpicklable):
             for s in self._user_signatures()
         }
 
-    def get_signature_runner(self, signature_key: str | None = None) -> "SignatureRunner":
+    def get_signature_runner(self, signature_key: str | None = None) -> SignatureRunner:
         """A callable runner of one signature (by key; None when the model has exactly one)."""
         sigs = self._user_signatures()
         if signature_key is None:
@@ -942,7 +941,7 @@ class Interpreter(Unpicklable):
         self._drop_fast_path()
         self._cm = None  # later use raises ClosedError("the interpreter is closed")
 
-    def __enter__(self) -> "Interpreter":
+    def __enter__(self) -> Interpreter:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -992,7 +991,7 @@ class SignatureRunner:
     def signature_key(self) -> str:
         return self._signature.key
 
-    def __call__(self, **kwargs: Any) -> dict[str, Any]:
+    def __call__(self, **kwargs: Any) -> dict[str, np.ndarray]:
         sig = self._signature
         names = sig.input_names
         unknown = [k for k in kwargs if k not in names]

@@ -237,7 +237,7 @@ class IsolatedModel:
                 items = list(inputs)
                 if len(items) != len(in_names):
                     raise InvalidArgumentError(f"signature {key!r} takes {len(in_names)} inputs, got {len(items)}")
-                arrays = {n: np.asarray(v) for n, v in zip(in_names, items)}
+                arrays = {n: np.asarray(v) for n, v in zip(in_names, items, strict=False)}
             if any(v.dtype.kind in "OUS" for v in arrays.values()):
                 raise InvalidArgumentError("string inputs are not supported in isolation mode")
             arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
@@ -283,7 +283,7 @@ class IsolatedModel:
                     seg.close()
             self._in = self._out = None
 
-    def __enter__(self) -> "IsolatedModel":
+    def __enter__(self) -> IsolatedModel:
         return self
 
     def __exit__(self, *exc: object) -> None:

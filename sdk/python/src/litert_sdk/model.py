@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import _runtime
-from ._pickling import Unpicklable, reload_hint
 from ._lazy import np
+from ._pickling import Unpicklable, reload_hint
 from ._types import element_type_name, numpy_dtype
 from .errors import InvalidArgumentError, LiteRtError, ModelError, NotFoundError, UnsupportedError
 
@@ -62,7 +62,7 @@ class TensorSpec:
         return self.shape is None or any(d < 0 for d in self.shape)
 
     @staticmethod
-    def _from_native(d: dict[str, Any], signatures: dict[int, tuple[int, ...]] | None = None) -> "TensorSpec":
+    def _from_native(d: dict[str, Any], signatures: dict[int, tuple[int, ...]] | None = None) -> TensorSpec:
         """From the runtime's description; ``signatures`` (tensor index -> shape signature) replaces the static
         shape where the model stores one of the same rank."""
         q = d.get("quantization")
@@ -289,7 +289,7 @@ class Model(Unpicklable):
         return reload_hint("Model", self.path)
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str], environment: _runtime.Environment | None = None) -> "Model":
+    def from_file(cls, path: str | os.PathLike[str], environment: _runtime.Environment | None = None) -> Model:
         env = _check_environment(environment)
         if not isinstance(path, (str, os.PathLike)):
             raise ModelError(f"model path must be a str or os.PathLike, got {type(path).__name__}")
@@ -324,7 +324,7 @@ class Model(Unpicklable):
         return cls(native_model, env, p, view if fixed is None else fixed, sigs, memo[0])
 
     @classmethod
-    def from_buffer(cls, data: bytes | bytearray | memoryview, environment: _runtime.Environment | None = None) -> "Model":
+    def from_buffer(cls, data: bytes | bytearray | memoryview, environment: _runtime.Environment | None = None) -> Model:
         env = _check_environment(environment)
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise ModelError(f"model content must be bytes-like, got {type(data).__name__}")
@@ -414,7 +414,7 @@ class Model(Unpicklable):
             self._engine = ShapeEngine(self.content())
         return self._engine
 
-    def _runtime_model(self) -> "Model":
+    def _runtime_model(self) -> Model:
         """The model the runtime compiles: this one, or, where outputs are produced by operators with computed shape
         operands or have shapes only the run tells (which cannot take client buffers), a copy of it in which such
         outputs are written by a copy operator (``_rewrite.add_output_copies``). Tensor indices and signatures are the

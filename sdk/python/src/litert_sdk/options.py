@@ -207,11 +207,11 @@ class Options:
         else:
             object.__setattr__(self, "custom_ops", ())
 
-    def with_custom_ops(self, *ops: Any) -> "Options":
+    def with_custom_ops(self, *ops: Any) -> Options:
         """These options plus custom-op kernels (CustomOp objects, custom-op libraries or iterables of them)."""
         return replace(self, custom_ops=tuple(self.custom_ops) + tuple(ops))
 
-    def with_mediapipe_custom_ops(self) -> "Options":
+    def with_mediapipe_custom_ops(self) -> Options:
         """These options plus the bundled MediaPipe kernels (Convolution2DTransposeBias, Landmarks2TransformMatrix,
         TransformLandmarks, TransformTensorBilinear)."""
         from .custom_ops import mediapipe_ops
@@ -219,16 +219,16 @@ class Options:
         return self.with_custom_ops(mediapipe_ops())
 
     @classmethod
-    def cpu_only(cls, num_threads: int | None = None, **cpu: Any) -> "Options":
+    def cpu_only(cls, num_threads: int | None = None, **cpu: Any) -> Options:
         return cls(cpu=CpuOptions(num_threads=num_threads, **cpu))
 
     @classmethod
-    def gpu(cls, num_threads: int | None = None, fallback: bool = True) -> "Options":
+    def gpu(cls, num_threads: int | None = None, fallback: bool = True) -> Options:
         """GPU first (WebGPU on Linux/Windows, Metal on macOS), CPU for unsupported ops and as fallback."""
         return cls(accelerators=Accelerator.GPU | Accelerator.CPU, cpu=CpuOptions(num_threads=num_threads),
                    gpu_fallback=fallback)
 
-    def with_cpu(self, **changes: Any) -> "Options":
+    def with_cpu(self, **changes: Any) -> Options:
         return replace(self, cpu=replace(self.cpu, **changes))
 
     def runtime_toml(self) -> str:

@@ -73,27 +73,27 @@ class PerformanceConfig:
         return InterpreterFactory.create_options(cfg)
 
     @classmethod
-    def auto(cls, num_threads: int | None = None) -> "PerformanceConfig":
+    def auto(cls, num_threads: int | None = None) -> PerformanceConfig:
         return cls(PerformanceMode.AUTO, num_threads)
 
     @classmethod
-    def xnnpack(cls, num_threads: int | None = None) -> "PerformanceConfig":
+    def xnnpack(cls, num_threads: int | None = None) -> PerformanceConfig:
         return cls(PerformanceMode.XNNPACK, num_threads)
 
     @classmethod
-    def gpu(cls, num_threads: int | None = None) -> "PerformanceConfig":
+    def gpu(cls, num_threads: int | None = None) -> PerformanceConfig:
         return cls(PerformanceMode.GPU, num_threads)
 
     @classmethod
-    def coreml(cls, num_threads: int | None = None) -> "PerformanceConfig":
+    def coreml(cls, num_threads: int | None = None) -> PerformanceConfig:
         return cls(PerformanceMode.COREML, num_threads)
 
     @classmethod
-    def npu(cls, num_threads: int | None = None) -> "PerformanceConfig":
+    def npu(cls, num_threads: int | None = None) -> PerformanceConfig:
         return cls(PerformanceMode.NPU, num_threads)
 
     @classmethod
-    def disabled(cls) -> "PerformanceConfig":
+    def disabled(cls) -> PerformanceConfig:
         return cls(PerformanceMode.DISABLED)
 
     @property

@@ -106,7 +106,7 @@ class TensorBuffer:
 
     # -- creation --------------------------------------------------------------------------------------------------
     @classmethod
-    def create_from_host_memory(cls, data_array: Any) -> "TensorBuffer":
+    def create_from_host_memory(cls, data_array: Any) -> TensorBuffer:
         """A buffer over ``data_array``'s memory (no copy): a C-contiguous numpy array of a supported dtype.
 
         The buffer's shape is ``[data_array.size]``. When the array is not 64-byte aligned, an aligned copy is
@@ -126,7 +126,7 @@ class TensorBuffer:
         return cls(array.reshape(-1).view(np.uint8), name, [array.size], owner=array)
 
     @classmethod
-    def _allocate(cls, dtype: str, shape: Sequence[int], nbytes: int) -> "TensorBuffer":
+    def _allocate(cls, dtype: str, shape: Sequence[int], nbytes: int) -> TensorBuffer:
         """A zeroed buffer of ``nbytes`` (at least the tensor's bytes) for a tensor of ``dtype`` and ``shape``."""
         return cls(_aligned_bytes(nbytes, cls._HOST_MEMORY_BUFFER_ALIGNMENT), dtype, shape)
 
@@ -150,7 +150,7 @@ class TensorBuffer:
                 f"{self._nbytes})")
         storage[:src.size] = src
 
-    def read(self, num_elements: int, output_dtype: Any) -> Any:
+    def read(self, num_elements: int, output_dtype: Any) -> np.ndarray:
         """A new 1-D array of ``num_elements`` elements of ``output_dtype``, read from the start of the buffer (its
         bytes reinterpreted). ``RuntimeArgumentError`` when they are more bytes than the buffer holds."""
         name = _dtype_name(output_dtype)

@@ -83,17 +83,15 @@ from typing import Any, Union
 
 import numpy as np
 
-from ._types import detail_dtype
-from .errors import ClosedError, InvalidArgumentError, NotFoundError, UnsupportedError, WeightsFileError
-from .interpreter import Interpreter
-from .model import Model, SignatureSpec, TensorSpec
-
 from ._variables import (  # (re-exported: they were defined here)
     get_variable_tensor,
     get_variable_tensor_count,
     get_variable_tensors,
     reset_variable_tensors,
 )
+from .errors import ClosedError, InvalidArgumentError, NotFoundError, UnsupportedError, WeightsFileError
+from .interpreter import Interpreter
+from .model import Model, SignatureSpec, TensorSpec
 
 __all__ = [
     "Trainer",
@@ -543,7 +541,7 @@ class WeightSpec:
                 raise InvalidArgumentError(
                     f"{where}weight {self.name!r} cannot be converted to {self.dtype.name}: {e}"
                 ) from None
-        if arr.ndim != len(self.shape) or any(s >= 0 and s != d for s, d in zip(self.shape, arr.shape)):
+        if arr.ndim != len(self.shape) or any(s >= 0 and s != d for s, d in zip(self.shape, arr.shape, strict=False)):
             raise InvalidArgumentError(
                 f"{where}weight {self.name!r} must have shape {list(self.shape)}, got {list(arr.shape)}"
             )
@@ -696,7 +694,7 @@ class Trainer:
                 arr = arr.astype(dtype)
             shape = spec.shape
             if shape is not None and (
-                arr.ndim != len(shape) or any(s >= 0 and s != d for s, d in zip(shape, arr.shape))
+                arr.ndim != len(shape) or any(s >= 0 and s != d for s, d in zip(shape, arr.shape, strict=False))
             ):
                 fixed = " (the signature has a fixed batch size)" if shape and shape[0] >= 0 else ""
                 raise InvalidArgumentError(
@@ -730,7 +728,7 @@ class Trainer:
                     f"a batch tuple must have {len(names)} element(s) for the inputs {list(names)} (in that order), "
                     f"got {len(batch)}"
                 )
-            return dict(zip(names, batch))
+            return dict(zip(names, batch, strict=False))
         if isinstance(batch, np.ndarray) and len(names) == 1:
             return {names[0]: batch}
         raise InvalidArgumentError(
@@ -745,7 +743,7 @@ class Trainer:
                 continue
             shape = np.shape(v)
             if len(shape) == len(spec.shape) and 0 < shape[0] < spec.shape[0] and tuple(shape[1:]) == tuple(
-                d if s < 0 else s for s, d in zip(spec.shape[1:], shape[1:])
+                d if s < 0 else s for s, d in zip(spec.shape[1:], shape[1:], strict=False)
             ):
                 return True
         return False
@@ -895,7 +893,7 @@ class Trainer:
             self._interpreter.close()
         self._closed = True
 
-    def __enter__(self) -> "Trainer":
+    def __enter__(self) -> Trainer:
         return self
 
     def __exit__(self, *exc: object) -> None:

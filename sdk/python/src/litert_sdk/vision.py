@@ -178,7 +178,7 @@ class FaceDetection:
             "score": round(self.score, 4),
             "box": [round(float(v), 1) for v in self.box],
             "keypoints": {n: [round(float(x), 1), round(float(y), 1)]
-                          for n, (x, y) in zip(FACE_KEYPOINT_NAMES, self.keypoints)},
+                          for n, (x, y) in zip(FACE_KEYPOINT_NAMES, self.keypoints, strict=False)},
         }
 
     def __repr__(self) -> str:
@@ -362,7 +362,7 @@ def draw_detections(image: np.ndarray, detections: Sequence[FaceDetection], *, t
         _fill_rect(out, x0 - t // 2, y1 - t // 2, x1 + (t + 1) // 2, y1 + (t + 1) // 2, box_color)  # bottom
         _fill_rect(out, x0 - t // 2, y0 - t // 2, x0 + (t + 1) // 2, y1 + (t + 1) // 2, box_color)  # left
         _fill_rect(out, x1 - t // 2, y0 - t // 2, x1 + (t + 1) // 2, y1 + (t + 1) // 2, box_color)  # right
-        for (kx, ky), color in zip(det.keypoints, _KEYPOINT_COLORS):
+        for (kx, ky), color in zip(det.keypoints, _KEYPOINT_COLORS, strict=False):
             _fill_circle(out, float(kx), float(ky), r + 1, (255, 255, 255))  # white rim for contrast
             _fill_circle(out, float(kx), float(ky), r, color)
     return out

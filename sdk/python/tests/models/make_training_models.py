@@ -166,7 +166,7 @@ class _Trainable(tf.Module):
         spec = [tf.TensorSpec(initial[n].shape, tf.as_dtype(initial[n].dtype), name=n) for n in self.names]
 
         def set_weights(*values):
-            for n, v in zip(self.names, values):
+            for n, v in zip(self.names, values, strict=False):
                 getattr(self, n).assign(v)
             return {"num_set": tf.constant([len(values)], tf.int32)}
 
@@ -272,7 +272,7 @@ class Mlp(_Trainable):
         self.step.assign(t)
         c1 = 1.0 - tf.pow(self.BETA1, t)
         c2 = 1.0 - tf.pow(self.BETA2, t)
-        for n, p, g in zip(self.PARAMS, params, grads):
+        for n, p, g in zip(self.PARAMS, params, grads, strict=False):
             m, v = self.var(f"m_{n}"), self.var(f"v_{n}")
             m_new = self.BETA1 * m + (1.0 - self.BETA1) * g
             v_new = self.BETA2 * v + (1.0 - self.BETA2) * tf.square(g)
@@ -332,7 +332,7 @@ class ConvNet(_Trainable):
             conv = tf.matmul(patches, tf.reshape(self.kernel, [9, self.FILTERS]))  # [B * 36, F]
             loss = _softmax_cross_entropy(self.head(conv), y)
         params = [self.kernel, self.conv_bias, self.dense_w, self.dense_b]
-        for p, g in zip(params, tape.gradient(loss, params)):
+        for p, g in zip(params, tape.gradient(loss, params), strict=False):
             p.assign_sub(self.LR * g)
         return {"loss": loss}
 
