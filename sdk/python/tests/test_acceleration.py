@@ -152,7 +152,7 @@ def test_unsupported_delegates_raise_clear_errors(monkeypatch):
     try:
         import litert_sdk_flex  # noqa: F401
     except ImportError:
-        with pytest.raises(errors.UnsupportedError, match=r"pip install litert-sdk\[flex\]"):
+        with pytest.raises(errors.UnsupportedError, match=r"pip install \./sdk/python \./flex .*litert-sdk\[flex\]"):
             delegates.FlexDelegate.create()._apply_to_options(Options())
     with pytest.raises(errors.InvalidArgumentError):
         delegates.InterpreterOptions().add_delegate(object())  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ import pytest
 
 import litert_sdk
 from litert_sdk import cli, vision
+from litert_sdk.cli import bench as cli_bench
 
 FACE = str(vision.DEFAULT_FACE_MODEL)
 
@@ -166,7 +167,7 @@ def test_progress_bar_only_on_a_terminal(monkeypatch) -> None:
     for tty, shown in ((True, True), (False, False)):
         fake = Tty(tty)
         monkeypatch.setattr(sys, "stderr", fake)
-        bar = cli._Progress(4, "bench", enabled=True)
+        bar = cli_bench._Progress(4, "bench", enabled=True)
         for i in range(1, 5):
             bar.update(i)
         bar.close()

@@ -43,8 +43,8 @@ _EXPORTS: dict[str, str] = {
     "runtime_version": "_runtime",
     "list_accelerators": "_runtime",
     "DEFAULT_XNNPACK_FLAGS": "options",
-    "VerificationReport": "compiled_model",
-    "verify_compiled_model": "compiled_model",
+    "VerificationReport": "verification",
+    "verify_compiled_model": "verification",
     "PerformanceConfig": "performance",
     "PerformanceMode": "performance",
     "InterpreterFactory": "performance",
@@ -106,7 +106,7 @@ if TYPE_CHECKING:  # pragma: no cover - static view of the lazy exports
     from ._runtime import Environment, default_environment, list_accelerators, runtime_version
     from ._types import ElementType
     from ._verifier import verify_model
-    from .compiled_model import CompiledModel, VerificationReport, verify_compiled_model
+    from .compiled_model import CompiledModel
     from .concurrency import AsyncInterpreter, CompiledModelPool, InterpreterPool, IsolateInterpreter
     from .custom_ops import CustomOp, CustomOpLibrary, load_custom_op_library, python_op, register_python_op
     from .delegates import (
@@ -153,6 +153,7 @@ if TYPE_CHECKING:  # pragma: no cover - static view of the lazy exports
     from .performance import InterpreterFactory, PerformanceConfig, PerformanceMode
     from .tensor_buffer import TensorBuffer
     from .training import Trainer
+    from .verification import VerificationReport, verify_compiled_model
 
 
 def __getattr__(name: str) -> Any:

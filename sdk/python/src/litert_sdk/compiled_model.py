@@ -7,7 +7,7 @@ import numbers
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, overload
 
 from . import _runtime
@@ -18,11 +18,11 @@ from ._types import ElementType
 from .errors import CustomOpError, InvalidArgumentError, LiteRtError, ValueDependentShapeError
 from .hardware_accelerator import HardwareAccelerator
 from .model import Model, SignatureSpec, TensorSpec
-from .options import Accelerator, CpuOptions, Options
+from .options import Accelerator, Options
 from .tensor_buffer import TensorBuffer
 
 # TensorBuffer and HardwareAccelerator: importable from here as from ai_edge_litert.compiled_model
-__all__ = ["CompiledModel", "HardwareAccelerator", "TensorBuffer", "VerificationReport", "verify_compiled_model"]
+__all__ = ["CompiledModel", "HardwareAccelerator", "TensorBuffer"]
 
 
 
@@ -451,89 +451,3 @@ def _as_array(x: Any, name: str, spec: TensorSpec) -> Any:
     if not x.dtype.isnative:  # e.g. '>f4' on a little-endian machine: the runtime takes native byte order
         x = x.astype(x.dtype.newbyteorder("="))
     return x
-
-
-@dataclass(frozen=True)
-class VerificationReport:
-    """Outputs of an accelerated compile compared with a CPU reference on the same inputs."""
-
-    max_abs_error: dict[str, float]
-    max_rel_error: dict[str, float]
-    reference_max_abs: dict[str, float]
-    rtol: float
-    atol: float
-    did_fallback: bool
-    fallback_reason: str | None
-    runs: int
-
-    @property
-    def passed(self) -> bool:
-        """Every output within ``atol + rtol * max|reference|``."""
-        return all(err <= self.atol + self.rtol * self.reference_max_abs[k] for k, err in self.max_abs_error.items())
-
-    def __str__(self) -> str:
-        lines = [f"{'PASS' if self.passed else 'FAIL'} ({self.runs} run(s), rtol={self.rtol}, atol={self.atol}"
-                 + (f", fell back to CPU: {self.fallback_reason}" if self.did_fallback else "") + ")"]
-        for k in self.max_abs_error:
-            lines.append(f"  {k}: max abs {self.max_abs_error[k]:.3g}, max rel {self.max_rel_error[k]:.3g}")
-        return "\n".join(lines)
-
-
-def verify_compiled_model(
-    model: Model | str | os.PathLike[str],
-    options: Options,
-    *,
-    reference: Options | None = None,
-    inputs: Mapping[str, ArrayLike] | None = None,
-    signature: str | int | None = None,
-    runs: int = 1,
-    seed: int = 0,
-    rtol: float = 1e-3,
-    atol: float = 1e-4,
-) -> VerificationReport:
-    """Compare a model compiled with ``options`` against a CPU reference (reference kernels by default).
-
-    Inputs are the given ones or seeded random data (normal floats, small integers). Errors are the maxima over
-    ``runs`` input sets; the check passes when ``abs_err <= atol + rtol * max|reference|`` for every output.
-    """
-    if not isinstance(model, Model):
-        model = Model.from_file(model)
-    ref_opts = reference or Options(cpu=CpuOptions(num_threads=1, kernel_mode="reference"))
-    test = CompiledModel(model, options)
-    ref = CompiledModel(model, ref_opts)
-    spec = test.signature(signature)
-    rng = np.random.default_rng(seed)
-    abs_err = {n: 0.0 for n in spec.output_names}
-    rel_err = {n: 0.0 for n in spec.output_names}
-    scale = {n: 0.0 for n in spec.output_names}
-    for _ in range(max(1, runs)):
-        feed = dict(inputs) if inputs is not None else {
-            n: _random_like(test.input_shape(n, signature), t, rng) for n, t in spec.inputs
-        }
-        got = test.run(feed, signature)
-        want = ref.run(feed, signature)
-        for n in spec.output_names:
-            g, w = np.asarray(got[n], np.float64), np.asarray(want[n], np.float64)
-            diff = np.abs(g - w)
-            abs_err[n] = max(abs_err[n], float(diff.max()) if diff.size else 0.0)
-            denom = np.maximum(np.abs(w), 1e-12)
-            rel_err[n] = max(rel_err[n], float((diff / denom).max()) if diff.size else 0.0)
-            scale[n] = max(scale[n], float(np.abs(w).max()) if w.size else 0.0)
-    report = VerificationReport(abs_err, rel_err, scale, rtol, atol, test.did_fallback, test.fallback_reason, runs)
-    test.close()
-    ref.close()
-    return report
-
-
-def _random_like(shape: Sequence[int], spec: TensorSpec, rng: np.random.Generator) -> np.ndarray:
-    dtype = spec.dtype
-    if dtype is None:
-        raise InvalidArgumentError(f"cannot make random data for input {spec.name!r} of type {spec.type_name}")
-    if dtype.kind == "f":
-        return rng.standard_normal(shape).astype(dtype)
-    if dtype.kind == "b":
-        return rng.integers(0, 2, shape).astype(bool)
-    if dtype.kind == "c":
-        return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dtype)
-    info = np.iinfo(dtype)
-    return rng.integers(max(info.min, -100), min(info.max, 100), shape, endpoint=True).astype(dtype)
