@@ -59,7 +59,7 @@ from ._schema import BUILTIN_CODES
 if TYPE_CHECKING:
     from ._verifier import _Tables, _Verifier
 
-__all__ = ["check_kernel_rules", "REQUANT_RULES", "COMPARE_RULES", "CONV_RULES", "DIVISION_RULES", "REQUIRED_OPTIONS",
+__all__ = ["OperatorView", "check_kernel_rules", "REQUANT_RULES", "COMPARE_RULES", "CONV_RULES", "DIVISION_RULES", "REQUIRED_OPTIONS",
            "SAME_SHAPE_OPS", "DivisionSite", "SCHEMA_OPS", "TENSOR_TYPES", "OPTION_FIELDS", "OPTIONS_TABLES",
            "ALLOW_UNBOUNDED_DIVISION_ENV", "multiplier_below_one_ok", "requant_problem"]
 
@@ -216,8 +216,9 @@ def per_op(arr: tuple[np.ndarray, np.ndarray, np.ndarray], n: int) -> list[list[
 
 
 # ---- reading the verified flatbuffer -------------------------------------------------------------------------------
-class _Facts:
-    """Per-tensor and per-operator facts read from an already verified model (bounds were checked)."""
+class OperatorView:
+    """The operators of a verified model as the verifier's passes read them: tables, subgraph and index of each,
+    builtin code, and each one's input and output tensor lists (``per_op``)."""
 
     def __init__(self, v: _Verifier, ops: _Tables, o_sg: np.ndarray, o_local: np.ndarray, code: np.ndarray,
                  io: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
@@ -225,6 +226,14 @@ class _Facts:
         self.ins = per_op(io["input"], len(ops))
         self.outs = per_op(io["output"], len(ops))
         self.data = v.u8
+
+
+class _Facts(OperatorView):
+    """Per-tensor and per-operator facts read from an already verified model (bounds were checked)."""
+
+    def __init__(self, v: _Verifier, ops: _Tables, o_sg: np.ndarray, o_local: np.ndarray, code: np.ndarray,
+                 io: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
+        super().__init__(v, ops, o_sg, o_local, code, io)
         # lazily filled caches (integer division rule)
         self.writers: dict[int, dict[int, int]] = {}  # subgraph -> {tensor: opcode of its writer}
         self.subgraph_inputs: dict[int, set[int]] = {}

@@ -8,7 +8,6 @@ from typing import Annotated
 import numpy
 from numpy.typing import NDArray
 
-
 class Environment:
     """A LiteRT runtime environment (accelerator registry, global options)."""
 

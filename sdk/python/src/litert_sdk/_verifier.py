@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from ._kernel_rules import check_kernel_rules, per_op
+from ._kernel_rules import OperatorView, check_kernel_rules, per_op
 from .errors import ModelError
 
 __all__ = ["verify_model", "verify_model_bytes", "VerificationStats"]
@@ -900,7 +900,7 @@ class _Verifier:
                                 f"tensor {int(idx[i])} but subgraph {int(sg_of[i])} has {int(lim[i])} tensors")
 
 
-class _ShapeChecker:
+class _ShapeChecker(OperatorView):
     """Declared output shapes against the shapes the kernels will compute from the declared input shapes.
 
     The runtime trusts the shapes stored in the file in places (its XNNPACK delegate plans buffers from them, resource
@@ -927,10 +927,7 @@ class _ShapeChecker:
 
     def __init__(self, v: _Verifier, ops: _Tables, o_sg: np.ndarray, o_local: np.ndarray, code: np.ndarray,
                  io: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
-        self.v, self.ops, self.o_sg, self.o_local, self.code = v, ops, o_sg, o_local, code
-        self.ins = per_op(io["input"], len(ops))
-        self.outs = per_op(io["output"], len(ops))
-        self.data = v.u8
+        super().__init__(v, ops, o_sg, o_local, code, io)
         self.opt: dict[int, tuple[int, int, int, int]] | None = None
         self.opt_type = v.scalar(ops, 3, "u8", "builtin_options_type")
         self.unknown: set[tuple[int, int]] = set()  # (subgraph, tensor) whose declared shape is not a fact

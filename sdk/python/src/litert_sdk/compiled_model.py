@@ -13,6 +13,7 @@ from typing import Any, overload
 from . import _runtime
 from ._compiled_model_api import UpstreamCompiledModelAPI, resolve_options
 from ._lazy import np
+from ._lifecycle import Closable
 from ._pickling import Unpicklable, reload_hint
 from ._types import ElementType
 from .errors import CustomOpError, InvalidArgumentError, LiteRtError, ValueDependentShapeError
@@ -126,7 +127,8 @@ def _shape_hook(model: Model) -> Any:
             return None
         from ._shapes import output_capacity  # (imported only for models that need the engine)
 
-        known = model._shape_engine().propagate(subgraph, {t: tuple(s) for t, s in zip(ins, input_shapes, strict=False)})
+        shapes = {t: tuple(s) for t, s in zip(ins, input_shapes, strict=False)}
+        known = model._shape_engine().propagate(subgraph, shapes)
         read_back = dynamic.get(subgraph, ())
         result: list[tuple[int, ...] | int | None] = []
         for t in outs:
@@ -156,7 +158,7 @@ ArrayLike = Any
 Inputs = Any  # Mapping[str, ArrayLike] | Sequence[ArrayLike] | np.ndarray (numpy is imported on first use)
 
 
-class CompiledModel(UpstreamCompiledModelAPI, Unpicklable):
+class CompiledModel(UpstreamCompiledModelAPI, Unpicklable, Closable):
     """A model compiled by the runtime (LiteRtCompiledModel), ready to run.
 
     Create it with :meth:`from_file` / :meth:`from_buffer` (or from a loaded :class:`~litert_sdk.Model`). Inputs and
@@ -350,12 +352,6 @@ class CompiledModel(UpstreamCompiledModelAPI, Unpicklable):
     def closed(self) -> bool:
         return bool(self._native.closed)
 
-    def __enter__(self) -> CompiledModel:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"accelerators={self.options.accelerators!r}"
         return f"CompiledModel({self.model!r}, {state})"
@@ -409,12 +405,7 @@ def _check_size(dims: Sequence[int], spec: TensorSpec, name: str) -> None:
 def _order_inputs(spec: SignatureSpec, inputs: Inputs) -> list[Any]:
     names = spec.input_names
     if isinstance(inputs, Mapping):
-        unknown = [k for k in inputs if k not in names]
-        if unknown:
-            raise InvalidArgumentError(f"unknown input(s) {unknown} for signature {spec.key!r}; inputs: {names}")
-        missing = [n for n in names if n not in inputs]
-        if missing:
-            raise InvalidArgumentError(f"missing input(s) {missing} for signature {spec.key!r}")
+        spec.check_input_names(inputs)
         return [_as_array(inputs[n], n, t) for n, (_, t) in zip(names, spec.inputs, strict=False)]
     if isinstance(inputs, np.ndarray):
         seq: Sequence[Any] = [inputs]

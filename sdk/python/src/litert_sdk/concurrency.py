@@ -48,6 +48,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from . import _fork
+from ._lifecycle import Closable
 from .compiled_model import CompiledModel
 from .errors import ClosedError, InvalidArgumentError, ReentrantCallError
 from .interpreter import Interpreter, SignatureRunner
@@ -332,7 +333,7 @@ IsolateInterpreter = AsyncInterpreter
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-class _Pool(Generic[R]):
+class _Pool(Closable, Generic[R]):
     """N exclusive slots over N resources: round-robin choice, any free slot when that one is busy, else wait."""
 
     _what = "resource"
@@ -529,15 +530,13 @@ class _Pool(Generic[R]):
         if executor is not None:
             executor.shutdown(wait=False)
 
+    def close(self) -> None:
+        """:meth:`dispose` (waiting for calls in progress): what ``with pool:`` does at the end of the block."""
+        self.dispose()
+
     async def dispose_async(self) -> None:
         """:meth:`dispose` without blocking the event loop."""
         await asyncio.to_thread(self.dispose)
-
-    def __enter__(self: T) -> T:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.dispose()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(size={self._pool_size}, state={self._state!r})"

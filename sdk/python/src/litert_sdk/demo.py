@@ -90,7 +90,8 @@ def run_demo(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
         print(f"  face {i}: score {f.score:.2f}  box x {x0:.0f}..{x1:.0f}, y {y0:.0f}..{y1:.0f} "
               f"({f.width:.0f}x{f.height:.0f} px)")
         kps = "  ".join(f"{n} ({x:.0f}, {y:.0f})" for n, (x, y) in
-                        zip(("right eye", "left eye", "nose", "mouth", "right ear", "left ear"), f.keypoints, strict=False))
+                        zip(("right eye", "left eye", "nose", "mouth", "right ear", "left ear"), f.keypoints,
+                            strict=False))
         print(f"          {kps}")
     print(f"wrote {out}")
     return 0

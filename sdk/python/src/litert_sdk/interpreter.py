@@ -23,6 +23,7 @@ from typing import Any
 
 from . import _fork, _runtime
 from ._lazy import np
+from ._lifecycle import Closable
 from ._pickling import Unpicklable
 from ._types import detail_dtype
 from .compiled_model import _as_array, _as_shape, _check_size, _compile
@@ -144,7 +145,7 @@ def _load_model(
 
 _DEQUANTIZE = 6  # builtin operator code (TFLite schema)
 
-class Interpreter(Unpicklable):
+class Interpreter(Unpicklable, Closable):
     """Runs a TFLite model with the classic ``tf.lite.Interpreter`` API on the official LiteRT runtime.
 
     Args:
@@ -487,7 +488,8 @@ class Interpreter(Unpicklable):
             return {}
         try:
             known = self._model._shape_engine().propagate(
-                subgraph, {t.index: tuple(sh) for (_, t), sh in zip(sig.inputs, shapes, strict=False) if sh is not None})
+                subgraph,
+                {t.index: tuple(sh) for (_, t), sh in zip(sig.inputs, shapes, strict=False) if sh is not None})
         except Exception:  # noqa: BLE001 - details fall back to static shapes when the engine cannot follow
             return {}
         return {t: tuple(v.shape) for t, v in known.items() if getattr(v, "shape", None) is not None}
@@ -940,12 +942,6 @@ class Interpreter(Unpicklable):
             latest.close()
         self._drop_fast_path()
         self._cm = None  # later use raises ClosedError("the interpreter is closed")
-
-    def __enter__(self) -> Interpreter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"Interpreter({self._model!r})"

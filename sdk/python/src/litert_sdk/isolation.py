@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._lazy import np
+from ._lifecycle import Closable
 from .errors import ClosedError, InvalidArgumentError, LiteRtError, RuntimeFailure
 from .options import Options
 
@@ -137,7 +138,7 @@ def _error_type(name: str) -> type[LiteRtError]:
     return _ERRORS.get(name, RuntimeFailure)
 
 
-class IsolatedModel:
+class IsolatedModel(Closable):
     """A model run by the runtime in a worker process (see the module docstring).
 
     ``model``: a path or the model's bytes. ``deadline``: seconds a run may take (None: no limit); a run past it
@@ -282,12 +283,6 @@ class IsolatedModel:
                 if seg is not None:
                     seg.close()
             self._in = self._out = None
-
-    def __enter__(self) -> IsolatedModel:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __del__(self) -> None:
         try:

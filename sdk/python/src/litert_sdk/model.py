@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,6 +97,17 @@ class SignatureSpec:
     @property
     def output_names(self) -> list[str]:
         return [n for n, _ in self.outputs]
+
+    def check_input_names(self, given: Iterable[str]) -> None:
+        """InvalidArgumentError unless ``given`` names exactly this signature's inputs."""
+        names = self.input_names
+        given = list(given)
+        unknown = [k for k in given if k not in names]
+        if unknown:
+            raise InvalidArgumentError(f"unknown input(s) {unknown} for signature {self.key!r}; inputs: {names}")
+        missing = [n for n in names if n not in given]
+        if missing:
+            raise InvalidArgumentError(f"missing input(s) {missing} for signature {self.key!r}")
 
     @property
     def is_default(self) -> bool:
@@ -324,7 +336,8 @@ class Model(Unpicklable):
         return cls(native_model, env, p, view if fixed is None else fixed, sigs, memo[0])
 
     @classmethod
-    def from_buffer(cls, data: bytes | bytearray | memoryview, environment: _runtime.Environment | None = None) -> Model:
+    def from_buffer(cls, data: bytes | bytearray | memoryview,
+                    environment: _runtime.Environment | None = None) -> Model:
         env = _check_environment(environment)
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise ModelError(f"model content must be bytes-like, got {type(data).__name__}")

@@ -83,6 +83,7 @@ from typing import Any, Union
 
 import numpy as np
 
+from ._lifecycle import Closable
 from ._variables import (  # (re-exported: they were defined here)
     get_variable_tensor,
     get_variable_tensor_count,
@@ -173,7 +174,8 @@ def _as_weights(weights: Mapping[str, Any]) -> dict[str, np.ndarray]:
             raise InvalidArgumentError(f"weight names must be non-empty strings, got {name!r}")
         arr = np.asarray(value)
         if arr.dtype.kind not in "biuf":
-            raise InvalidArgumentError(f"weight {name!r} has dtype {arr.dtype}, which cannot be stored in a weights file")
+            raise InvalidArgumentError(f"weight {name!r} has dtype {arr.dtype}, which cannot be stored in a weights "
+                                       "file")
         out[name] = arr
     return out
 
@@ -197,7 +199,8 @@ def _write_safetensors(fh: Any, weights: dict[str, np.ndarray]) -> None:
         if code is None:
             raise InvalidArgumentError(f"weight {name!r}: dtype {arr.dtype} cannot be stored in safetensors")
         data = np.ascontiguousarray(arr, dtype=_ST_DTYPES[code]).tobytes()
-        header[name] = {"dtype": code, "shape": [int(d) for d in arr.shape], "data_offsets": [offset, offset + len(data)]}
+        header[name] = {"dtype": code, "shape": [int(d) for d in arr.shape],
+                        "data_offsets": [offset, offset + len(data)]}
         offset += len(data)
         blobs.append(data)
     text = json.dumps(header, separators=(",", ":")).encode("utf-8")
@@ -555,7 +558,7 @@ def _spec_dtype(spec: TensorSpec, what: str) -> np.dtype:
     return dt
 
 
-class Trainer:
+class Trainer(Closable):
     """Trains a model on device through its ``train`` signature and manages its weights.
 
     Args:
@@ -672,13 +675,7 @@ class Trainer:
     # -- inputs ----------------------------------------------------------------------------------------------------
     def _prepare(self, role: str, values: Mapping[str, Any]) -> dict[str, np.ndarray]:
         sig = self._sig(role)
-        names = sig.input_names
-        unknown = [k for k in values if k not in names]
-        if unknown:
-            raise InvalidArgumentError(f"unknown input(s) {unknown} for signature {sig.key!r}; inputs: {names}")
-        missing = [n for n in names if n not in values]
-        if missing:
-            raise InvalidArgumentError(f"missing input(s) {missing} for signature {sig.key!r}")
+        sig.check_input_names(values)
         out = {}
         for name, spec in sorted(sig.inputs, key=lambda p: p[0]):
             dtype = _spec_dtype(spec, f"input {name!r} of {sig.key!r}")
@@ -892,12 +889,6 @@ class Trainer:
         if self._owns and not getattr(self, "_closed", False):
             self._interpreter.close()
         self._closed = True
-
-    def __enter__(self) -> Trainer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"Trainer({self._model!r}, train={self._sig_names['train']!r})"

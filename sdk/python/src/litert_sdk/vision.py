@@ -33,6 +33,7 @@ import numpy as np
 
 from . import _png
 from .errors import InvalidArgumentError, ModelError
+from .utils.detection import BoxSize
 
 __all__ = [
     "DEFAULT_FACE_MODEL",
@@ -148,7 +149,7 @@ def sample_image() -> np.ndarray:
 
 # ------------------------------------------------------------------------------------------------------ detection
 @dataclass(frozen=True, eq=False)
-class FaceDetection:
+class FaceDetection(BoxSize):
     """A detected face in pixel coordinates of the original image."""
 
     box: np.ndarray
@@ -156,14 +157,6 @@ class FaceDetection:
     score: float
     keypoints: np.ndarray
     """``(6, 2)`` float ``(x, y)`` in pixels, in :data:`FACE_KEYPOINT_NAMES` order."""
-
-    @property
-    def width(self) -> float:
-        return float(self.box[2] - self.box[0])
-
-    @property
-    def height(self) -> float:
-        return float(self.box[3] - self.box[1])
 
     def keypoint(self, name: str) -> tuple[float, float]:
         """A keypoint by name (see :data:`FACE_KEYPOINT_NAMES`)."""
@@ -205,7 +198,8 @@ class FaceDetector:
         self.model = CompiledModel.from_file(self.model_path, options)
         spec = self.model.signature()
         if len(spec.inputs) != 1:
-            raise ModelError(f"{self.model_path.name}: a face detector has one input, this model has {len(spec.inputs)}")
+            raise ModelError(f"{self.model_path.name}: a face detector has one input, this model has "
+                             f"{len(spec.inputs)}")
         in_spec = spec.inputs[0][1]
         shape = in_spec.shape
         if shape is None or len(shape) != 4 or shape[0] != 1 or shape[3] != 3 or shape[1] != shape[2]:

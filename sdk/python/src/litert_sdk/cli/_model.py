@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -139,3 +139,31 @@ def _current_shape(cm: Any, spec: Any, name: str) -> tuple[int, ...]:
 
 def _fmt_shape(shape: Sequence[int] | None) -> str:
     return "?" if shape is None else "[" + ", ".join(str(int(d)) for d in shape) + "]"
+
+
+@dataclass
+class Compiled:
+    """A subcommand's model, compiled from its arguments (see :func:`compile_from_args`)."""
+
+    model: Any
+    spec: Any
+    options: Any
+    cm: Any
+    compile_ms: float
+    fallback_reason: str | None
+    custom_ops: tuple[Any, ...]
+    shapes: dict[str, list[int]]
+
+
+def compile_from_args(args: argparse.Namespace, *, allow_fallback: bool = True) -> Compiled:
+    """What run, bench and verify begin with: load ``args.model``, pick the signature, give it the bundled custom ops
+    it needs, compile for ``args.accelerator`` and resize the inputs given with ``--shape``."""
+    model = _load_model(args.model)
+    spec = _signature(model, args.signature)
+    custom_ops = _custom_ops_for(model, args)
+    opts = _options(args.accelerator, args.threads, args.kernel_mode, args.fp16, allow_fallback=allow_fallback,
+                    custom_ops=custom_ops)
+    cm, compile_ms = _compile(model, opts, args.accelerator)
+    shapes = _parse_shapes(args.shape)
+    _apply_shapes(cm, spec, shapes)
+    return Compiled(model, spec, opts, cm, compile_ms, _fallback_reason(cm), custom_ops, shapes)

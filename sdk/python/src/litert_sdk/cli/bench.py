@@ -20,14 +20,7 @@ from .._cli_base import (
 )
 from .._cli_base import one_line as _one_line
 from ._model import (
-    _apply_shapes,
-    _compile,
-    _custom_ops_for,
-    _fallback_reason,
-    _load_model,
-    _options,
-    _parse_shapes,
-    _signature,
+    compile_from_args,
 )
 from .inputs import _random_inputs
 
@@ -75,15 +68,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise CliError("--runs must be at least 1")
     if args.warmup < 0:
         raise CliError("--warmup must not be negative")
-    model = _load_model(args.model)
-    spec = _signature(model, args.signature)
-    opts = _options(args.accelerator, args.threads, args.kernel_mode, args.fp16,
-                    custom_ops=_custom_ops_for(model, args))
-    cm, compile_ms = _compile(model, opts, args.accelerator)
-    reason = _fallback_reason(cm)
+    c = compile_from_args(args)
+    spec, opts, cm, compile_ms, reason = c.spec, c.options, c.cm, c.compile_ms, c.fallback_reason
     if reason and not args.quiet:
         print(f"{PROG}: warning: GPU unavailable, benchmarking the CPU ({_one_line(reason, 200)})", file=sys.stderr)
-    _apply_shapes(cm, spec, _parse_shapes(args.shape))
     feed = _random_inputs(cm, spec, np.random.default_rng(args.seed))
     # Zero-copy: fill the runtime's input buffers once and time only the invocations.
     try:

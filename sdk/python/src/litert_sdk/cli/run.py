@@ -20,16 +20,9 @@ from .._cli_base import (
 )
 from .._cli_base import one_line as _one_line
 from ._model import (
-    _apply_shapes,
-    _compile,
     _current_shape,
-    _custom_ops_for,
-    _fallback_reason,
     _fmt_shape,
-    _load_model,
-    _options,
-    _parse_shapes,
-    _signature,
+    compile_from_args,
 )
 from .inputs import _load_inputs, _random_inputs
 
@@ -47,15 +40,10 @@ def _summary_rows(outputs: dict[str, np.ndarray]) -> list[dict[str, Any]]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    model = _load_model(args.model)
-    spec = _signature(model, args.signature)
-    opts = _options(args.accelerator, args.threads, args.kernel_mode, args.fp16,
-                    custom_ops=_custom_ops_for(model, args))
-    cm, compile_ms = _compile(model, opts, args.accelerator)
-    reason = _fallback_reason(cm)
+    c = compile_from_args(args)
+    spec, opts, cm, compile_ms, reason = c.spec, c.options, c.cm, c.compile_ms, c.fallback_reason
     if reason:
         print(f"{PROG}: warning: GPU unavailable, running on CPU ({_one_line(reason, 200)})", file=sys.stderr)
-    _apply_shapes(cm, spec, _parse_shapes(args.shape))
     feed = _load_inputs(cm, spec, args.input or [], args)
     missing = [n for n in spec.input_names if n not in feed]
     if missing:

@@ -20,12 +20,8 @@ from ..verification import compare_compiled
 from ._model import (
     _apply_shapes,
     _compile,
-    _custom_ops_for,
-    _fallback_reason,
-    _load_model,
     _options,
-    _parse_shapes,
-    _signature,
+    compile_from_args,
 )
 from .inputs import _random_inputs
 
@@ -38,20 +34,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise CliError("--runs must be at least 1")
     if rtol < 0 or atol < 0:
         raise CliError("--rtol and --atol must not be negative")
-    model = _load_model(args.model)
-    spec = _signature(model, args.signature)
-    custom_ops = _custom_ops_for(model, args)
-    opts = _options(args.accelerator, args.threads, args.kernel_mode, args.fp16, allow_fallback=False,
-                    custom_ops=custom_ops)
-    cm, _ = _compile(model, opts, args.accelerator)
-    reason = _fallback_reason(cm)
-    if reason:
-        raise CliError(f"GPU accelerator unavailable (the runtime fell back to the CPU: {_one_line(reason, 200)}); "
-                       "nothing to verify", EXIT_ACCELERATOR)
-    ref, _ = _compile(model, _options("cpu", 1, "reference", custom_ops=custom_ops), "cpu")
-    shapes = _parse_shapes(args.shape)
-    _apply_shapes(cm, spec, shapes)
-    _apply_shapes(ref, spec, shapes)
+    c = compile_from_args(args, allow_fallback=False)
+    spec, cm = c.spec, c.cm
+    if c.fallback_reason:
+        cm.close()
+        raise CliError(f"GPU accelerator unavailable (the runtime fell back to the CPU: "
+                       f"{_one_line(c.fallback_reason, 200)}); nothing to verify", EXIT_ACCELERATOR)
+    ref, _ = _compile(c.model, _options("cpu", 1, "reference", custom_ops=c.custom_ops), "cpu")
+    _apply_shapes(ref, spec, c.shapes)
     try:  # (the SDK's one accuracy check: litert_sdk.verification)
         report = compare_compiled(cm, ref, spec.key, inputs=lambda rng: _random_inputs(cm, spec, rng), runs=args.runs,
                                   seed=args.seed, rtol=rtol, atol=atol)

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
+    "BoxSize",
     "Detection",
     "DetectionDecodeOptions",
     "WeightedNMSResult",
@@ -477,16 +478,11 @@ def decode_scores(raw_scores: ArrayLike, options: DetectionDecodeOptions,
     return best, class_ids
 
 
-@dataclass(frozen=True, eq=False)
-class Detection:
-    """One detection in normalized coordinates of the model input."""
+class BoxSize:
+    """``width`` and ``height`` of a detection's ``box`` ``(xmin, ymin, xmax, ymax)``, in its units (a mix-in of
+    :class:`Detection` and :class:`litert_sdk.vision.FaceDetection`)."""
 
-    box: NDArray[np.float32]
-    """``(4,)`` box ``(xmin, ymin, xmax, ymax)``."""
-    score: float
-    keypoints: NDArray[np.float32]
-    """``(K, 2)`` keypoints ``(x, y)``."""
-    class_id: int = 0
+    box: Any
 
     @property
     def width(self) -> float:
@@ -495,6 +491,18 @@ class Detection:
     @property
     def height(self) -> float:
         return float(self.box[3] - self.box[1])
+
+
+@dataclass(frozen=True, eq=False)
+class Detection(BoxSize):
+    """One detection in normalized coordinates of the model input."""
+
+    box: NDArray[np.float32]
+    """``(4,)`` box ``(xmin, ymin, xmax, ymax)``."""
+    score: float
+    keypoints: NDArray[np.float32]
+    """``(K, 2)`` keypoints ``(x, y)``."""
+    class_id: int = 0
 
 
 def decode_detections(raw_boxes: ArrayLike, raw_scores: ArrayLike, anchors: ArrayLike,
