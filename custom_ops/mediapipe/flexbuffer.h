@@ -18,11 +18,34 @@ namespace litert_mediapipe {
 class FlexRef {
  public:
   enum Type {
-    kNull = 0, kInt = 1, kUInt = 2, kFloat = 3, kKey = 4, kString = 5, kIndirectInt = 6, kIndirectUInt = 7,
-    kIndirectFloat = 8, kMap = 9, kVector = 10, kVectorInt = 11, kVectorUInt = 12, kVectorFloat = 13,
-    kVectorKey = 14, kVectorStringDeprecated = 15, kVectorInt2 = 16, kVectorUInt2 = 17, kVectorFloat2 = 18,
-    kVectorInt3 = 19, kVectorUInt3 = 20, kVectorFloat3 = 21, kVectorInt4 = 22, kVectorUInt4 = 23,
-    kVectorFloat4 = 24, kBlob = 25, kBool = 26, kVectorBool = 36
+    kNull = 0,
+    kInt = 1,
+    kUInt = 2,
+    kFloat = 3,
+    kKey = 4,
+    kString = 5,
+    kIndirectInt = 6,
+    kIndirectUInt = 7,
+    kIndirectFloat = 8,
+    kMap = 9,
+    kVector = 10,
+    kVectorInt = 11,
+    kVectorUInt = 12,
+    kVectorFloat = 13,
+    kVectorKey = 14,
+    kVectorStringDeprecated = 15,
+    kVectorInt2 = 16,
+    kVectorUInt2 = 17,
+    kVectorFloat2 = 18,
+    kVectorInt3 = 19,
+    kVectorUInt3 = 20,
+    kVectorFloat3 = 21,
+    kVectorInt4 = 22,
+    kVectorUInt4 = 23,
+    kVectorFloat4 = 24,
+    kBlob = 25,
+    kBool = 26,
+    kVectorBool = 36
   };
 
   FlexRef() = default;
@@ -159,8 +182,7 @@ class FlexRef {
       if (!ReadUInt(kp, static_cast<size_t>(keys_width), &koff) || koff > kp) return false;
       size_t kpos = kp - static_cast<size_t>(koff);
       size_t klen = std::strlen(key);
-      if (kpos + klen < size_ && std::memcmp(buf_ + kpos, key, klen) == 0 && buf_[kpos + klen] == 0)
-        return At(i, out);
+      if (kpos + klen < size_ && std::memcmp(buf_ + kpos, key, klen) == 0 && buf_[kpos + klen] == 0) return At(i, out);
     }
     return false;
   }

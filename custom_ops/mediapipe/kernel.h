@@ -107,7 +107,8 @@ inline LiteRtLayout MakeLayout(std::initializer_list<int32_t> dims) {
 
 inline std::string LayoutString(const LiteRtLayout& l) {
   std::string s = "[";
-  for (unsigned i = 0; i < l.rank && i < LITERT_SDK_TENSOR_MAX_RANK; ++i) s += (i ? ", " : "") + std::to_string(l.dimensions[i]);
+  for (unsigned i = 0; i < l.rank && i < LITERT_SDK_TENSOR_MAX_RANK; ++i)
+    s += (i ? ", " : "") + std::to_string(l.dimensions[i]);
   return s + "]";
 }
 

@@ -103,7 +103,8 @@ class Landmarks2TransformMatrix : public Kernel {
     if (bad(left_) || bad(right_))
       return Invalid("rotation landmark index out of range for " + std::to_string(n) + " landmarks");
     for (int64_t i : subset_)
-      if (bad(i)) return Invalid("subset index " + std::to_string(i) + " out of range for " + std::to_string(n) + " landmarks");
+      if (bad(i))
+        return Invalid("subset index " + std::to_string(i) + " out of range for " + std::to_string(n) + " landmarks");
     return kLiteRtStatusOk;
   }
 

@@ -11,8 +11,11 @@ const LiteRtSdkCustomOp kOps[] = {
 };
 
 const LiteRtSdkCustomOpTable kTable = {
-    LITERT_SDK_CUSTOM_OP_API_VERSION, sizeof(LiteRtSdkCustomOp), "litert-mediapipe-ops",
-    sizeof(kOps) / sizeof(kOps[0]), kOps,
+    LITERT_SDK_CUSTOM_OP_API_VERSION,
+    sizeof(LiteRtSdkCustomOp),
+    "litert-mediapipe-ops",
+    sizeof(kOps) / sizeof(kOps[0]),
+    kOps,
 };
 
 }  // namespace

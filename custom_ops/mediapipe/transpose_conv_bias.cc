@@ -45,8 +45,8 @@ class TransposeConvBias : public Kernel {
       return Invalid("expects input [N,H,W,Cin], weights [Cout,KH,KW,Cin], bias [Cout]; got " + LayoutString(in[0]) +
                      ", " + LayoutString(in[1]) + ", " + LayoutString(in[2]));
     if (in[1].dimensions[3] != in[0].dimensions[3] || in[2].dimensions[0] != in[1].dimensions[0])
-      return Invalid("channel mismatch: input " + LayoutString(in[0]) + ", weights " + LayoutString(in[1]) +
-                     ", bias " + LayoutString(in[2]));
+      return Invalid("channel mismatch: input " + LayoutString(in[0]) + ", weights " + LayoutString(in[1]) + ", bias " +
+                     LayoutString(in[2]));
     int64_t oh = OutputSize(padding_, in[0].dimensions[1], in[1].dimensions[1], stride_h_);
     int64_t ow = OutputSize(padding_, in[0].dimensions[2], in[1].dimensions[2], stride_w_);
     if (oh > INT32_MAX || ow > INT32_MAX) return Invalid("output too large");
@@ -62,8 +62,7 @@ class TransposeConvBias : public Kernel {
         !b.Lock(inputs[2], kLiteRtTensorBufferLockModeRead, "bias", &error) ||
         !out.Lock(outputs[0], kLiteRtTensorBufferLockModeWrite, "output", &error))
       return kLiteRtStatusErrorInvalidArgument;
-    if (in.rank() != 4 || w.rank() != 4 || b.rank() != 1 || out.rank() != 4)
-      return Invalid("unexpected tensor ranks");
+    if (in.rank() != 4 || w.rank() != 4 || b.rank() != 1 || out.rank() != 4) return Invalid("unexpected tensor ranks");
     const int n_batch = in.dim(0), ih = in.dim(1), iw = in.dim(2), ci = in.dim(3);
     const int co = w.dim(0), kh = w.dim(1), kw = w.dim(2);
     const int oh = out.dim(1), ow = out.dim(2);
@@ -75,7 +74,8 @@ class TransposeConvBias : public Kernel {
     const float* wt = w.data();
     float* y = out.data();
     for (int n = 0; n < n_batch; ++n)
-      for (int p = 0; p < oh * ow; ++p) std::memcpy(y + (static_cast<size_t>(n) * oh * ow + p) * co, b.data(), co * sizeof(float));
+      for (int p = 0; p < oh * ow; ++p)
+        std::memcpy(y + (static_cast<size_t>(n) * oh * ow + p) * co, b.data(), co * sizeof(float));
     for (int n = 0; n < n_batch; ++n) {
       for (int iy = 0; iy < ih; ++iy) {
         for (int ix = 0; ix < iw; ++ix) {

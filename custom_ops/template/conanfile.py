@@ -7,9 +7,9 @@ CMakeLists.txt. Then
 
 builds the shared library against the ``litert-runtime/2.3.0`` package (``conan create runtime`` of litert-sdk puts it
 in your Conan cache), runs test_package/ (which loads the library and checks its op table) and packages it. At run
-time load it with ``litert_sdk.load_custom_op_library(path)`` and pass the result to ``litert_sdk.Options(custom_ops=...)``;
-consumers find the path in the package's run environment (``LITERT_SDK_CUSTOM_OP_LIBRARIES``) or through the
-``litert_custom_op_library`` property.
+time load it with ``litert_sdk.load_custom_op_library(path)`` and pass the result to
+``litert_sdk.Options(custom_ops=...)``; consumers find the path in the package's run environment
+(``LITERT_SDK_CUSTOM_OP_LIBRARIES``) or through the ``litert_custom_op_library`` property.
 
 cmake/LiteRtCustomOps.cmake and include/litert_sdk/custom_op_api.h are copies of the files of the same names in
 litert-sdk's custom_ops/ directory (custom-op library API version 1).

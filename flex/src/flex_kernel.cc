@@ -141,8 +141,7 @@ void for_each_field(const std::string& msg, Fn fn) {
         fn(field, std::string(reinterpret_cast<const char*>(p), v));
         p += v;
         break;
-      default:
-        fail("malformed NodeDef (wire type " + std::to_string(wire) + ")");
+      default: fail("malformed NodeDef (wire type " + std::to_string(wire) + ")");
     }
   }
 }
@@ -273,8 +272,9 @@ TF_Tensor* string_tensor(const void* addr, size_t buffer_size, const std::vector
   if (buffer_size < 4 + 4 * static_cast<size_t>(n + 1)) fail("a string input is not in TFLite's packed format");
   int32_t count;
   std::memcpy(&count, base, 4);
-  if (count != n) fail("a string input holds " + std::to_string(count) + " strings, its shape " + dims_str(dims) +
-                       " has " + std::to_string(n) + " elements");
+  if (count != n)
+    fail("a string input holds " + std::to_string(count) + " strings, its shape " + dims_str(dims) + " has " +
+         std::to_string(n) + " elements");
   TF_Tensor* t = TF_AllocateTensor(TF_STRING, dims.data(), static_cast<int>(dims.size()),
                                    static_cast<size_t>(n) * sizeof(TF_TString));
   auto* dst = static_cast<TF_TString*>(TF_TensorData(t));
@@ -443,8 +443,8 @@ LiteRtStatus flex_layouts(void* user_data, size_t num_inputs, const LiteRtLayout
     std::unique_ptr<TF_ShapeAndTypeList, void (*)(TF_ShapeAndTypeList*)> guard(out, TF_DeleteShapeAndTypeList);
     inst->unknown_rank.assign(num_outputs, false);
     if (!out || static_cast<size_t>(out->num_items) < num_outputs)
-      fail(inst->where() + ": TensorFlow infers " + std::to_string(out ? out->num_items : 0) + " outputs, the node has " +
-           std::to_string(num_outputs));
+      fail(inst->where() + ": TensorFlow infers " + std::to_string(out ? out->num_items : 0) +
+           " outputs, the node has " + std::to_string(num_outputs));
     const StaticShapes* model = nullptr;
     bool looked_up = false;
     for (size_t i = 0; i < num_outputs; ++i) {
@@ -463,15 +463,16 @@ LiteRtStatus flex_layouts(void* user_data, size_t num_inputs, const LiteRtLayout
         if (have) {
           const Shape& m = model->outs[i].second;
           for (size_t d = 0; d < dims.size(); ++d)
-            if (dims[d] >= 0 && dims[d] != m[d]) fail(inst->where() + ": output " + std::to_string(i) +
-                                                      ": TensorFlow infers " + inferred_str(s) + ", the model " +
-                                                      dims_str(m));
+            if (dims[d] >= 0 && dims[d] != m[d])
+              fail(inst->where() + ": output " + std::to_string(i) + ": TensorFlow infers " + inferred_str(s) +
+                   ", the model " + dims_str(m));
           dims = m;
         } else if (s.num_dims < 0) {
           dims.clear();
         } else {
           fail(inst->where() + ": output " + std::to_string(i) + " has a value-dependent shape (TensorFlow infers " +
-               inferred_str(s) + " and the model gives no static shape for these input shapes); the runtime's "
+               inferred_str(s) +
+               " and the model gives no static shape for these input shapes); the runtime's "
                "custom-op API cannot express such outputs");
         }
       }
@@ -507,7 +508,8 @@ LiteRtStatus flex_run(void* user_data, size_t num_inputs, const LiteRtTensorBuff
       TypeInfo ti;
       if (!type_info(t.element_type, ti))
         fail(inst->where() + ": input " + std::to_string(i) + " has element type " +
-             std::to_string(static_cast<int>(t.element_type)) + ", which Flex ops cannot take (resource and "
+             std::to_string(static_cast<int>(t.element_type)) +
+             ", which Flex ops cannot take (resource and "
              "variant tensors do not cross between TFLite and TensorFlow)");
       std::vector<int64_t> dims = layout_dims(t.layout);
       size_t bytes = 0;
@@ -572,11 +574,12 @@ LiteRtStatus flex_run(void* user_data, size_t num_inputs, const LiteRtTensorBuff
         continue;
       }
       if (num_elements(got) != num_elements(want) || (got.size() == want.size() && got != want))
-        fail(inst->where() + ": output " + std::to_string(i) + " has shape " + dims_str(got) +
-             " but was laid out as " + dims_str(want) + " before the run: a value-dependent shape, which the " +
+        fail(inst->where() + ": output " + std::to_string(i) + " has shape " + dims_str(got) + " but was laid out as " +
+             dims_str(want) + " before the run: a value-dependent shape, which the " +
              "runtime's custom-op API cannot express");
       if (ti.tf == TF_STRING)
-        fail(inst->where() + ": output " + std::to_string(i) + " is a string tensor; string outputs of Flex ops "
+        fail(inst->where() + ": output " + std::to_string(i) +
+             " is a string tensor; string outputs of Flex ops "
              "are not supported (the runtime's custom-op API cannot size them)");
       if (TF_TensorByteSize(r) != need) fail(inst->where() + ": output " + std::to_string(i) + " size mismatch");
       Locked lock(outputs[i], kLiteRtTensorBufferLockModeWrite, "output");

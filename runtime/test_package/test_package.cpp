@@ -33,9 +33,9 @@ bool check(LiteRtStatus status, const char* what) {
   return false;
 }
 
-#define CHECK_OR_RETURN(expr)             \
-  do {                                    \
-    if (!check((expr), #expr)) return 1;  \
+#define CHECK_OR_RETURN(expr)            \
+  do {                                   \
+    if (!check((expr), #expr)) return 1; \
   } while (0)
 
 void* aligned_alloc64(size_t size) {
@@ -81,7 +81,8 @@ size_t element_size(LiteRtElementType t) {
 
 size_t num_elements(const LiteRtLayout& layout) {
   size_t n = 1;
-  for (unsigned i = 0; i < layout.rank; ++i) n *= static_cast<size_t>(layout.dimensions[i] < 0 ? 0 : layout.dimensions[i]);
+  for (unsigned i = 0; i < layout.rank; ++i)
+    n *= static_cast<size_t>(layout.dimensions[i] < 0 ? 0 : layout.dimensions[i]);
   return n;
 }
 
@@ -99,12 +100,16 @@ void fill_pattern(void* data, LiteRtElementType t, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     const unsigned v = static_cast<unsigned>((i * 37u + 11u) % 256u);
     switch (t) {
-      case kLiteRtElementTypeFloat32: static_cast<float*>(data)[i] = static_cast<float>(v) / 255.0f * 2.0f - 1.0f; break;
+      case kLiteRtElementTypeFloat32:
+        static_cast<float*>(data)[i] = static_cast<float>(v) / 255.0f * 2.0f - 1.0f;
+        break;
       case kLiteRtElementTypeFloat64: static_cast<double*>(data)[i] = static_cast<double>(v) / 255.0 * 2.0 - 1.0; break;
       case kLiteRtElementTypeInt32: static_cast<int32_t*>(data)[i] = static_cast<int32_t>(v % 16); break;
       case kLiteRtElementTypeInt64: static_cast<int64_t*>(data)[i] = static_cast<int64_t>(v % 16); break;
       case kLiteRtElementTypeUInt8: static_cast<uint8_t*>(data)[i] = static_cast<uint8_t>(v); break;
-      case kLiteRtElementTypeInt8: static_cast<int8_t*>(data)[i] = static_cast<int8_t>(static_cast<int>(v) - 128); break;
+      case kLiteRtElementTypeInt8:
+        static_cast<int8_t*>(data)[i] = static_cast<int8_t>(static_cast<int>(v) - 128);
+        break;
       case kLiteRtElementTypeBool: static_cast<uint8_t*>(data)[i] = static_cast<uint8_t>(v & 1u); break;
       default: break;  // other types: zero-filled by the caller
     }
@@ -210,7 +215,10 @@ int run_signature(LiteRtModel model, LiteRtCompiledModel cm, LiteRtParamIndex si
   struct Cleanup {
     std::vector<HostBuffer>& a;
     std::vector<HostBuffer>& b;
-    ~Cleanup() { destroy_buffers(a); destroy_buffers(b); }
+    ~Cleanup() {
+      destroy_buffers(a);
+      destroy_buffers(b);
+    }
   } cleanup{inputs, outputs};
 
   for (LiteRtParamIndex i = 0; i < n_in; ++i) {

@@ -29,7 +29,8 @@ int main(int argc, char** argv) {
   const LiteRtSdkCustomOpTable* table = nullptr;
   if (!entry || entry(&table) != 0 || !table || table->api_version != LITERT_SDK_CUSTOM_OP_API_VERSION ||
       table->op_struct_size < LITERT_SDK_CUSTOM_OP_V1_BASE_SIZE || (table->num_ops && !table->ops)) {
-    std::fprintf(stderr, "%s is not a custom-op library of API version %d\n", argv[1], LITERT_SDK_CUSTOM_OP_API_VERSION);
+    std::fprintf(stderr, "%s is not a custom-op library of API version %d\n", argv[1],
+                 LITERT_SDK_CUSTOM_OP_API_VERSION);
     return 1;
   }
   std::printf("%s: %zu op(s)\n", table->library_name ? table->library_name : "?", table->num_ops);

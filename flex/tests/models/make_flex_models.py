@@ -123,7 +123,9 @@ def main(out: Path) -> None:
     simple(out, "flex_dynamic", dynamic,
            {"x": np.array([1, 2, 3, 4, 5, 6], np.int32), "y": np.array([2, 4, 9], np.int32)})
 
-    @tf.function(input_signature=[tf.TensorSpec([3], tf.string, name="words"), tf.TensorSpec([], tf.string, name="key")])
+    @tf.function(
+        input_signature=[tf.TensorSpec([3], tf.string, name="words"), tf.TensorSpec([], tf.string, name="key")]
+    )
     def strings(words, key):
         return {"length": tf.strings.length(words), "utf8_length": tf.strings.length(words, unit="UTF8_CHAR"),
                 "bucket": tf.strings.to_hash_bucket_fast(key, 1000)}

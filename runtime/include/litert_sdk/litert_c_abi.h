@@ -119,10 +119,7 @@ typedef enum {
   kLiteRtQuantizationBlockWise = 3
 } LiteRtQuantizationTypeId;
 
-typedef enum {
-  kLiteRtTensorBufferTypeUnknown = 0,
-  kLiteRtTensorBufferTypeHostMemory = 1
-} LiteRtTensorBufferType;
+typedef enum { kLiteRtTensorBufferTypeUnknown = 0, kLiteRtTensorBufferTypeHostMemory = 1 } LiteRtTensorBufferType;
 
 typedef enum {
   kLiteRtTensorBufferLockModeRead = 0,
@@ -266,13 +263,16 @@ LITERT_SDK_STATIC_ASSERT(sizeof(void*) == 8, "litert-sdk supports 64-bit targets
 LITERT_SDK_STATIC_ASSERT(sizeof(LiteRtElementType) == 4, "enum size");
 LITERT_SDK_STATIC_ASSERT(sizeof(LiteRtStatus) == 4, "enum size");
 LITERT_SDK_STATIC_ASSERT(sizeof(LiteRtLayout) == LITERT_SDK_LAYOUT_SIZE, "LiteRtLayout size");
-LITERT_SDK_STATIC_ASSERT(offsetof(LiteRtLayout, dimensions) == LITERT_SDK_LAYOUT_DIMS_OFFSET, "LiteRtLayout.dimensions");
+LITERT_SDK_STATIC_ASSERT(offsetof(LiteRtLayout, dimensions) == LITERT_SDK_LAYOUT_DIMS_OFFSET,
+                         "LiteRtLayout.dimensions");
 LITERT_SDK_STATIC_ASSERT(offsetof(LiteRtLayout, strides) == LITERT_SDK_LAYOUT_STRIDES_OFFSET, "LiteRtLayout.strides");
-LITERT_SDK_STATIC_ASSERT(sizeof(LiteRtRankedTensorType) == LITERT_SDK_RANKED_TENSOR_TYPE_SIZE, "LiteRtRankedTensorType size");
+LITERT_SDK_STATIC_ASSERT(sizeof(LiteRtRankedTensorType) == LITERT_SDK_RANKED_TENSOR_TYPE_SIZE,
+                         "LiteRtRankedTensorType size");
 LITERT_SDK_STATIC_ASSERT(offsetof(LiteRtRankedTensorType, layout) == 4, "LiteRtRankedTensorType.layout");
 LITERT_SDK_STATIC_ASSERT(sizeof(LiteRtUnrankedTensorType) == 4, "LiteRtUnrankedTensorType size");
 LITERT_SDK_STATIC_ASSERT(sizeof(LiteRtQuantizationPerTensor) == 16, "LiteRtQuantizationPerTensor size");
-LITERT_SDK_STATIC_ASSERT(offsetof(LiteRtQuantizationPerTensor, zero_point) == 8, "LiteRtQuantizationPerTensor.zero_point");
+LITERT_SDK_STATIC_ASSERT(offsetof(LiteRtQuantizationPerTensor, zero_point) == 8,
+                         "LiteRtQuantizationPerTensor.zero_point");
 LITERT_SDK_STATIC_ASSERT(sizeof(LiteRtQuantizationPerChannel) == 32, "LiteRtQuantizationPerChannel size");
 LITERT_SDK_STATIC_ASSERT(offsetof(LiteRtQuantizationPerChannel, num_channels) == 8, "PerChannel.num_channels");
 LITERT_SDK_STATIC_ASSERT(offsetof(LiteRtQuantizationPerChannel, scales) == 16, "PerChannel.scales");
@@ -325,8 +325,8 @@ static inline const char* litert_sdk_status_name(int status) {
 
 /* Every status value, in ABI order (for table-driven tests). */
 static const int litert_sdk_all_statuses[] = {0,    1,    2,    3,    4,    5,    6,    7,    8,    9,    10,
-                                              100,  500,  501,  502,  503,  504,  1000, 1001, 1002, 1003,
-                                              1500, 2000, 2001, 3000, 3001, 4000, 4001, 4002, 5000, 5001};
+                                              100,  500,  501,  502,  503,  504,  1000, 1001, 1002, 1003, 1500,
+                                              2000, 2001, 3000, 3001, 4000, 4001, 4002, 5000, 5001};
 
 /* ---- functions (all exported by libLiteRt 2.3.0) ------------------------------------------------------- */
 /* environment */

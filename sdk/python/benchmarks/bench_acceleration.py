@@ -36,12 +36,16 @@ def median_ms(cm: CompiledModel, feed: dict, runs: int) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models-dir", type=Path, default=Path(os.environ.get("LITERT_SDK_MODELS", REPO / ".cache" / "models")))
+    ap.add_argument(
+        "--models-dir", type=Path, default=Path(os.environ.get("LITERT_SDK_MODELS", REPO / ".cache" / "models"))
+    )
     ap.add_argument("--runs", type=int, default=50)
     args = ap.parse_args()
     rng = np.random.default_rng(0)
     print(f"litert_sdk runtime {litert_sdk.runtime_version()}, {os.cpu_count()} CPUs\n")
-    print("| model | 1 thread ms | 2 threads ms | speed-up | compile ms (no cache) | compile ms (cache reused) | ratio |")
+    print(
+        "| model | 1 thread ms | 2 threads ms | speed-up | compile ms (no cache) | compile ms (cache reused) | ratio |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name in MODELS:
         path = args.models_dir / name

@@ -11,6 +11,7 @@ Prints a markdown table. Models default to the corpus in <repo>/.cache/models (o
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import time
@@ -57,8 +58,8 @@ def main() -> None:
             iso.run(feed)
         ratios, ins, outs = [], [], []
         for _ in range(args.rounds):
-            a = _median_ms(lambda: cm.run(feed), args.runs)
-            b = _median_ms(lambda: iso.run(feed), args.runs)
+            a = _median_ms(functools.partial(cm.run, feed), args.runs)
+            b = _median_ms(functools.partial(iso.run, feed), args.runs)
             ins.append(a)
             outs.append(b)
             ratios.append(b / a)

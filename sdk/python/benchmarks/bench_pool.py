@@ -135,8 +135,8 @@ def main() -> None:
                 want = it.run_for_multiple_inputs(xs)
                 assert all(np.array_equal(got[k], want[k]) for k in want), "pool and interpreter disagree"
             r = bench(
-                lambda k: it.run_for_multiple_inputs(inputs[k]),
-                lambda k: pool.run_for_multiple_inputs(inputs[k]),
+                lambda k, it=it, inputs=inputs: it.run_for_multiple_inputs(inputs[k]),
+                lambda k, pool=pool, inputs=inputs: pool.run_for_multiple_inputs(inputs[k]),
                 args.seconds,
                 args.rounds,
             )
@@ -149,7 +149,12 @@ def main() -> None:
             for _ in range(2)
         ]
         with CompiledModelPool(2).initialize(path, num_threads=1) as cpool:
-            r = bench(lambda k: cm.run(feeds[k]), lambda k: cpool.run(feeds[k]), args.seconds, args.rounds)
+            r = bench(
+                lambda k, cm=cm, feeds=feeds: cm.run(feeds[k]),
+                lambda k, cpool=cpool, feeds=feeds: cpool.run(feeds[k]),
+                args.seconds,
+                args.rounds,
+            )
         print(row(name, "CompiledModel / CompiledModelPool", r), flush=True)
         cm.close()
 

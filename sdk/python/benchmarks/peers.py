@@ -492,7 +492,9 @@ def section_tiny(args: argparse.Namespace) -> dict[str, Any]:
         Contender("litert_sdk Interpreter set_tensor / invoke / get_tensor", py_block(ours_interp), "ours"),
         Contender("litert_sdk CompiledModel.run([x])", py_block(ours_cm_run), "ours"),
         Contender("litert_sdk Interpreter.run(x) (fused, new output array)", py_block(ours_run_new), "ours"),
-        Contender("litert_sdk Interpreter.run(x, out) (fused, into a preallocated output)", py_block(ours_run_into), "ours"),
+        Contender(
+            "litert_sdk Interpreter.run(x, out) (fused, into a preallocated output)", py_block(ours_run_into), "ours"
+        ),
         Contender(
             "litert_sdk CompiledModel copyto(input_buffer) / run_buffers / output_buffer.copy()",
             py_block(ours_cm_buffers),

@@ -113,7 +113,8 @@ else:
                 it.allocate_tensors()
                 dtypes = [d["dtype"] for d in it.get_input_details()]
                 for k, d in enumerate(it.get_input_details()):
-                    it.set_tensor(d["index"], feeds[k].astype(d["dtype"]) if k < len(feeds) else np.zeros(d["shape"], d["dtype"]))
+                    it.set_tensor(d["index"], feeds[k].astype(d["dtype"]) if k < len(feeds)
+                                  else np.zeros(d["shape"], d["dtype"]))
                 it.invoke()
                 y = it.get_tensor(it.get_output_details()[0]["index"])
             else:
@@ -125,7 +126,8 @@ else:
 """
 
 
-def run_child(tmp_path: Path, data: bytes, who: str, *feeds: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_child(tmp_path: Path, data: bytes, who: str, *feeds: str,
+              timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Runs the model in a fresh interpreter: ``who`` is ``"peer"`` (ai-edge-litert) or ``"sdk"`` (litert_sdk)."""
     path = tmp_path / f"model-{who}.tflite"
     path.write_bytes(data)

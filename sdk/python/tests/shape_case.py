@@ -73,7 +73,7 @@ def main(model_path: str, tf_tol: float) -> None:
         interp.resize_tensor_input(detail["index"], list(x.shape))
         interp.allocate_tensors()
         by_index = {}
-        for run in range(2):
+        for _ in range(2):
             interp.set_tensor(detail["index"], x)
             interp.invoke()
             for d in out_details:

@@ -211,8 +211,8 @@ def test_verify_gpu_is_reported(capsys) -> None:
 
 # ---------------------------------------------------------------------------------------------- subprocesses
 def test_python_dash_m(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "litert_sdk", "info", FACE, "--json"], check=False, capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "litert_sdk", "info", FACE, "--json"], check=False,
+                          capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["signatures"][0]["inputs"][0]["shape"] == [1, 128, 128, 3]
     proc = subprocess.run([sys.executable, "-m", "litert_sdk", "run", FACE, "-i", "input=/nonexistent.npy"],

@@ -66,7 +66,7 @@ def _seeded_input(details, seed=0):
 
 def _read_outputs(model, key, buffers):
     out = {}
-    for (name, d), buf in zip(model.get_output_tensor_details(key).items(), buffers, strict=False):
+    for (_name, d), buf in zip(model.get_output_tensor_details(key).items(), buffers, strict=False):
         out[d["name"]] = buf.read(math.prod(d["shape"]), np.dtype(d["dtype"])).reshape(d["shape"])
     return out
 
@@ -131,7 +131,7 @@ def test_tensor_details_and_buffer_requirements(api):
         "dtype": "float32", "shape": [1, 896, 1]}
 
 
-# -- running ------------------------------------------------------------------------------------------------------------
+# -- running -----------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("model", ["face", "microww__alexa.tflite"])
 def test_run_by_index_matches_interpreter(api, peer, corpus, model):
     path = FACE if model == "face" else corpus / model
@@ -333,7 +333,7 @@ def test_dtypes_model(api, sig):
     assert outs[0].read(want.size, want.dtype).reshape(want.shape).tobytes() == want.tobytes()
 
 
-# -- TensorBuffer -------------------------------------------------------------------------------------------------------
+# -- TensorBuffer ------------------------------------------------------------------------------------------------------
 def test_create_from_host_memory_alignment_rule(api):
     """64-byte aligned arrays are shared (no copy); unaligned ones are copied into aligned memory."""
     aligned = _aligned((16,), np.float32)
@@ -467,7 +467,7 @@ def test_documented_differences(api):
         m.run_by_index(0, ins, outs)
 
 
-# -- in child processes -------------------------------------------------------------------------------------------------
+# -- in child processes ------------------------------------------------------------------------------------------------
 def _run_child(code, timeout=120):
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout)
 

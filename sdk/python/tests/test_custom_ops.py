@@ -150,7 +150,8 @@ def test_rewrite_machinery_preserves_models(corpus, name, rng):
     feeds = {}
     for n, spec in a.signature().inputs:
         shape = [1 if d < 0 else d for d in a.input_shape(n)]
-        feeds[n] = (rng.standard_normal(shape) if spec.dtype.kind == "f" else rng.integers(-5, 5, shape)).astype(spec.dtype)
+        feeds[n] = (rng.standard_normal(shape) if spec.dtype.kind == "f" else rng.integers(-5, 5, shape)).astype(
+            spec.dtype)
     for _ in range(2):  # twice: state (resource variables) evolves the same way
         want, got = a.run(feeds), b.run(feeds)
         for k in want:
@@ -179,7 +180,8 @@ def test_nodes_with_different_attributes_get_their_own_attributes():
 
 @pytest.mark.parametrize("mode", ["xnnpack", "builtin", "reference"])
 def test_python_kernel_in_every_kernel_mode(mode):
-    cm = CompiledModel.from_buffer(scale_model([2.0, 3.0]), Options(cpu=CpuOptions(kernel_mode=mode), custom_ops=[SCALE]))
+    cm = CompiledModel.from_buffer(scale_model([2.0, 3.0]),
+                                   Options(cpu=CpuOptions(kernel_mode=mode), custom_ops=[SCALE]))
     x = np.ones((2, 3), np.float32)
     np.testing.assert_allclose(cm.run([x])[0], x * 6)
 
@@ -442,7 +444,7 @@ def test_library_built_with_the_original_op_struct_still_loads(probe_libraries):
     # the old table has the next op's name: reading it as a function would crash.
     lib = load_custom_op_library(probe_libraries["old"])
     assert lib.names == ["ProbeA", "Probe"]
-    cm = CompiledModel.from_buffer(_probe_model((4,)), Options(custom_ops=lib))
+    _cm = CompiledModel.from_buffer(_probe_model((4,)), Options(custom_ops=lib))  # (alive while the log is read)
     assert _probe_log(probe_libraries["old"]) == "create;create;"
 
 

@@ -42,7 +42,8 @@ class Graph:
     inputs: list[int] = field(default_factory=list)
     outputs: list[int] = field(default_factory=list)
 
-    def tensor(self, name: str, shape: tuple[int, ...], dtype: type = np.float32, data: np.ndarray | None = None) -> int:
+    def tensor(self, name: str, shape: tuple[int, ...], dtype: type = np.float32,
+               data: np.ndarray | None = None) -> int:
         self.tensors.append(Tensor(name, tuple(shape), dtype, data))
         return len(self.tensors) - 1
 

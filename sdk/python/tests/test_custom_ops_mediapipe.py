@@ -90,7 +90,8 @@ def ref_transform_tensor_bilinear(features, matrix, out_h, out_w):
 
 def ref_transform_landmarks(landmarks, matrix):
     out = landmarks.astype(np.float64).copy()
-    homog = np.concatenate([landmarks[0, :, :2], np.zeros((landmarks.shape[1], 1)), np.ones((landmarks.shape[1], 1))], 1)
+    n = landmarks.shape[1]
+    homog = np.concatenate([landmarks[0, :, :2], np.zeros((n, 1)), np.ones((n, 1))], 1)
     out[0, :, :2] = (homog @ matrix[0].astype(np.float64).T)[:, :2]
     return out.astype(np.float32)
 

@@ -68,8 +68,8 @@ def template_library(tmp_path_factory) -> Path:
     graph = json.loads(res.stdout)["graph"]
     node = next(n for n in graph["nodes"].values() if str(n.get("ref", "")).startswith(REF))
     folder = Path(node["package_folder"])
-    lib = next((p for p in (folder / "lib").iterdir() if "my_custom_ops" in p.name), None) if (folder / "lib").is_dir() \
-        else None
+    lib = (next((p for p in (folder / "lib").iterdir() if "my_custom_ops" in p.name), None)
+           if (folder / "lib").is_dir() else None)
     if lib is None or os.name == "nt":
         lib = next(p for p in folder.rglob("*my_custom_ops*") if p.suffix in (".so", ".dylib", ".dll"))
     return lib

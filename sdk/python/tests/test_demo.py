@@ -109,8 +109,8 @@ def test_demo_in_process(tmp_path, capsys) -> None:
 
 def test_demo_module_subprocess(tmp_path) -> None:
     out = tmp_path / "sub" / "faces.png"
-    proc = subprocess.run([sys.executable, "-m", "litert_sdk.demo", "--output", str(out)], check=False, capture_output=True,
-                          text=True, timeout=120, cwd=tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "litert_sdk.demo", "--output", str(out)], check=False,
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "1 face(s)" in proc.stdout and f"wrote {out}" in proc.stdout
     assert "box x 89..136, y 40..87" in proc.stdout

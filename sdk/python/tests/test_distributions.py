@@ -54,7 +54,8 @@ def _run(cmd: list[str], cwd: Path, timeout: int = BUILD_TIMEOUT) -> subprocess.
     proc = subprocess.run([str(c) for c in cmd], cwd=cwd, env=_env(), capture_output=True, text=True,
                           timeout=timeout)
     if proc.returncode != 0:
-        pytest.fail(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}")
+        pytest.fail(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n"
+                    f"{proc.stderr[-6000:]}")
     return proc
 
 

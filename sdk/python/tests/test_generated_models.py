@@ -39,7 +39,8 @@ def test_multi_signature_binds_by_name_not_position():
     np.testing.assert_allclose(proj["y"], r["project/out/y"], rtol=1e-6, atol=1e-6)
     # The runtime's input order (b, a) differs from the flatbuffer's sorted order: dicts make it irrelevant.
     cm = CompiledModel.from_file(model("multi_signature"))
-    assert cm.input_names("add") == MANIFEST["multi_signature"]["signatures"]["add"]["litert_compiled_model_input_order"]
+    add_sig = MANIFEST["multi_signature"]["signatures"]["add"]
+    assert cm.input_names("add") == add_sig["litert_compiled_model_input_order"]
     out2 = cm.run({"b": r["add/in/b"], "a": r["add/in/a"]}, signature="add")
     np.testing.assert_array_equal(out2["difference"], r["add/out/difference"])
     # Positional inputs follow the runtime order.

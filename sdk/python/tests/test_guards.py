@@ -275,8 +275,8 @@ def test_nested_use_of_a_one_slot_pool_is_a_typed_error() -> None:
     proc = run_child(code, timeout=60)
     assert proc.returncode == 0, proc.stderr
     want = (X + ADD_CONSTANT).tolist()
-    assert proc.stdout.splitlines() == ["ReentrantCallError True", f"held works {want}", "async ReentrantCallError True",
-                                        f"after {want}"], proc.stdout
+    assert proc.stdout.splitlines() == ["ReentrantCallError True", f"held works {want}",
+                                        "async ReentrantCallError True", f"after {want}"], proc.stdout
 
 
 # ----------------------------------------------------------------------------------- close() of a stuck run (3)
@@ -341,7 +341,8 @@ try:
 except errors.ClosedError:
     print("ClosedError")
 if kind != "compiled":  # calls that take the interpreter's lock do not wait behind the stuck run either
-    for name, call in [("reset", obj.reset_all_variables), ("run", lambda: obj.run_for_multiple_inputs([np.float32([1.0])]))]:
+    for name, call in [("reset", obj.reset_all_variables),
+                       ("run", lambda: obj.run_for_multiple_inputs([np.float32([1.0])]))]:
         t0 = time.monotonic()
         try:
             call()
@@ -386,7 +387,8 @@ def test_close_during_a_run_frees_the_model_when_the_run_returns() -> None:
     fn = Fn()
     from test_custom_ops import scale_model
 
-    cm = litert_sdk.CompiledModel.from_buffer(scale_model([3.0]), litert_sdk.Options(custom_ops=[python_op("Scale", fn)]))
+    cm = litert_sdk.CompiledModel.from_buffer(scale_model([3.0]),
+                                              litert_sdk.Options(custom_ops=[python_op("Scale", fn)]))
     x = np.arange(6, dtype=np.float32).reshape(2, 3)
     result: list[np.ndarray] = []
     t = threading.Thread(target=lambda: result.append(cm.run([x])[0]))

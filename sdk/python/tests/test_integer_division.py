@@ -119,6 +119,7 @@ def test_unbounded_operands_are_refused_at_verify_time(tmp_path: Path, peer: obj
     env = {**os.environ, ALLOW_UNBOUNDED_DIVISION_ENV: "1"}
     proc = subprocess.run([sys.executable, "-c", "import sys, numpy as np, litert_sdk; cm = litert_sdk.CompiledModel."
                            "from_buffer(open(sys.argv[1], 'rb').read()); print(cm.run([np.array([5, 6, 7, 8], "
-                           "np.int32), np.array([3, 3, 3, 3], np.int32)])[0].tolist())", str(tmp_path / "model-sdk.tflite")],
+                           "np.int32), np.array([3, 3, 3, 3], np.int32)])[0].tolist())",
+                           str(tmp_path / "model-sdk.tflite")],
                           capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0 and proc.stdout.strip() == "[2, 0, 1, 2]", (proc.stdout, proc.stderr[-1000:])

@@ -57,7 +57,7 @@ def test_directory_is_reported_as_a_directory(tmp_path: Path) -> None:
 
 @needs_dev_zero
 def test_character_device_is_not_a_regular_file() -> None:
-    for what, load in loaders():
+    for _what, load in loaders():
         with pytest.raises(errors.ModelError, match="is not a regular file: it is a character device"):
             load(DEV_ZERO)
 

@@ -236,7 +236,8 @@ def test_project_metadata():
     classifiers = project["classifiers"]
     # PEP 639: no licence classifiers next to a licence expression.
     assert not any(c.startswith("License ::") for c in classifiers)
-    versions = sorted((c.rsplit(":: ", 1)[1] for c in classifiers if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)),
+    versions = sorted((c.rsplit(":: ", 1)[1] for c in classifiers
+                       if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)),
                       key=lambda v: int(v.split(".")[1]))
     assert versions == ["3.10", "3.11", "3.12", "3.13", "3.14"]
     assert project["requires-python"] == ">=3.10"

@@ -307,7 +307,7 @@ def test_corrupt_or_truncated_files_raise(tmp_path, fmt):
     raw = good.read_bytes()
     before = t.get_weights()
     bad = tmp_path / f"bad.{fmt}"
-    for i, data in enumerate(_corruptions(raw)):
+    for data in _corruptions(raw):
         if fmt == "json" and data == raw + b"trailing":
             data = raw[:-1]
         bad.write_bytes(data)

@@ -312,7 +312,8 @@ DECLARED_SHAPE_HINTS = [
     ("reshape", _graph(22, [{"shape": [1, 4]}, {"shape": [2], "type": 2, "data": _i32(2, -1)}], [4, 1]), [2, 2]),
     ("pad", _graph(34, [{"shape": [1, 4]}, {"shape": [2, 2], "type": 2, "data": _i32(0, 0, 1, 1)}], [1, 4]), [1, 6]),
     ("transpose", _graph(39, [{"shape": [2, 3]}, {"shape": [2], "type": 2, "data": _i32(1, 0)}], [2, 3]), [3, 2]),
-    ("concatenation", _graph(2, [{"shape": [1, 4]}, {"shape": [1, 3], "data": np.arange(3, dtype=np.float32).tobytes()}],
+    ("concatenation", _graph(2, [{"shape": [1, 4]},
+                                 {"shape": [1, 3], "data": np.arange(3, dtype=np.float32).tobytes()}],
                              [1, 8], {0: ("i32", 1)}, 10), [1, 7]),
     ("strided slice", _graph(45, [{"shape": [1, 8]}, {"shape": [2], "type": 2, "data": _i32(0, 2)},
                                   {"shape": [2], "type": 2, "data": _i32(1, 8)},
@@ -325,7 +326,8 @@ DECLARED_SHAPE_HINTS = [
 ]
 
 
-@pytest.mark.parametrize("desc,computed", [c[1:] for c in DECLARED_SHAPE_HINTS], ids=[c[0] for c in DECLARED_SHAPE_HINTS])
+@pytest.mark.parametrize("desc,computed", [c[1:] for c in DECLARED_SHAPE_HINTS],
+                         ids=[c[0] for c in DECLARED_SHAPE_HINTS])
 def test_declared_shapes_of_computed_tensors_are_hints(desc: dict[str, Any], computed: list[int], peer) -> None:
     """Accepted (it was "declares output shape [] but computes [1]"), loaded with the computed shape, and the run
     equals ai-edge-litert's, which recomputes the shape in Prepare."""

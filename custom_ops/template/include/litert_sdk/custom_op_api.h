@@ -101,7 +101,7 @@ typedef struct LiteRtSdkCustomOp {
 /* sizeof(LiteRtSdkCustomOp) before `configure_instance` was added: the smallest op_struct_size the SDK accepts. */
 #define LITERT_SDK_CUSTOM_OP_V1_BASE_SIZE offsetof(LiteRtSdkCustomOp, configure_instance)
 /* Whether an op struct of `struct_size` bytes has `member` (for readers of op tables). */
-#define LITERT_SDK_CUSTOM_OP_HAS(struct_size, member)                                               \
+#define LITERT_SDK_CUSTOM_OP_HAS(struct_size, member) \
   (offsetof(LiteRtSdkCustomOp, member) + sizeof(((const LiteRtSdkCustomOp*)0)->member) <= (struct_size))
 
 typedef struct LiteRtSdkCustomOpTable {

@@ -304,8 +304,11 @@ static PyTypeObject FloorModelType = {
 };
 
 static struct PyModuleDef floor_module = {
-    PyModuleDef_HEAD_INIT, "_litert_floor", "Minimal LiteRtRunCompiledModel binding (benchmark floor).", -1, NULL,
-    NULL, NULL, NULL, NULL};
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_litert_floor",
+    .m_doc = "Minimal LiteRtRunCompiledModel binding (benchmark floor).",
+    .m_size = -1,
+};
 
 PyMODINIT_FUNC PyInit__litert_floor(void) {
   import_array();

@@ -38,18 +38,17 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double us_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
-}
+double us_since(Clock::time_point t0) { return std::chrono::duration<double, std::micro>(Clock::now() - t0).count(); }
 
 void die(const std::string& what, LiteRtStatus s) {
-  std::fprintf(stderr, "raw_driver: %s failed: %s (%d)\n", what.c_str(), litert_sdk_status_name(s), static_cast<int>(s));
+  std::fprintf(stderr, "raw_driver: %s failed: %s (%d)\n", what.c_str(), litert_sdk_status_name(s),
+               static_cast<int>(s));
   std::exit(2);
 }
 
-#define CHECK(call)                        \
-  do {                                     \
-    LiteRtStatus _s = (call);              \
+#define CHECK(call)                            \
+  do {                                         \
+    LiteRtStatus _s = (call);                  \
     if (_s != kLiteRtStatusOk) die(#call, _s); \
   } while (0)
 

@@ -192,11 +192,11 @@ def requant_problem(rule: RequantRule, type_name: str, s1: float, s2: float, so:
         if rule.squared:
             denom = float(f32(1 << (2 * shift)) * f32(so))
             m = twice_max * twice_max / denom if denom else math.inf
-            what = "(2*max input scale)^2 / (2^%d * output scale)" % (2 * shift)
+            what = f"(2*max input scale)^2 / (2^{2 * shift} * output scale)"
         else:
             denom = float(f32(1 << shift) * f32(so))
             m = twice_max / denom if denom else math.inf
-            what = "2*max input scale / (2^%d * output scale)" % shift
+            what = f"2*max input scale / (2^{shift} * output scale)"
     if rule.above_one_ok and m > 1.0 and math.isfinite(m):
         return None
     if multiplier_below_one_ok(m):
@@ -258,7 +258,7 @@ class _Facts(OperatorView):
         if not tgt:
             return ()
         n = struct.unpack_from("<I", self.data, tgt)[0]
-        return struct.unpack_from("<%d%s" % (n, fmt), self.data, tgt + 4)
+        return struct.unpack_from(f"<{n}{fmt}", self.data, tgt + 4)
 
     # operators
     def label(self, op: int) -> str:

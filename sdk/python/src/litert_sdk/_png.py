@@ -214,7 +214,9 @@ def encode_png(image: Any, compress_level: int = 9) -> bytes:
     if img.ndim != 3 or img.shape[2] not in _COLOR_TYPE_FOR_CHANNELS:
         raise PngError(f"PNG images must have shape (H, W) or (H, W, 1|2|3|4), got {np.shape(image)}")
     if img.dtype not in (np.uint8, np.uint16):
-        raise PngError(f"PNG images must be uint8 or uint16, got {img.dtype} (convert with np.clip(...).astype(np.uint8))")
+        raise PngError(
+            f"PNG images must be uint8 or uint16, got {img.dtype} (convert with np.clip(...).astype(np.uint8))"
+        )
     h, w, channels = img.shape
     if h == 0 or w == 0:
         raise PngError(f"cannot write an empty image of shape {img.shape}")

@@ -247,27 +247,27 @@ def _unroll(g: _Subgraph, m: _Model, tensors: list[_Table], op: _Table, k: int,
     def activation(x: int, shape: list[int], label: str) -> int:
         return x if act == 0 else g.unary(_ACTIVATION_OPS[act], x, shape, label)
 
+    def gate(x: int, h: int, s: str, j: int, peep: int | None, label: str) -> int:
+        """Gate ``j`` of the step with input ``x``, previous output ``h`` and tensor name prefix ``s``."""
+        z = g.binary(ADD, g.fully_connected(x, ins[_W[j]], ins[_BIAS[j]], cell, f"{s}/{label}_x"),
+                     g.fully_connected(h, ins[_R[j]], -1, cell, f"{s}/{label}_h"), cell, f"{s}/{label}_z")
+        if peep is not None and present(_PEEP[j if j < 2 else 2]):
+            z = g.binary(ADD, z, g.binary(MUL, ins[_PEEP[j if j < 2 else 2]], peep, cell, f"{s}/{label}_p"), cell,
+                         f"{s}/{label}_zp")
+        return z
+
     hs = []
     for step, x in enumerate(xs):
         s = f"{name}/t{step}"
-
-        def gate(j: int, peep: int | None, label: str) -> int:
-            z = g.binary(ADD, g.fully_connected(x, ins[_W[j]], ins[_BIAS[j]], cell, f"{s}/{label}_x"),
-                         g.fully_connected(h, ins[_R[j]], -1, cell, f"{s}/{label}_h"), cell, f"{s}/{label}_z")
-            if peep is not None and present(_PEEP[j if j < 2 else 2]):
-                z = g.binary(ADD, z, g.binary(MUL, ins[_PEEP[j if j < 2 else 2]], peep, cell, f"{s}/{label}_p"), cell,
-                             f"{s}/{label}_zp")
-            return z
-
-        f = g.unary(LOGISTIC, gate(1, c, "f"), cell, f"{s}/f")
-        i = g.unary(LOGISTIC, gate(0, c, "i"), cell, f"{s}/i") if present(_W[0]) else \
+        f = g.unary(LOGISTIC, gate(x, h, s, 1, c, "f"), cell, f"{s}/f")
+        i = g.unary(LOGISTIC, gate(x, h, s, 0, c, "i"), cell, f"{s}/i") if present(_W[0]) else \
             g.binary(SUB, one, f, cell, f"{s}/i")
-        cand = activation(gate(2, None, "g"), cell, f"{s}/g")
+        cand = activation(gate(x, h, s, 2, None, "g"), cell, f"{s}/g")
         c = g.binary(ADD, g.binary(MUL, f, c, cell, f"{s}/fc"), g.binary(MUL, i, cand, cell, f"{s}/ig"), cell,
                      f"{s}/c")
         if clip is not None:
             c = g.binary(MAXIMUM, g.binary(MINIMUM, c, clip[0], cell, f"{s}/c_min"), clip[1], cell, f"{s}/c_clip")
-        o = g.unary(LOGISTIC, gate(3, c, "o"), cell, f"{s}/o")
+        o = g.unary(LOGISTIC, gate(x, h, s, 3, c, "o"), cell, f"{s}/o")
         out = g.binary(MUL, o, activation(c, cell, f"{s}/act_c"), cell, f"{s}/m")
         if present(_PROJ_W):
             out = g.fully_connected(out, ins[_PROJ_W], ins[_PROJ_B], [batch, n_out], f"{s}/proj")

@@ -575,7 +575,7 @@ def rewrite_for_custom_ops(data: bytes, *, align_all: bool = False,
     if rewrite_opcodes:
         targets = [t if t is not None else ("new", opcode_table_ids[i]) for i, t in enumerate(opcode_targets)]
         ids.append(w.offset_vector(targets))
-        for slot, code, old_t in new_opcode_tables:
+        for slot, _code, old_t in new_opcode_tables:
             f: dict[int, tuple[str, Any]] = {}
             if old_t is not None:
                 f = _copy_fields(old_t, {0: "<b", 1: "o", 2: "<i", 3: "<i"}, "OperatorCode")
@@ -607,7 +607,7 @@ def rewrite_for_custom_ops(data: bytes, *, align_all: bool = False,
                                     for b, bt in enumerate(m.buffers)]))
         for b in sorted(buffers_to_move):
             ids.append(w.table({_BUFFER_DATA: ("o", ("new", data_ids[b]))}))
-    for slot, code, _ in new_opcode_tables:
+    for _slot, code, _ in new_opcode_tables:
         ids.append(w.string(code))
     for b in sorted(buffers_to_move):
         blob = m.buffers[b].blob(_BUFFER_DATA) or b""

@@ -5,8 +5,8 @@ costs no numpy and no flatbuffer parsing.
 
 from __future__ import annotations
 
-__all__ = ["BUILTIN_OP_NAMES", "BUILTIN_CODES", "DECLARED_LAYOUT_OPS", "RUNTIME_DYNAMIC_OPS", "SHAPE_SOURCE_OPS", "SHAPE_VALUE_OPERANDS",
-           "VALUE_DEPENDENT_OPS", "op_name"]
+__all__ = ["BUILTIN_OP_NAMES", "BUILTIN_CODES", "DECLARED_LAYOUT_OPS", "RUNTIME_DYNAMIC_OPS", "SHAPE_SOURCE_OPS",
+           "SHAPE_VALUE_OPERANDS", "VALUE_DEPENDENT_OPS", "op_name"]
 
 # TFLite BuiltinOperator enum (tensorflow/lite/schema/schema.fbs), index = value.
 _BUILTIN_OPS = (

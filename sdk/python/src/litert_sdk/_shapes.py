@@ -331,7 +331,8 @@ def infer_op(code: int, ins: Sequence[_T | None], opt: Opt, out_types: Sequence[
                 raise ShapeError(f"SLICE of {list(x)} at {begin} size {size}")
             shape.append(n)
         v = vals[0]
-        return out(tuple(shape), None if v is None else np.asarray(v)[tuple(slice(b, b + n) for b, n in zip(begin, shape, strict=False))])
+        return out(tuple(shape), None if v is None else
+                   np.asarray(v)[tuple(slice(b, b + n) for b, n in zip(begin, shape, strict=False))])
     if code == GATHER:
         if x is None or shapes[1] is None:
             return None
@@ -611,7 +612,8 @@ class ShapeEngine:
             if code != CUSTOM:
                 try:
                     results = infer_op(code, ins, self._options(op), out_types)
-                except (ShapeError, ValueError, IndexError, TypeError, ArithmeticError, struct.error):  # (no rule applies)
+                except (ShapeError, ValueError, IndexError, TypeError, ArithmeticError,
+                        struct.error):  # (no rule applies)
                     results = None
             if results is None or len(results) != len(out_idx):
                 # No rule (or not enough facts): the declared shapes stand when nothing upstream changed.

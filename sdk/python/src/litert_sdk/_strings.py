@@ -93,7 +93,8 @@ def pack(value: Any, name: str = "input") -> PackedStrings:
     header = 4 * (n + 2)
     total = header + sum(len(b) for b in items)
     if total > _MAX_BYTES:
-        raise InvalidArgumentError(f"input {name!r}: {total} bytes of strings exceed TFLite's 2 GiB string tensor limit")
+        raise InvalidArgumentError(
+            f"input {name!r}: {total} bytes of strings exceed TFLite's 2 GiB string tensor limit")
     offsets = [header]
     for b in items:
         offsets.append(offsets[-1] + len(b))

@@ -381,8 +381,8 @@ class _Verifier:
         dep = self.scalar(codes, 0, "i8", "deprecated_builtin_code")
         has_custom = self.string(codes, 1, "custom_code", utf8=True)
         builtin = self.scalar(codes, 3, "i32", "builtin_code")
-        self.problems_where((dep < 0) | (builtin < 0),
-                            lambda i: f"operator code {i} has a negative builtin code ({int(dep[i])}, {int(builtin[i])})")
+        self.problems_where((dep < 0) | (builtin < 0), lambda i: f"operator code {i} has a negative builtin code "
+                                                                 f"({int(dep[i])}, {int(builtin[i])})")
         opcode = np.maximum(dep, builtin)
         self.problems_where((opcode == _OP_CUSTOM) & ~has_custom,
                             lambda i: f"operator code {i} is CUSTOM but has no custom_code")
@@ -505,8 +505,9 @@ class _Verifier:
             start, ln, _ = self.vector(sg, slot, 4, what + "s")
             vals, owner, local = self.gather(start, ln, "i32")
             limit = n_tensors[owner]
-            self.problems_where((vals < 0) | (vals >= limit), lambda i: f"{what} {int(local[i])} of subgraph "
-                                f"{int(owner[i])} is tensor {int(vals[i])} but the subgraph has {int(limit[i])} tensors")
+            for i in np.flatnonzero((vals < 0) | (vals >= limit))[:MAX_PROBLEMS]:
+                self.problem(f"{what} {int(local[i])} of subgraph {int(owner[i])} is tensor {int(vals[i])} but the "
+                             f"subgraph has {int(limit[i])} tensors")
         self.string(sg, 4, "name", utf8=True)
         self.scalar(sg, 5, "i32", "debug_metadata_index")
 
@@ -572,7 +573,8 @@ class _Verifier:
             dim = self.i32[(shape_start[q_owner[idx]] >> 2) + qdim[idx]].astype(np.int64)
             wrong = n_scale[idx] != dim
             self.problems_where(wrong, lambda j: f"quantization of {tlabel(int(q_owner[idx[j]]))} has "
-                                f"{int(n_scale[idx[j]])} scales but dimension {int(qdim[idx[j]])} has size {int(dim[j])}")
+                                f"{int(n_scale[idx[j]])} scales but dimension {int(qdim[idx[j]])} has size "
+                                f"{int(dim[j])}")
 
     def sparsity(self, tensors: _Tables, tlabel: Callable[[int], str], shape_start: np.ndarray, shape_len: np.ndarray,
                  ttype: np.ndarray, tbuf: np.ndarray, n_buf: int, buf_bytes: np.ndarray) -> np.ndarray:
@@ -631,7 +633,8 @@ class _Verifier:
                 dim_size = sizes[order[j]]
                 if int(fmt[lv]) == 0:  # DENSE
                     if int(dense_size[lv]) != dim_size:
-                        self.problem(f"{label}: dense dimension {j} has size {int(dense_size[lv])}, expected {dim_size}")
+                        self.problem(f"{label}: dense dimension {j} has size {int(dense_size[lv])}, "
+                                     f"expected {dim_size}")
                         ok = False
                         break
                     count *= dim_size
@@ -679,7 +682,8 @@ class _Verifier:
             sel = np.flatnonzero(utype[owner] == code)
             if not len(sel):
                 continue
-            part = _Tables(sub.pos[sel], sub.vt[sel], sub.vtsize[sel], sub.objsize[sel], lambda i: sub.label(int(sel[i])))
+            part = _Tables(sub.pos[sel], sub.vt[sel], sub.vtsize[sel], sub.objsize[sel],
+                           lambda i, sel=sel: sub.label(int(sel[i])))
             start, ln, _ = self.vector(part, 0, size, "values")
             vals, v_owner, _ = self.gather(start, ln, kind)
             bounds = np.concatenate([[0], np.cumsum(ln)])
@@ -702,7 +706,7 @@ class _Verifier:
                 continue
             sel = np.flatnonzero(ut == code)
             part = _Tables(tabs.pos[sel], tabs.vt[sel], tabs.vtsize[sel], tabs.objsize[sel],
-                           lambda i: tabs.label(int(sel[i])))
+                           lambda i, sel=sel: tabs.label(int(sel[i])))
             for slot, (kind, size) in spec.items():
                 if kind == "vec":
                     self.vector(part, slot, size, f"field {slot}")
@@ -745,8 +749,9 @@ class _Verifier:
                 in_len = ln
             vals, owner, local = io[what] = self.gather(start, ln, "i32")
             lim = limit[owner]
-            self.problems_where((vals < -1) | (vals >= lim), lambda i: f"{olabel(int(owner[i]))} {what} "
-                                f"{int(local[i])} is tensor {int(vals[i])} but the subgraph has {int(lim[i])} tensors")
+            for i in np.flatnonzero((vals < -1) | (vals >= lim))[:MAX_PROBLEMS]:
+                self.problem(f"{olabel(int(owner[i]))} {what} {int(local[i])} is tensor {int(vals[i])} but the "
+                             f"subgraph has {int(lim[i])} tensors")
             if what == "intermediate":
                 continue
             omitted = np.flatnonzero(vals == -1)
@@ -798,7 +803,8 @@ class _Verifier:
             for i in np.flatnonzero(vals != -2):
                 v = int(vals[i])
                 if not 0 <= v < n_sub:
-                    self.problem(f"{olabel(int(i))} refers to subgraph {v} ({what}) but the model has {n_sub} subgraphs")
+                    self.problem(f"{olabel(int(i))} refers to subgraph {v} ({what}) but the model has "
+                                 f"{n_sub} subgraphs")
                 else:
                     edges.add((int(o_sg[i]), v))
 
@@ -854,9 +860,11 @@ class _Verifier:
         vals, owner, local = self.gather(start, ln, "i32")
         self.subgraph_outputs = per_op((vals, owner, local), len(self.t_first))  # (IF branches: _ShapeChecker)
         outputs = owner * _KEY + vals
-        ok = np.isin(outputs, uniq) | np.isin(outputs, inputs) | np.isin(outputs, const) | np.isin(outputs, self.variable_keys)
-        self.problems_where(~ok, lambda i: f"output {int(local[i])} of subgraph {int(owner[i])} is tensor {int(vals[i])}, "
-                                           f"which no operator writes and which is neither an input nor a constant")
+        ok = (np.isin(outputs, uniq) | np.isin(outputs, inputs) | np.isin(outputs, const)
+              | np.isin(outputs, self.variable_keys))
+        self.problems_where(~ok, lambda i: f"output {int(local[i])} of subgraph {int(owner[i])} is tensor "
+                                           f"{int(vals[i])}, which no operator writes and which is neither an input "
+                                           f"nor a constant")
         # Resource handles are read only after an operator (VAR_HANDLE) wrote them, unless they are subgraph inputs
         # (found by fuzzing: an ASSIGN_VARIABLE whose handle no VAR_HANDLE had produced corrupted the heap). Other
         # tensors may legitimately be read before any write (a corpus model does), so only handles are checked.
@@ -891,13 +899,14 @@ class _Verifier:
             maps, m_owner, m_local, _ = self.table_vector(
                 sigs, slot, what + "s", lambda o, i, w=what: f"{w} {i} of signature {o}", 3)
             has_name = self.string(maps, 0, "name", utf8=True)
-            self.problems_where(~has_name, lambda i, w=what: f"{w} {int(m_local[i])} of signature "
-                                                               f"{int(m_owner[i])} has no name")
+            for i in np.flatnonzero(~has_name)[:MAX_PROBLEMS]:
+                self.problem(f"{what} {int(m_local[i])} of signature {int(m_owner[i])} has no name")
             idx = self.scalar(maps, 1, "u32", "tensor_index")
             sg_of = sub[m_owner]
             lim = np.where(sg_of < n_sub, n_tensors[np.minimum(sg_of, max(n_sub - 1, 0))] if n_sub else 0, 1 << 40)
-            self.problems_where(idx >= lim, lambda i, w=what: f"{w} {int(m_local[i])} of signature {int(m_owner[i])} is "
-                                f"tensor {int(idx[i])} but subgraph {int(sg_of[i])} has {int(lim[i])} tensors")
+            for i in np.flatnonzero(idx >= lim)[:MAX_PROBLEMS]:
+                self.problem(f"{what} {int(m_local[i])} of signature {int(m_owner[i])} is tensor {int(idx[i])} but "
+                             f"subgraph {int(sg_of[i])} has {int(lim[i])} tensors")
 
 
 class _ShapeChecker(OperatorView):
@@ -1136,7 +1145,9 @@ class _ShapeChecker(OperatorView):
             mult = const[0] if const else None
             if mult is None:
                 return None
-            return [d * m for d, m in zip(x, mult, strict=False)] if len(mult) == rank and min(mult, default=0) >= 0 else [-2]
+            if len(mult) != rank or min(mult, default=0) < 0:
+                return [-2]
+            return [d * m for d, m in zip(x, mult, strict=False)]
         if c == 70:  # EXPAND_DIMS
             axis = const[0] if const else None
             if axis is None or len(axis) != 1:
@@ -1273,8 +1284,9 @@ class _ShapeChecker(OperatorView):
                 positions = range(len(ins)) if same is None else same
                 types += [int(v.t_type[int(v.t_first[sg]) + ins[k]]) for k in positions if k < len(ins) and ins[k] >= 0]
                 if len(set(types)) > 1:
-                    v.problem(f"{label} (builtin operator {c}) mixes element types {[_TYPE_NAMES.get(t, t) for t in types]}"
-                              f" (output first) where they must all be the same")
+                    v.problem(f"{label} (builtin operator {c}) mixes element types "
+                              f"{[_TYPE_NAMES.get(t, t) for t in types]} (output first) where they must all be the "
+                              f"same")
                     continue
             if c in self._COMPARE or c in self._LOGICAL:
                 if outs and outs[0] >= 0:
@@ -1283,8 +1295,9 @@ class _ShapeChecker(OperatorView):
                     in_types = {int(v.t_type[first + t]) for t in ins if t >= 0}
                     wrong = out_type != 6 or len(in_types) > 1 or (c in self._LOGICAL and in_types - {6})
                     if wrong:  # found by fuzzing: PRELU turned into LESS writes bools into a float output
-                        v.problem(f"{label} (builtin operator {c}) has output type {_TYPE_NAMES.get(out_type, out_type)}"
-                                  f" and input types {sorted(str(_TYPE_NAMES.get(t, t)) for t in in_types)} (it needs bool "
+                        v.problem(f"{label} (builtin operator {c}) has output type "
+                                  f"{_TYPE_NAMES.get(out_type, out_type)} and input types "
+                                  f"{sorted(str(_TYPE_NAMES.get(t, t)) for t in in_types)} (it needs bool "
                                   f"output{' and inputs' if c in self._LOGICAL else ' and inputs of one type'})")
                         continue
             if c in (49, 102, 88):  # SPLIT, SPLIT_V, UNPACK: one output per piece
@@ -1317,7 +1330,7 @@ class _ShapeChecker(OperatorView):
                 # A hint, as in TFLite: the kernel computes `got` in Prepare. The SDK loads the model with it
                 # (verify_model_bytes), since parts of libLiteRt plan buffers from declared shapes.
                 v.stats.shape_hints[(sg, outs[0])] = list(got)
-        for (container, shared), uses in variables.items():
+        for (_container, shared), uses in variables.items():
             known = [(lab, sh, ty) for lab, sh, ty in uses if sh is not None]
             if len({(tuple(sh), ty) for _, sh, ty in known}) > 1:
                 desc = ", ".join(f"{lab}: {sh}" for lab, sh, _ in known[:4])

@@ -40,7 +40,7 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -158,7 +158,7 @@ class CustomOpLibrary(Sequence[CustomOp]):
         return f"CustomOpLibrary({self.path!r}, ops={self.names})"
 
 
-CustomOpsArg = Union[CustomOp, CustomOpLibrary, Iterable[Any]]
+CustomOpsArg = CustomOp | CustomOpLibrary | Iterable[Any]
 
 _libraries: dict[str, CustomOpLibrary] = {}
 _lock = threading.RLock()

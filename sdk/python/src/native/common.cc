@@ -33,23 +33,17 @@ ErrorKind kind_for_status(LiteRtStatus status) {
   switch (status) {
     case kLiteRtStatusErrorInvalidArgument:
     case kLiteRtStatusErrorMissingInputTensor:
-    case kLiteRtStatusErrorIndexOOB:
-      return ErrorKind::kInvalidArgument;
+    case kLiteRtStatusErrorIndexOOB: return ErrorKind::kInvalidArgument;
     case kLiteRtStatusErrorUnsupported:
     case kLiteRtStatusErrorUnsupportedRuntimeVersion:
     case kLiteRtStatusErrorUnsupportedCompilerVersion:
-    case kLiteRtStatusErrorUnsupportedOpShapeInferer:
-      return ErrorKind::kUnsupported;
-    case kLiteRtStatusErrorNotFound:
-      return ErrorKind::kNotFound;
+    case kLiteRtStatusErrorUnsupportedOpShapeInferer: return ErrorKind::kUnsupported;
+    case kLiteRtStatusErrorNotFound: return ErrorKind::kNotFound;
     case kLiteRtStatusErrorFileIO:
     case kLiteRtStatusErrorInvalidFlatbuffer:
-    case kLiteRtStatusErrorIncompatibleByteCodeVersion:
-      return ErrorKind::kModel;
-    case kLiteRtStatusErrorCompilation:
-      return ErrorKind::kCompilation;
-    default:
-      return ErrorKind::kRuntime;
+    case kLiteRtStatusErrorIncompatibleByteCodeVersion: return ErrorKind::kModel;
+    case kLiteRtStatusErrorCompilation: return ErrorKind::kCompilation;
+    default: return ErrorKind::kRuntime;
   }
 }
 
@@ -76,8 +70,9 @@ static PyObject* g_hooks[static_cast<int>(Hook::kCount)] = {};
 
 nb::object hook(Hook h) {
   PyObject* f = g_hooks[static_cast<int>(h)];
-  if (!f) throw std::runtime_error("litert_sdk._native is used without litert_sdk._runtime (its Python hooks are "
-                                   "not installed): import litert_sdk instead");
+  if (!f)
+    throw std::runtime_error("litert_sdk._native is used without litert_sdk._runtime (its Python hooks are "
+                             "not installed): import litert_sdk instead");
   return nb::borrow(f);
 }
 
@@ -213,8 +208,8 @@ nb::dlpack::dtype element_dlpack_dtype(LiteRtElementType type) {
     case kLiteRtElementTypeComplex64:
     case kLiteRtElementTypeComplex128: dt.code = (uint8_t)dtype_code::Complex; break;
     default:
-      raise(ErrorKind::kUnsupported, std::string("tensors of element type ") + element_type_name(type) +
-                                         " cannot be exchanged as numpy arrays");
+      raise(ErrorKind::kUnsupported,
+            std::string("tensors of element type ") + element_type_name(type) + " cannot be exchanged as numpy arrays");
   }
   return dt;
 }
@@ -251,7 +246,8 @@ std::vector<int64_t> layout_dims(const LiteRtLayout& layout) {
 
 LiteRtLayout make_layout(const std::vector<int64_t>& dims) {
   if (dims.size() > LITERT_SDK_TENSOR_MAX_RANK)
-    raise(ErrorKind::kInvalidArgument, "tensor rank " + std::to_string(dims.size()) + " exceeds the runtime's maximum of " +
+    raise(ErrorKind::kInvalidArgument, "tensor rank " + std::to_string(dims.size()) +
+                                           " exceeds the runtime's maximum of " +
                                            std::to_string(LITERT_SDK_TENSOR_MAX_RANK));
   LiteRtLayout layout;
   std::memset(&layout, 0, sizeof(layout));
@@ -259,7 +255,8 @@ LiteRtLayout make_layout(const std::vector<int64_t>& dims) {
   layout.has_strides = false;
   for (size_t i = 0; i < dims.size(); ++i) {
     if (dims[i] < 0 || dims[i] > std::numeric_limits<int32_t>::max())
-      raise(ErrorKind::kInvalidArgument, "invalid dimension " + std::to_string(dims[i]) + " in shape " + dims_to_string(dims));
+      raise(ErrorKind::kInvalidArgument,
+            "invalid dimension " + std::to_string(dims[i]) + " in shape " + dims_to_string(dims));
     layout.dimensions[i] = static_cast<int32_t>(dims[i]);
   }
   return layout;
@@ -270,7 +267,8 @@ size_t layout_num_elements(const LiteRtLayout& layout, const char* what) {
   for (unsigned i = 0; i < layout.rank && i < LITERT_SDK_TENSOR_MAX_RANK; ++i) {
     int32_t d = layout.dimensions[i];
     if (d < 0)
-      raise(ErrorKind::kInvalidArgument, std::string(what) + " has a dynamic shape " + dims_to_string(layout_dims(layout)) +
+      raise(ErrorKind::kInvalidArgument, std::string(what) + " has a dynamic shape " +
+                                             dims_to_string(layout_dims(layout)) +
                                              "; resize it to a concrete shape first");
     if (d != 0 && n > std::numeric_limits<size_t>::max() / static_cast<size_t>(d))
       raise(ErrorKind::kInvalidArgument, std::string(what) + ": shape too large");
@@ -312,7 +310,8 @@ static size_t available_bytes() {
 AlignedBlock::AlignedBlock(size_t bytes, bool zero) : size(bytes) {
   // (only large blocks are checked: reading the available memory costs a few microseconds)
   if (bytes >= (size_t{64} << 20) && bytes > available_bytes()) throw std::bad_alloc();
-  size_t rounded = (bytes + LITERT_SDK_HOST_MEMORY_ALIGNMENT - 1) / LITERT_SDK_HOST_MEMORY_ALIGNMENT * LITERT_SDK_HOST_MEMORY_ALIGNMENT;
+  size_t rounded = (bytes + LITERT_SDK_HOST_MEMORY_ALIGNMENT - 1) / LITERT_SDK_HOST_MEMORY_ALIGNMENT *
+                   LITERT_SDK_HOST_MEMORY_ALIGNMENT;
   if (rounded == 0) rounded = LITERT_SDK_HOST_MEMORY_ALIGNMENT;
 #if defined(_WIN32)
   data = _aligned_malloc(rounded, LITERT_SDK_HOST_MEMORY_ALIGNMENT);
@@ -332,7 +331,7 @@ AlignedBlock::~AlignedBlock() {
 }
 
 static nb::object make_array(void* data, nb::handle owner, LiteRtElementType type, const std::vector<int64_t>& dims,
-                              bool readonly) {
+                             bool readonly) {
   std::vector<size_t> shape(dims.begin(), dims.end());
   nb::dlpack::dtype dt = element_dlpack_dtype(type);
   if (readonly) {

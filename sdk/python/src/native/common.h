@@ -22,7 +22,15 @@ namespace litert_sdk {
 
 // Which Python exception class (litert_sdk.errors) an Error becomes.
 enum class ErrorKind {
-  kRuntime, kInvalidArgument, kUnsupported, kNotFound, kModel, kCompilation, kClosed, kCustomOp, kReentrant
+  kRuntime,
+  kInvalidArgument,
+  kUnsupported,
+  kNotFound,
+  kModel,
+  kCompilation,
+  kClosed,
+  kCustomOp,
+  kReentrant
 };
 
 // Thrown by native code; translated to litert_sdk.errors.* by the translator registered in module.cc.

@@ -114,11 +114,20 @@ struct ExactArray {
   // Item size of a numpy/struct character code (0: unknown).
   static size_t type_char_size(char c) {
     switch (c) {
-      case '?': case 'b': case 'B': return 1;
-      case 'h': case 'H': case 'e': return 2;
-      case 'i': case 'I': case 'f': return 4;
-      case 'l': case 'L': return sizeof(long);
-      case 'q': case 'Q': case 'd': return 8;
+      case '?':
+      case 'b':
+      case 'B': return 1;
+      case 'h':
+      case 'H':
+      case 'e': return 2;
+      case 'i':
+      case 'I':
+      case 'f': return 4;
+      case 'l':
+      case 'L': return sizeof(long);
+      case 'q':
+      case 'Q':
+      case 'd': return 8;
       default: return 0;
     }
   }
@@ -395,8 +404,8 @@ void CompiledModel::ensure_open() const {
 SignatureState& CompiledModel::state(size_t sig) {
   ensure_open();
   if (sig >= sigs_.size())
-    raise(ErrorKind::kInvalidArgument, "signature index " + std::to_string(sig) + " out of range (model has " +
-                                           std::to_string(sigs_.size()) + ")");
+    raise(ErrorKind::kInvalidArgument,
+          "signature index " + std::to_string(sig) + " out of range (model has " + std::to_string(sigs_.size()) + ")");
   if (!sigs_[sig].ready) allocate_locked(sig);
   return sigs_[sig];
 }
@@ -641,8 +650,8 @@ void CompiledModel::resize_locked(size_t sig, size_t index, const std::vector<in
   }
   if (status != kLiteRtStatusOk) {
     std::string errors = take_errors_locked();
-    std::string msg = "cannot resize input '" + st.inputs[index].name + "' from " + dims_to_string(st.inputs[index].dims) +
-                      " to " + dims_to_string(dims);
+    std::string msg = "cannot resize input '" + st.inputs[index].name + "' from " +
+                      dims_to_string(st.inputs[index].dims) + " to " + dims_to_string(dims);
     if (strict) msg += " (only dimensions that are dynamic in the model's shape signature can change)";
     if (!errors.empty()) msg += ": " + errors;
     throw Error(ErrorKind::kInvalidArgument, static_cast<int>(status), msg);
@@ -665,8 +674,9 @@ void CompiledModel::resize_input(size_t sig, size_t index, const std::vector<int
 // Checks dtype (and shape, resizing when allowed) of `array` for input `index`. Does not copy.
 static void check_input_dtype(const Slot& slot, size_t index, const nb::ndarray<nb::ro>& array) {
   if (is_string_type(slot.type))
-    raise(ErrorKind::kInvalidArgument, "input '" + slot.name + "' is a string tensor: pass str/bytes or an array of "
-                                       "bytes_, str_ or object dtype, not a numeric array");
+    raise(ErrorKind::kInvalidArgument, "input '" + slot.name +
+                                           "' is a string tensor: pass str/bytes or an array of "
+                                           "bytes_, str_ or object dtype, not a numeric array");
   if (element_size(slot.type) == 0)
     raise(ErrorKind::kUnsupported, "input '" + slot.name + "' has element type " + element_type_name(slot.type) +
                                        ", which cannot be passed as a numpy array");
@@ -700,7 +710,8 @@ void CompiledModel::set_input(size_t sig, size_t index, nb::handle value) {
   if (index < st.inputs.size() && try_copy_in_locked(st.inputs[index], value.ptr())) return;
   nb::ndarray<nb::ro> array;
   if (!nb::try_cast(value, array, false))
-    throw nb::type_error(("set_input() expects an array, got " + std::string(nb::type_name(value.type()).c_str())).c_str());
+    throw nb::type_error(
+        ("set_input() expects an array, got " + std::string(nb::type_name(value.type()).c_str())).c_str());
   copy_in_locked(sig, index, array, false);
 }
 
@@ -740,8 +751,8 @@ void CompiledModel::set_input_strings(size_t sig, size_t index, nb::bytes packed
   check_index(index, st.inputs.size(), "input");
   Slot& slot = st.inputs[index];
   if (!is_string_type(slot.type))
-    raise(ErrorKind::kInvalidArgument, "input '" + slot.name + "' expects " + element_type_name(slot.type) +
-                                           ", got strings");
+    raise(ErrorKind::kInvalidArgument,
+          "input '" + slot.name + "' expects " + element_type_name(slot.type) + ", got strings");
   if (dims != slot.dims)
     raise(ErrorKind::kInvalidArgument, "input '" + slot.name + "' expects shape " + dims_to_string(slot.dims) +
                                            ", got " + dims_to_string(dims) + "; resize the input first");
@@ -804,7 +815,8 @@ void CompiledModel::run_locked(size_t sig, const std::vector<LiteRtTensorBuffer>
   }
   if (!st.allocation_error.empty())
     raise(ErrorKind::kRuntime, "the model cannot be prepared with its current input shapes (resize the inputs to "
-                               "the shapes you will feed): " + st.allocation_error);
+                               "the shapes you will feed): " +
+                                   st.allocation_error);
   for (size_t i = 0; i < outs.size(); ++i) {
     if (!st.outputs[i].buffer)
       raise(ErrorKind::kUnsupported, "output '" + st.outputs[i].name + "' has no static shape (" +
@@ -940,7 +952,8 @@ void CompiledModel::check_division_guards_locked(size_t sig, const std::vector<L
       if (!a || !b) continue;
       if (st.inputs[static_cast<size_t>(dividend)].dims == st.inputs[static_cast<size_t>(divisor)].dims) {
         fatal = false;  // same shapes: element by element
-        for (size_t k = 0; k < a->size() && k < b->size() && !fatal; ++k) fatal = a->at(k) == min_value && b->at(k) == -1;
+        for (size_t k = 0; k < a->size() && k < b->size() && !fatal; ++k)
+          fatal = a->at(k) == min_value && b->at(k) == -1;
       } else {  // broadcasting: refused when both values occur anywhere (conservative)
         fatal = a->holds(min_value) && b->holds(-1);
       }
@@ -950,8 +963,9 @@ void CompiledModel::check_division_guards_locked(size_t sig, const std::vector<L
     }
     if (fatal)
       raise(ErrorKind::kInvalidArgument,
-            what + ": the inputs hold " + std::to_string(min_value) + " in the dividend and -1 in the divisor; the "
-            "runtime's integer kernel would crash the process on that pair (SIGFPE), so the run was refused");
+            what + ": the inputs hold " + std::to_string(min_value) +
+                " in the dividend and -1 in the divisor; the "
+                "runtime's integer kernel would crash the process on that pair (SIGFPE), so the run was refused");
   }
 }
 
@@ -998,8 +1012,11 @@ bool CompiledModel::run_once_locked(SignatureState& st, size_t sig, const std::v
         if (is_string_type(s.type) && s.block) make_string_output_slot(s, make_layout(s.dims), grown);
       throw Error(ErrorKind::kRuntime, static_cast<int>(status),
                   "LiteRtRunCompiledModel failed with " + std::string(litert_sdk_status_name(status)) +
-                      (errors.empty() ? "" : ": " + errors) + " (if a string output did not fit its buffer, the "
-                      "buffer is now " + std::to_string(grown) + " bytes: run again; the signature did run, so "
+                      (errors.empty() ? "" : ": " + errors) +
+                      " (if a string output did not fit its buffer, the "
+                      "buffer is now " +
+                      std::to_string(grown) +
+                      " bytes: run again; the signature did run, so "
                       "variables it updates were updated)");
     }
     check(status, "LiteRtRunCompiledModel", errors);
@@ -1045,8 +1062,8 @@ nb::list CompiledModel::run(size_t sig, nb::list inputs, bool auto_resize) {
   nb::object fast = try_run_exact_locked(sig, inputs);
   if (!fast.is_none()) return nb::borrow<nb::list>(fast);
   if (inputs.size() != n_in)
-    raise(ErrorKind::kInvalidArgument, "signature expects " + std::to_string(n_in) + " inputs, got " +
-                                           std::to_string(inputs.size()));
+    raise(ErrorKind::kInvalidArgument,
+          "signature expects " + std::to_string(n_in) + " inputs, got " + std::to_string(inputs.size()));
   std::vector<nb::ndarray<nb::ro>> arrays;
   arrays.reserve(n_in);
   std::vector<std::pair<std::string, std::vector<int64_t>>> strings(n_in);  // packed string inputs (strings.h)
@@ -1070,7 +1087,8 @@ nb::list CompiledModel::run(size_t sig, nb::list inputs, bool auto_resize) {
     if (dims != sigs_[sig].inputs[i].dims) {
       if (!auto_resize)
         raise(ErrorKind::kInvalidArgument, "input '" + sigs_[sig].inputs[i].name + "' expects shape " +
-                                               dims_to_string(sigs_[sig].inputs[i].dims) + ", got " + dims_to_string(dims));
+                                               dims_to_string(sigs_[sig].inputs[i].dims) + ", got " +
+                                               dims_to_string(dims));
       resize_locked(sig, i, dims, true);
     }
   }
@@ -1137,12 +1155,14 @@ void bind_compiled_model(nb::module_& m) {
       .def(nb::init<const Model&, const Options&>(), nb::arg("model"), nb::arg("options"))
       .def("close", &CompiledModel::close)
       .def_prop_ro("closed", &CompiledModel::closed)
-      .def("check_usable", [](CompiledModel& cm) {
-             CompiledModel::Guard guard(cm);
-             if (cm.closed()) raise(ErrorKind::kClosed, "the compiled model is closed");
-           },
-           "Raise ClosedError (closed, or inherited across fork()) or ReentrantCallError (called from one of this "
-           "model's kernels) where other calls would.")
+      .def(
+          "check_usable",
+          [](CompiledModel& cm) {
+            CompiledModel::Guard guard(cm);
+            if (cm.closed()) raise(ErrorKind::kClosed, "the compiled model is closed");
+          },
+          "Raise ClosedError (closed, or inherited across fork()) or ReentrantCallError (called from one of this "
+          "model's kernels) where other calls would.")
       .def("set_always_release_gil", &CompiledModel::set_always_release_gil, nb::arg("on"),
            "Release the GIL on every run (models with control flow), not only on runs longer than about 20 us.")
       .def_prop_ro("num_signatures", &CompiledModel::num_signatures)
@@ -1165,8 +1185,9 @@ void bind_compiled_model(nb::module_& m) {
       .def("prepare", &CompiledModel::prepare, nb::arg("signature"), "Allocate the signature's buffers now.")
       .def("set_shape_hook", &CompiledModel::set_shape_hook, nb::arg("hook").none())
       .def("run", &CompiledModel::run, nb::arg("signature"), nb::arg("inputs"), nb::arg("auto_resize") = true)
-      .def("run_exact", &CompiledModel::run_exact, nb::arg("signature"), nb::arg("inputs").none(),
-           "run() when `inputs` is a list of exact-match arrays (small, C-contiguous, same dtype and shape), else None.")
+      .def(
+          "run_exact", &CompiledModel::run_exact, nb::arg("signature"), nb::arg("inputs").none(),
+          "run() when `inputs` is a list of exact-match arrays (small, C-contiguous, same dtype and shape), else None.")
       .def("is_fully_accelerated", &CompiledModel::is_fully_accelerated)
       .def("run_host_buffers", &CompiledModel::run_host_buffers, nb::arg("signature"), nb::arg("inputs"),
            nb::arg("outputs"), "Run on caller-owned, 64-byte aligned byte views (zero-copy), in signature order.")

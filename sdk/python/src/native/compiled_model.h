@@ -96,9 +96,10 @@ class CompiledModel {
   std::string error_messages();
   // Output shapes the SDK computes itself (litert_sdk._shapes): `hook(signature, input_shapes)` returns, per output,
   // the shape the kernels will produce, None where the runtime's layout stands, or an int: a capacity in elements
-  // for an output whose shape depends on tensor values (its shape is read back from the runtime after each run). Called whenever a signature's
-  // slots are laid out (first use and every resize); the runtime keeps output layouts from before a resize when
-  // shapes flow through shape operators, so output buffers are sized from the hook's shapes. None removes it.
+  // for an output whose shape depends on tensor values (its shape is read back from the runtime after each run). Called
+  // whenever a signature's slots are laid out (first use and every resize); the runtime keeps output layouts from
+  // before a resize when shapes flow through shape operators, so output buffers are sized from the hook's shapes. None
+  // removes it.
   void set_shape_hook(nb::object hook);
   // Integer divisions the kernels cannot survive (FLOOR_MOD of INT_MIN by -1 raises SIGFPE) whose operands are
   // signature inputs (litert_sdk._kernel_rules.division_guards): (signature, dividend input or -1, divisor input or
@@ -134,8 +135,8 @@ class CompiledModel {
 
  private:
   void check_usable_here() const;  // not forked, not re-entrant (raises)
-  void release_locked();           // frees the runtime's objects (mu_ held, GIL held)
-  void forget();                   // drops the handles without calling the runtime (fork child)
+  void release_locked();  // frees the runtime's objects (mu_ held, GIL held)
+  void forget();  // drops the handles without calling the runtime (fork child)
   Slot& slot_with_buffer_locked(size_t sig, size_t index, bool output);
   nb::object slot_array(size_t sig, size_t index, bool output, bool copy);
   void ensure_open() const;
@@ -171,7 +172,8 @@ class CompiledModel {
   size_t string_output_capacity_ = size_t{1} << 20;
   std::vector<std::tuple<size_t, int, int, int, std::string>> division_guards_;  // see set_division_guards
   void check_division_guards_locked(size_t sig, const std::vector<LiteRtTensorBuffer>& ins);
-  nb::object shape_hook_;  // see set_shape_hook  // host buffer size of string outputs (strings.h), grown when one needs more
+  nb::object
+      shape_hook_;  // see set_shape_hook  // host buffer size of string outputs (strings.h), grown when one needs more
 };
 
 void bind_compiled_model(nb::module_& m);

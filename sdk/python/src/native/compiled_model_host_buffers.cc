@@ -28,9 +28,7 @@ struct TempBuffers {
 
 // Element size in host memory; bfloat16, which numpy cannot hold (the SDK's slots skip it), is 2 bytes here
 // (TensorBuffers hold it through ml_dtypes).
-size_t host_element_size(LiteRtElementType type) {
-  return type == kLiteRtElementTypeBFloat16 ? 2 : element_size(type);
-}
+size_t host_element_size(LiteRtElementType type) { return type == kLiteRtElementTypeBFloat16 ? 2 : element_size(type); }
 
 // Bytes a host buffer for `slot` needs at its current shape: the tensor's bytes, or the runtime's own buffer size
 // when larger (an output the SDK's shape engine sized differently, see make_slot's `min_bytes`).
@@ -65,7 +63,8 @@ size_t CompiledModel::host_buffer_bytes(size_t sig, size_t index, bool output) {
                                            " out of range (" + std::to_string(slots.size()) + " available)");
   if (output && !st.allocation_error.empty())
     raise(ErrorKind::kRuntime, "the model cannot be prepared with its current input shapes (resize the inputs to "
-                               "the shapes you will feed): " + st.allocation_error);
+                               "the shapes you will feed): " +
+                                   st.allocation_error);
   return needed_bytes(slots[index], output);
 }
 
@@ -86,7 +85,8 @@ void CompiledModel::run_host_buffers(size_t sig, const std::vector<HostBytesIn>&
                                            std::to_string(inputs.size()) + " and " + std::to_string(outputs.size()));
   if (!st.allocation_error.empty())
     raise(ErrorKind::kRuntime, "the model cannot be prepared with its current input shapes (resize the inputs to "
-                               "the shapes you will feed): " + st.allocation_error);
+                               "the shapes you will feed): " +
+                                   st.allocation_error);
   TempBuffers ins, outs;
   ins.v.assign(inputs.size(), nullptr);
   outs.v.assign(outputs.size(), nullptr);
@@ -105,8 +105,8 @@ void CompiledModel::run_host_buffers(size_t sig, const std::vector<HostBytesIn>&
                                                dims_to_string(slot.dims) + " needs a buffer of " +
                                                std::to_string(need) + " bytes, got " + std::to_string(have));
       if (reinterpret_cast<uintptr_t>(data) % LITERT_SDK_HOST_MEMORY_ALIGNMENT != 0)
-        raise(ErrorKind::kInvalidArgument, std::string(what) + " buffer for '" + slot.name +
-                                               "' is not 64-byte aligned");
+        raise(ErrorKind::kInvalidArgument,
+              std::string(what) + " buffer for '" + slot.name + "' is not 64-byte aligned");
       LiteRtRankedTensorType rtt;
       std::memset(&rtt, 0, sizeof(rtt));
       rtt.element_type = slot.type;

@@ -42,10 +42,8 @@ void CustomOpSession::record(const OpInstance& inst, const char* phase, LiteRtSt
   if (detail && *detail) msg += std::string(": ") + detail;
   msg += " [kernel from " + inst.kernel->origin + "]";
   std::lock_guard<std::mutex> lk(mu_);
-  if (errors_.size() < kMaxRecordedErrors)
-    errors_.push_back(std::move(msg));
-  else
-    ++dropped_;
+  if (errors_.size() < kMaxRecordedErrors) errors_.push_back(std::move(msg));
+  else ++dropped_;
 }
 
 bool CustomOpSession::has_errors() {
@@ -83,8 +81,8 @@ static LiteRtStatus tramp_layouts(void* user_data, size_t num_inputs, const Lite
   auto* inst = static_cast<OpInstance*>(user_data);
   // The runtime ignores the status and uses whatever is in output_layouts: keep what it passed in on failure.
   std::vector<LiteRtLayout> saved(output_layouts, output_layouts + num_outputs);
-  LiteRtStatus st =
-      inst->kernel->op->kernel.GetOutputLayouts(inst->user_data, num_inputs, input_layouts, num_outputs, output_layouts);
+  LiteRtStatus st = inst->kernel->op->kernel.GetOutputLayouts(inst->user_data, num_inputs, input_layouts, num_outputs,
+                                                              output_layouts);
   if (st != kLiteRtStatusOk) {
     inst->session->record(*inst, "GetOutputLayouts", st);
     std::copy(saved.begin(), saved.end(), output_layouts);
@@ -171,8 +169,8 @@ SessionPtr register_custom_ops(LiteRtOptions options, const std::vector<CustomOp
     if (op->create_instance) {
       inst->user_data = op->create_instance(op->op_data);
       if (!inst->user_data)
-        raise(ErrorKind::kCustomOp, "custom op '" + kernel->name + "': create_instance failed [kernel from " +
-                                        kernel->origin + "]");
+        raise(ErrorKind::kCustomOp,
+              "custom op '" + kernel->name + "': create_instance failed [kernel from " + kernel->origin + "]");
       inst->created = true;
       // the instance's code and the static shapes of its nodes (custom_op_api.h); destroy_instance runs with the
       // session whatever happens here
@@ -249,12 +247,11 @@ static std::vector<KernelPtr> load_library(const std::string& path) {
                                            std::to_string(stride) + ", " + std::to_string(table->num_ops) + " ops)");
   std::vector<KernelPtr> out;
   for (size_t i = 0; i < table->num_ops; ++i) {
-    const auto* op = reinterpret_cast<const LiteRtSdkCustomOp*>(reinterpret_cast<const char*>(table->ops) +
-                                                                i * stride);
+    const auto* op = reinterpret_cast<const LiteRtSdkCustomOp*>(reinterpret_cast<const char*>(table->ops) + i * stride);
     if (!op->name || !*op->name || !op->kernel.Init || !op->kernel.GetOutputLayouts || !op->kernel.Run ||
         !op->kernel.Destroy)
-      raise(ErrorKind::kInvalidArgument, "custom-op library '" + path + "': op #" + std::to_string(i) +
-                                             " has no name or a missing kernel function");
+      raise(ErrorKind::kInvalidArgument,
+            "custom-op library '" + path + "': op #" + std::to_string(i) + " has no name or a missing kernel function");
     auto k = std::make_shared<CustomOpKernel>();
     k->name = op->name;
     k->version = op->version;
@@ -326,8 +323,8 @@ static LiteRtStatus py_layouts(void* user_data, size_t num_inputs, const LiteRtL
     nb::object result = inst->fns->shapes(shapes, num_outputs, nb::bytes(inst->options.data(), inst->options.size()));
     auto dims = nb::cast<std::vector<std::vector<int64_t>>>(result);
     if (dims.size() != num_outputs)
-      throw std::runtime_error("the output-shape function returned " + std::to_string(dims.size()) +
-                               " shapes for " + std::to_string(num_outputs) + " outputs");
+      throw std::runtime_error("the output-shape function returned " + std::to_string(dims.size()) + " shapes for " +
+                               std::to_string(num_outputs) + " outputs");
     for (size_t i = 0; i < num_outputs; ++i) output_layouts[i] = make_layout(dims[i]);
     return kLiteRtStatusOk;
   } catch (const std::exception& e) {
@@ -436,7 +433,8 @@ void bind_custom_ops(nb::module_& m) {
             if (k.python) k.python->release();
           },
           "Drop the Python callables of a Python kernel (later calls fail); used at interpreter exit.")
-      .def("__repr__", [](const CustomOpKernel& k) { return "<CustomOpKernel '" + k.name + "' from " + k.origin + ">"; });
+      .def("__repr__",
+           [](const CustomOpKernel& k) { return "<CustomOpKernel '" + k.name + "' from " + k.origin + ">"; });
   m.def("load_custom_op_library", &load_library, nb::arg("path"),
         "Load a custom-op library (it stays loaded) and return its kernels.");
   m.def(

@@ -14,7 +14,8 @@
 namespace litert_sdk {
 
 Environment::Environment(std::optional<std::string> runtime_library_dir, int log_severity,
-                         std::optional<std::string> compiler_cache_dir, std::optional<std::string> dispatch_library_dir) {
+                         std::optional<std::string> compiler_cache_dir,
+                         std::optional<std::string> dispatch_library_dir) {
   handle_ = std::make_shared<EnvHandle>();
   std::vector<std::pair<LiteRtEnvOptionTag, std::string>> strings;
   if (runtime_library_dir) strings.emplace_back(kLiteRtEnvOptionTagRuntimeLibraryDir, *runtime_library_dir);
@@ -31,8 +32,8 @@ Environment::Environment(std::optional<std::string> runtime_library_dir, int log
     options.push_back(opt);
   }
   if (log_severity < kLiteRtLogSeverityDebug || log_severity > kLiteRtLogSeveritySilent)
-    raise(ErrorKind::kInvalidArgument, "log_severity must be between -1 (debug) and 4 (silent), got " +
-                                           std::to_string(log_severity));
+    raise(ErrorKind::kInvalidArgument,
+          "log_severity must be between -1 (debug) and 4 (silent), got " + std::to_string(log_severity));
   LiteRtEnvOption sev{};
   sev.tag = kLiteRtEnvOptionTagMinLoggerSeverity;
   sev.value.type = kLiteRtAnyTypeInt;

@@ -28,15 +28,9 @@ class InterpreterFastPath {
   InterpreterFastPath(nb::object compiled, size_t signature, std::vector<std::pair<int64_t, size_t>> inputs,
                       std::vector<std::pair<int64_t, size_t>> outputs, std::vector<size_t> run_slots,
                       nb::object ndarray_type, nb::object owner, nb::object general)
-      : compiled_(std::move(compiled)),
-        cm_(nb::cast<CompiledModel*>(compiled_)),
-        sig_(signature),
-        inputs_(std::move(inputs)),
-        outputs_(std::move(outputs)),
-        run_slots_(std::move(run_slots)),
-        ndarray_type_(std::move(ndarray_type)),
-        owner_(std::move(owner)),
-        general_(std::move(general)) {}
+      : compiled_(std::move(compiled)), cm_(nb::cast<CompiledModel*>(compiled_)), sig_(signature),
+        inputs_(std::move(inputs)), outputs_(std::move(outputs)), run_slots_(std::move(run_slots)),
+        ndarray_type_(std::move(ndarray_type)), owner_(std::move(owner)), general_(std::move(general)) {}
 
   // A ClosedError from a compiled model that was closed during the call (reset_all_variables() recompiled the model
   // in another thread) is not the caller's: the general path then uses the interpreter's current model.
@@ -131,7 +125,7 @@ class InterpreterFastPath {
   CompiledModel* cm_;
   size_t sig_;
   std::vector<std::pair<int64_t, size_t>> inputs_, outputs_;  // tensor index -> slot of the signature
-  std::vector<size_t> run_slots_;                             // {input slot, output slot} for run(), if it has one input
+  std::vector<size_t> run_slots_;  // {input slot, output slot} for run(), if it has one input
   nb::object ndarray_type_, owner_, general_;
 };
 
@@ -140,12 +134,13 @@ class InterpreterFastPath {
 void bind_interpreter_fast_path(nb::module_& m) {
   nb::class_<InterpreterFastPath>(m, "InterpreterFastPath",
                                   "Native set_tensor/get_tensor/invoke/run of an Interpreter (internal).")
-      .def(nb::init<nb::object, size_t, std::vector<std::pair<int64_t, size_t>>, std::vector<std::pair<int64_t, size_t>>,
-                    std::vector<size_t>, nb::object, nb::object, nb::object>(),
+      .def(nb::init<nb::object, size_t, std::vector<std::pair<int64_t, size_t>>,
+                    std::vector<std::pair<int64_t, size_t>>, std::vector<size_t>, nb::object, nb::object, nb::object>(),
            nb::arg("compiled"), nb::arg("signature"), nb::arg("inputs"), nb::arg("outputs"), nb::arg("run_slots"),
            nb::arg("ndarray_type"), nb::arg("owner"), nb::arg("general"))
       .def("set_tensor", &InterpreterFastPath::set_tensor, nb::arg("tensor_index").none(), nb::arg("value").none())
-      .def("get_tensor", &InterpreterFastPath::get_tensor, nb::arg("tensor_index").none(), nb::arg("subgraph_index").none() = 0)
+      .def("get_tensor", &InterpreterFastPath::get_tensor, nb::arg("tensor_index").none(),
+           nb::arg("subgraph_index").none() = 0)
       .def("invoke", &InterpreterFastPath::invoke)
       .def("run", &InterpreterFastPath::run, nb::arg("input").none(), nb::arg("output").none() = nb::none());
 }

@@ -317,9 +317,12 @@ nb::object Model::constant_bytes(size_t subgraph_index, uint32_t tensor_index) c
 void bind_model(nb::module_& m) {
   nb::class_<ModelBytes>(m, "ModelBytes", "64-byte aligned memory for a model's bytes (see Model.from_model_bytes).")
       .def(nb::init<size_t>(), nb::arg("size"))
-      .def("view", [](const ModelBytes& b) {
-        return numpy_view(b.block, kLiteRtElementTypeUInt8, {static_cast<int64_t>(b.block->size)}, false);
-      }, "A writable uint8 numpy array over the memory (it keeps the memory alive).")
+      .def(
+          "view",
+          [](const ModelBytes& b) {
+            return numpy_view(b.block, kLiteRtElementTypeUInt8, {static_cast<int64_t>(b.block->size)}, false);
+          },
+          "A writable uint8 numpy array over the memory (it keeps the memory alive).")
       .def_prop_ro("size", [](const ModelBytes& b) { return b.block->size; });
   nb::class_<Model>(m, "Model", "A loaded TFLite flatbuffer (LiteRtModel).")
       .def_static("from_file", &Model::from_file, nb::arg("env"), nb::arg("path"))

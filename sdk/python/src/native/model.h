@@ -32,7 +32,7 @@ class Model {
   const ModelPtr& handle() const { return handle_; }
   LiteRtSubgraph subgraph(size_t index) const;
 
- static Model wrap(ModelPtr h) { return Model(std::move(h)); }
+  static Model wrap(ModelPtr h) { return Model(std::move(h)); }
 
  private:
   explicit Model(ModelPtr h) : handle_(std::move(h)) {}

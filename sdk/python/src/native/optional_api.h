@@ -19,10 +19,10 @@ Fn resolve(const char* name) {
   HMODULE module = GetModuleHandleW(L"libLiteRt.dll");
   return module ? reinterpret_cast<Fn>(reinterpret_cast<void*>(GetProcAddress(module, name))) : nullptr;
 }
-#define LITERT_SDK_OPTIONAL_CALL(fn, ...)                                \
-  do {                                                                   \
-    static const auto ptr = resolve<decltype(&::fn)>(#fn);              \
-    return ptr ? ptr(__VA_ARGS__) : kLiteRtStatusErrorUnsupported;       \
+#define LITERT_SDK_OPTIONAL_CALL(fn, ...)                          \
+  do {                                                             \
+    static const auto ptr = resolve<decltype(&::fn)>(#fn);         \
+    return ptr ? ptr(__VA_ARGS__) : kLiteRtStatusErrorUnsupported; \
   } while (0)
 #else
 #define LITERT_SDK_OPTIONAL_CALL(fn, ...) return ::fn(__VA_ARGS__)

@@ -15,7 +15,8 @@ void Options::set_hardware_accelerators(int mask) {
   const int known = kLiteRtHwAcceleratorCpu | kLiteRtHwAcceleratorGpu | kLiteRtHwAcceleratorNpu;
   if (mask <= 0 || (mask & ~known) != 0)
     raise(ErrorKind::kInvalidArgument, "hardware accelerator mask must be a non-empty combination of CPU=1, GPU=2, "
-                                       "NPU=4; got " + std::to_string(mask));
+                                       "NPU=4; got " +
+                                           std::to_string(mask));
   hw_ = mask;
 }
 

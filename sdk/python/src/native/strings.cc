@@ -51,8 +51,9 @@ nb::object string_slot_array(const Slot& slot) {
 
 void parse_packed_strings(nb::handle value, const std::string& name, std::string& data, std::vector<int64_t>& dims) {
   if (!nb::cast<bool>(hook(Hook::kIsPackedStrings)(value)))
-    raise(ErrorKind::kInvalidArgument, "input '" + name + "' is a string tensor: pass str/bytes or an array of "
-                                       "bytes_, str_ or object dtype");
+    raise(ErrorKind::kInvalidArgument, "input '" + name +
+                                           "' is a string tensor: pass str/bytes or an array of "
+                                           "bytes_, str_ or object dtype");
   nb::tuple t = nb::borrow<nb::tuple>(value);
   nb::bytes b = nb::cast<nb::bytes>(t[0]);
   data.assign(b.c_str(), b.size());

@@ -163,7 +163,7 @@ def _dtype_name(dt) -> str:
     if isinstance(dt, tf.dtypes.DType):
         return dt.name
     dt = np.dtype(dt)
-    if dt.kind == "S" or dt == object:
+    if dt.kind in ("S", "O"):  # bytes or object (Python str / bytes)
         return "string"
     return dt.name
 
@@ -790,7 +790,7 @@ def make_dtypes() -> list[ModelWriter]:
 
     module = _DtypeModule()
     cfs = []
-    for name, (desc, fn) in working.items():
+    for name, (_desc, fn) in working.items():
         # The signature key is the traced function's name, so name it.
         setattr(module, name, _named_dtype_function(name, fn))
         cfs.append(getattr(module, name).get_concrete_function())
@@ -804,7 +804,7 @@ def make_dtypes() -> list[ModelWriter]:
     _litert_describe(mw, interp)
     # The converter names each signature after the Module attribute.
     assert set(interp.get_signature_list()) == set(working), interp.get_signature_list()
-    for name, (desc, fn) in working.items():
+    for name, (desc, _fn) in working.items():
         x = _dtype_sample(name, rng)
         y = _outputs_numpy(getattr(module, name)(tf.constant(x)))
         s = mw.sig(name)

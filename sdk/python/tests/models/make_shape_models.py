@@ -316,7 +316,8 @@ def main() -> None:
             for k, v in outputs.items():
                 arrays[f"{k}_b{b}"] = v.astype("S") if v.dtype == object else v  # (no pickled arrays)
         np.savez(OUT / f"{name}.npz", **arrays)
-        print(f"{name}: {len(data)} bytes, outputs {sorted(k for k in arrays if k.endswith('_b1') and not k.startswith('x_'))}")
+        outputs = sorted(k for k in arrays if k.endswith("_b1") and not k.startswith("x_"))
+        print(f"{name}: {len(data)} bytes, outputs {outputs}")
 
 
 if __name__ == "__main__":
