@@ -59,8 +59,9 @@ from ._schema import BUILTIN_CODES
 if TYPE_CHECKING:
     from ._verifier import _Tables, _Verifier
 
-__all__ = ["OperatorView", "check_kernel_rules", "REQUANT_RULES", "COMPARE_RULES", "CONV_RULES", "DIVISION_RULES", "REQUIRED_OPTIONS",
-           "SAME_SHAPE_OPS", "DivisionSite", "SCHEMA_OPS", "TENSOR_TYPES", "OPTION_FIELDS", "OPTIONS_TABLES",
+__all__ = ["OperatorView", "check_kernel_rules", "REQUANT_RULES", "COMPARE_RULES", "CONV_RULES", "DIVISION_RULES",
+           "REQUIRED_OPTIONS", "SAME_SHAPE_OPS", "DivisionSite", "SCHEMA_OPS", "TENSOR_TYPES", "OPTION_FIELDS",
+           "OPTIONS_TABLES",
            "ALLOW_UNBOUNDED_DIVISION_ENV", "multiplier_below_one_ok", "requant_problem"]
 
 # ---- TFLite schema facts (schema.fbs), the only literals of this module -------------------------------------------
