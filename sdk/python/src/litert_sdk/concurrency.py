@@ -100,6 +100,12 @@ def _resolve_options(
     return opts
 
 
+def _new_compiled_model(source: ModelSource, options: Options) -> CompiledModel:
+    if isinstance(source, (str, os.PathLike)):
+        return CompiledModel.from_file(source, options)
+    return CompiledModel.from_buffer(source, options)
+
+
 def _new_interpreter(source: ModelSource, options: Options | None) -> Interpreter:
     if isinstance(source, (str, os.PathLike)):
         return Interpreter(model_path=source, options=options)
@@ -530,6 +536,26 @@ class _Pool(Closable, Generic[R]):
         if executor is not None:
             executor.shutdown(wait=False)
 
+    def _initialize(self, factory_or_path: Any, performance_config: Any, options: Options | None,
+                    num_threads: int | None, from_source: Callable[[ModelSource, Options], R], kind: type) -> None:
+        """``initialize``: the slots from a factory, or from a model path / bytes with resolved options."""
+        if _is_model_source(factory_or_path):
+            opts = _resolve_options(performance_config, options, num_threads, _pool_threads(self._pool_size))
+            source = factory_or_path
+
+            def make() -> R:
+                return from_source(source, opts)
+
+        elif callable(factory_or_path):
+            if performance_config is not None or options is not None or num_threads is not None:
+                raise InvalidArgumentError("performance_config/options/num_threads apply only to a model path")
+            make = factory_or_path
+        else:
+            raise InvalidArgumentError(
+                f"expected a factory callable, a model path or model bytes, got {type(factory_or_path).__name__}"
+            )
+        self._create(make, kind)
+
     def close(self) -> None:
         """:meth:`dispose` (waiting for calls in progress): what ``with pool:`` does at the end of the block."""
         self.dispose()
@@ -589,22 +615,7 @@ class InterpreterPool(_Pool[Interpreter]):
                 shared between the slots (``max(1, default_num_threads() // pool_size)``) so that the pool does not
                 oversubscribe the CPU.
         """
-        if _is_model_source(factory_or_path):
-            opts = _resolve_options(performance_config, options, num_threads, _pool_threads(self._pool_size))
-            source = factory_or_path
-
-            def make() -> Interpreter:
-                return _new_interpreter(source, opts)  # type: ignore[arg-type]
-
-        elif callable(factory_or_path):
-            if performance_config is not None or options is not None or num_threads is not None:
-                raise InvalidArgumentError("performance_config/options/num_threads apply only to a model path")
-            make = factory_or_path  # type: ignore[assignment]
-        else:
-            raise InvalidArgumentError(
-                f"expected a factory callable, a model path or model bytes, got {type(factory_or_path).__name__}"
-            )
-        self._create(make, Interpreter)
+        self._initialize(factory_or_path, performance_config, options, num_threads, _new_interpreter, Interpreter)
         return self
 
     def _warm(self, item: Interpreter) -> None:
@@ -682,24 +693,8 @@ class CompiledModelPool(_Pool[CompiledModel]):
     ) -> CompiledModelPool:
         """Compile the ``pool_size`` models; returns the pool. Arguments as in :meth:`InterpreterPool.initialize`
         (a factory returns a new :class:`~litert_sdk.CompiledModel`). Each slot loads its own copy of the model."""
-        if _is_model_source(factory_or_path):
-            opts = _resolve_options(performance_config, options, num_threads, _pool_threads(self._pool_size))
-            source = factory_or_path
-
-            def make() -> CompiledModel:
-                if isinstance(source, (str, os.PathLike)):
-                    return CompiledModel.from_file(source, opts)
-                return CompiledModel.from_buffer(source, opts)  # type: ignore[arg-type]
-
-        elif callable(factory_or_path):
-            if performance_config is not None or options is not None or num_threads is not None:
-                raise InvalidArgumentError("performance_config/options/num_threads apply only to a model path")
-            make = factory_or_path  # type: ignore[assignment]
-        else:
-            raise InvalidArgumentError(
-                f"expected a factory callable, a model path or model bytes, got {type(factory_or_path).__name__}"
-            )
-        self._create(make, CompiledModel)
+        self._initialize(factory_or_path, performance_config, options, num_threads, _new_compiled_model,
+                         CompiledModel)
         return self
 
     def with_model(self, fn: Callable[[CompiledModel], T], *, timeout: float | None = None) -> T:

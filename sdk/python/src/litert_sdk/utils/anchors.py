@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -112,70 +113,32 @@ class SSDAnchorOptions:
 
     # ----------------------------------------------------------------- presets
     @classmethod
+    def _blaze(cls, size: int, strides: tuple[int, ...], **extra: Any) -> SSDAnchorOptions:
+        """The MediaPipe Blaze detectors' shared settings: a square input, scales from 0.1484375 to 0.75, one aspect
+        ratio, anchors centred in their cells and of a fixed size."""
+        return cls(input_size_height=size, input_size_width=size, min_scale=0.1484375, max_scale=0.75,
+                   num_layers=len(strides), strides=strides, aspect_ratios=(1.0,), anchor_offset_x=0.5,
+                   anchor_offset_y=0.5, fixed_anchor_size=True, **extra)
+
+    @classmethod
     def face_detection_short_range(cls) -> SSDAnchorOptions:
         """BlazeFace short range (128x128 input, 896 anchors)."""
-        return cls(
-            input_size_height=128,
-            input_size_width=128,
-            min_scale=0.1484375,
-            max_scale=0.75,
-            num_layers=4,
-            strides=(8, 16, 16, 16),
-            aspect_ratios=(1.0,),
-            anchor_offset_x=0.5,
-            anchor_offset_y=0.5,
-            interpolated_scale_aspect_ratio=1.0,
-            fixed_anchor_size=True,
-        )
+        return cls._blaze(128, (8, 16, 16, 16), interpolated_scale_aspect_ratio=1.0)
 
     @classmethod
     def face_detection_full_range(cls) -> SSDAnchorOptions:
         """BlazeFace full range (192x192 input, 2304 anchors)."""
-        return cls(
-            input_size_height=192,
-            input_size_width=192,
-            min_scale=0.1484375,
-            max_scale=0.75,
-            num_layers=1,
-            strides=(4,),
-            aspect_ratios=(1.0,),
-            anchor_offset_x=0.5,
-            anchor_offset_y=0.5,
-            interpolated_scale_aspect_ratio=0.0,
-            fixed_anchor_size=True,
-        )
+        return cls._blaze(192, (4,), interpolated_scale_aspect_ratio=0.0)
 
     @classmethod
     def palm_detection(cls) -> SSDAnchorOptions:
         """MediaPipe palm detector (192x192 input, 2016 anchors)."""
-        return cls(
-            input_size_height=192,
-            input_size_width=192,
-            min_scale=0.1484375,
-            max_scale=0.75,
-            num_layers=4,
-            strides=(8, 16, 16, 16),
-            aspect_ratios=(1.0,),
-            anchor_offset_x=0.5,
-            anchor_offset_y=0.5,
-            fixed_anchor_size=True,
-        )
+        return cls._blaze(192, (8, 16, 16, 16))
 
     @classmethod
     def pose_detection(cls) -> SSDAnchorOptions:
         """MediaPipe (BlazePose) pose detector (224x224 input, 2254 anchors)."""
-        return cls(
-            input_size_height=224,
-            input_size_width=224,
-            min_scale=0.1484375,
-            max_scale=0.75,
-            num_layers=5,
-            strides=(8, 16, 32, 32, 32),
-            aspect_ratios=(1.0,),
-            anchor_offset_x=0.5,
-            anchor_offset_y=0.5,
-            fixed_anchor_size=True,
-        )
+        return cls._blaze(224, (8, 16, 32, 32, 32))
 
 
 def _calculate_scale(min_scale: float, max_scale: float, stride_index: int,
