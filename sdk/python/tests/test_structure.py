@@ -118,7 +118,7 @@ def test_all_is_written_out_and_matches_the_lazy_exports() -> None:
     assert len(assigned) == 1 and isinstance(assigned[0], ast.List)
     literal = [ast.literal_eval(e) for e in assigned[0].elts]
     assert literal == litert_sdk.__all__
-    submodules = ["__version__", "errors", "utils", "delegates", "vision", "training", "custom_ops"]
+    submodules = ["__version__", "errors", "utils", "delegates", "vision", "training", "custom_ops", "weights"]
     assert sorted(literal) == sorted(list(litert_sdk._EXPORTS) + submodules)
     assert len(set(literal)) == len(literal)
     for name in literal:

@@ -99,7 +99,8 @@ __all__ = ["Accelerator", "AsyncInterpreter", "ClosedError", "CompilationError",
     "UnsupportedError", "ValueDependentShapeError", "VerificationReport", "WeightsFileError", "XNNPackDelegate",
     "XNNPackDelegateOptions", "XNNPackFlags", "default_environment", "default_num_threads", "list_accelerators",
     "load_custom_op_library", "python_op", "register_python_op", "runtime_version", "verify_compiled_model",
-    "verify_model", "__version__", "errors", "utils", "delegates", "vision", "training", "custom_ops"]
+    "verify_model", "__version__", "errors", "utils", "delegates", "vision", "training", "custom_ops",
+    "weights"]
 
 if TYPE_CHECKING:  # pragma: no cover - static view of the lazy exports
     from . import custom_ops, delegates, errors, training, utils, vision
@@ -162,7 +163,7 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(f".{mod}", __name__), name)
         globals()[name] = value
         return value
-    if name in ("errors", "utils", "delegates", "vision", "training", "custom_ops"):
+    if name in ("errors", "utils", "delegates", "vision", "training", "custom_ops", "weights"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'litert_sdk' has no attribute {name!r}")
 
