@@ -179,6 +179,7 @@ class Interpreter(Unpicklable, Closable):
         environment: _runtime.Environment | None = None,
         **experimental: Any,
     ) -> None:
+        self._closed = False  # (set first: close() and __del__ may run on a half-built object)
         unknown = [k for k in experimental if not k.startswith("experimental_")]
         if unknown:
             raise TypeError(f"Interpreter() got unexpected keyword argument(s) {unknown}")
@@ -315,14 +316,14 @@ class Interpreter(Unpicklable, Closable):
             return cm
         with self._lock:
             if self._cm is None:
-                if getattr(self, "_closed", False):
+                if self._closed:
                     raise ClosedError("the interpreter is closed")
                 cm, self._effective_options, self.fallback_reason = _compile(self._run_model, self._options)
                 for (sig, slot), shape in self._resized.items():
                     cm.resize_input(sig, slot, shape, False)
                 self._cm = cm
                 self._install_fast_path(cm)
-                if getattr(self, "_closed", False):  # close() ran during the compile (it takes no lock)
+                if self._closed:  # close() ran during the compile (it takes no lock)
                     cm.close()
                     raise ClosedError("the interpreter is closed")
             return self._cm
@@ -394,7 +395,7 @@ class Interpreter(Unpicklable, Closable):
         Raises :class:`~litert_sdk.InvalidStateError` (a ``RuntimeError``) while numpy arrays from :meth:`tensor`
         are alive, as tflite_runtime does."""
         with self._lock:
-            if getattr(self, "_closed", False):
+            if self._closed:
                 raise ClosedError("the interpreter is closed")
             self._ensure_safe()
             cm = self._compiled()
@@ -736,7 +737,7 @@ class Interpreter(Unpicklable, Closable):
     def resize_tensor_input(self, input_index: int, tensor_size: Sequence[int], strict: bool = False) -> None:
         """Resize an input; with ``strict`` only dynamic (-1) dimensions may change."""
         with self._lock:
-            if getattr(self, "_closed", False):
+            if self._closed:
                 raise ClosedError("the interpreter is closed")
             self._ensure_safe()
             kind, slot = self._locate(input_index)
@@ -765,7 +766,7 @@ class Interpreter(Unpicklable, Closable):
 
         As in tflite_runtime, :meth:`allocate_tensors` must have been called (and again after a resize that changed a
         shape), and no numpy array from :meth:`tensor` may be alive: else :class:`~litert_sdk.InvalidStateError`."""
-        if getattr(self, "_closed", False):
+        if self._closed:
             raise ClosedError("the interpreter is closed")
         if not self._ready:
             raise InvalidStateError(
@@ -786,7 +787,7 @@ class Interpreter(Unpicklable, Closable):
             try:
                 return call(cm)
             except ClosedError:
-                if getattr(self, "_closed", False) or self._cm is cm or not cm.closed:
+                if self._closed or self._cm is cm or not cm.closed:
                     raise
 
     @property
@@ -901,7 +902,7 @@ class Interpreter(Unpicklable, Closable):
         The runtime has no in-place reset, so the model is recompiled; input shapes and input contents are kept.
         """
         with self._lock:
-            if getattr(self, "_closed", False):
+            if self._closed:
                 raise ClosedError("the interpreter is closed")
             if self._cm is None:
                 return

@@ -157,6 +157,7 @@ class Trainer(Closable):
         set_weights_signature: str = "set_weights",
         options: Any = None,
     ) -> None:
+        self._closed = False  # (set first: close() and __del__ may run on a half-built object)
         if isinstance(model, Interpreter):
             if options is not None:
                 raise InvalidArgumentError("options cannot be given with an existing Interpreter")
@@ -221,7 +222,7 @@ class Trainer(Closable):
         return s
 
     def _runner(self, role: str) -> Any:
-        if getattr(self, "_closed", False):
+        if self._closed:
             raise ClosedError("the trainer is closed")
         r = self._runners.get(role)
         if r is None:
@@ -453,13 +454,13 @@ class Trainer(Closable):
     # -- state -----------------------------------------------------------------------------------------------------
     def reset(self) -> None:
         """Restore the model's initial weights (and optimiser state): the model is recompiled."""
-        if getattr(self, "_closed", False):
+        if self._closed:
             raise ClosedError("the trainer is closed")
         self._interpreter.reset_all_variables()
 
     def close(self) -> None:
         """Release the interpreter (when the Trainer created it)."""
-        if self._owns and not getattr(self, "_closed", False):
+        if self._owns and not self._closed:
             self._interpreter.close()
         self._closed = True
 

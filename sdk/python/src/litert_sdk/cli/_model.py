@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +58,6 @@ def _signature(model: Any, key: str | None) -> Any:
     return model.signature(key)
 
 
-def _has_field(cls: type, name: str) -> bool:
-    return any(f.name == name for f in fields(cls))
-
-
 def _options(accelerator: str = "cpu", threads: int | None = None, kernel_mode: str | None = None,
              fp16: bool = False, allow_fallback: bool = True, custom_ops: Sequence[Any] = ()) -> Any:
     from ..options import Accelerator, CpuOptions, Options, XNNPackFlags
@@ -71,15 +67,11 @@ def _options(accelerator: str = "cpu", threads: int | None = None, kernel_mode: 
         if kernel_mode not in (None, "xnnpack"):
             raise CliError("--fp16 applies to the XNNPACK kernels; it cannot be combined with --kernel-mode "
                            f"{kernel_mode}")
-        if _has_field(CpuOptions, "extra_xnnpack_flags"):
-            cpu_kw["extra_xnnpack_flags"] = XNNPackFlags.FORCE_FP16
-        else:  # the XNNPACK delegate's defaults (QS8 | QU8) plus FORCE_FP16
-            cpu_kw["xnnpack_flags"] = XNNPackFlags.QS8 | XNNPackFlags.QU8 | XNNPackFlags.FORCE_FP16
+        cpu_kw["extra_xnnpack_flags"] = XNNPackFlags.FORCE_FP16
     kw: dict[str, Any] = {"cpu": CpuOptions(**cpu_kw)}
     if accelerator == "gpu":
         kw["accelerators"] = Accelerator.GPU | Accelerator.CPU  # CPU runs the ops the GPU cannot
-        if _has_field(Options, "gpu_fallback"):
-            kw["gpu_fallback"] = allow_fallback
+        kw["gpu_fallback"] = allow_fallback
     if custom_ops:
         kw["custom_ops"] = tuple(custom_ops)
     return Options(**kw)
@@ -101,8 +93,8 @@ def _compile(model: Any, options: Any, accelerator: str) -> tuple[Any, float]:
 
 
 def _fallback_reason(cm: Any) -> str | None:
-    if getattr(cm, "did_fallback", False):
-        return str(getattr(cm, "fallback_reason", None) or "GPU compile failed")
+    if cm.did_fallback:
+        return str(cm.fallback_reason or "GPU compile failed")
     return None
 
 
