@@ -123,3 +123,27 @@ def test_all_is_written_out_and_matches_the_lazy_exports() -> None:
     assert len(set(literal)) == len(literal)
     for name in literal:
         assert getattr(litert_sdk, name) is not None, name
+
+
+def test_loading_a_model_imports_no_heavy_numpy_submodules() -> None:
+    """numpy 2 imports numpy.ma on the first np.unique / np.isin call (8-30 ms); the first model load of a process
+    (verify, load, compile, run) must not pay it, nor import the SDK's optional layers."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np, litert_sdk\n"
+        "from litert_sdk import vision\n"  # (only for the bundled model's path)
+        "before = set(sys.modules)\n"
+        "it = litert_sdk.Interpreter(model_path=str(vision.DEFAULT_FACE_MODEL))\n"
+        "it.allocate_tensors()\n"
+        "it.set_tensor(it.get_input_details()[0]['index'], np.zeros((1, 128, 128, 3), np.float32))\n"
+        "it.invoke()\n"
+        "print(sorted(set(sys.modules) - before))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    loaded = proc.stdout.strip().splitlines()[-1]
+    for heavy in ("'numpy.ma'", "'litert_sdk.training'", "'litert_sdk.cli'", "'litert_sdk.concurrency'",
+                  "'flatbuffers'"):
+        assert heavy not in loaded, loaded

@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._arrays import isin
 from ._schema import BUILTIN_CODES
 
 if TYPE_CHECKING:
@@ -591,10 +592,10 @@ _CHECKS: dict[int, tuple[str, Check]] = {
 def check_kernel_rules(v: _Verifier, ops: _Tables, o_sg: np.ndarray, o_local: np.ndarray, code: np.ndarray,
                        io: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
     """Reports (``v.problem``) every operator that breaks a kernel rule. Call only on a structurally valid model."""
-    if not len(ops) or not np.isin(code, list(_CHECKS)).any():
+    if not len(ops) or not isin(code, list(_CHECKS)).any():
         return
     f = _Facts(v, ops, o_sg, o_local, code, io)
-    for op in np.flatnonzero(np.isin(code, list(_CHECKS))).tolist():
+    for op in np.flatnonzero(isin(code, list(_CHECKS))).tolist():
         name, check = _CHECKS[int(code[op])]
         sg = int(o_sg[op])
         for problem in check(f, op, name, sg, f.ins[op], f.outs[op]):

@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from ._arrays import isin, unique
 from ._kernel_rules import OperatorView, check_kernel_rules, per_op
 from .errors import ModelError
 
@@ -140,21 +141,6 @@ _INTEGER_TYPES = np.array([2, 3, 4, 7, 9, 12, 15, 16, 17], np.int64)
 _SIZE_LUT = np.zeros(256, np.int64)
 for _t, _s in _TYPE_SIZES.items():
     _SIZE_LUT[_t] = _s
-
-def _unique(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(sorted unique values, index of each one's first occurrence, counts): np.unique's answer without its cost
-    (numpy 2 imports numpy.ma on the first np.unique call, 20 ms of a cold start)."""
-    a = np.asarray(a).ravel()
-    order = np.argsort(a, kind="stable")
-    s = a[order]
-    if not s.size:
-        return s, order, np.zeros(0, np.int64)
-    mask = np.empty(s.shape, bool)
-    mask[0] = True
-    np.not_equal(s[1:], s[:-1], out=mask[1:])
-    starts = np.flatnonzero(mask)
-    return s[mask], order[mask], np.diff(np.append(starts, s.size))
-
 
 @dataclass
 class VerificationStats:
@@ -323,7 +309,7 @@ class _Verifier:
             owner, local = _segments(ln)
             chars = self.u8[start[owner] + local]
             if (chars >= 0x80).any():
-                for i in _unique(owner[chars >= 0x80])[0]:
+                for i in unique(owner[chars >= 0x80])[0]:
                     raw = bytes(self.u8[start[i]: end[i]])
                     try:
                         raw.decode("utf-8")
@@ -533,7 +519,7 @@ class _Verifier:
         # overflow (found by fuzzing with atheris: an int8 scale of 0 or 1e-40 crashes LiteRtCreateCompiledModel)
         if len(scales):
             owner_type = self.t_type[q_owner[sc_owner]] & 0xFF
-            bad |= np.isin(owner_type, _INTEGER_TYPES) & (scales < np.finfo(np.float32).tiny)
+            bad |= isin(owner_type, _INTEGER_TYPES) & (scales < np.finfo(np.float32).tiny)
         self.problems_where(bad, lambda i: f"quantization of {tlabel(int(q_owner[sc_owner[i]]))} has scale "
                                            f"{float(scales[i])}")
         lo, zp_owner, zp_local = self.gather(z_start, n_zp * 2, "i32")
@@ -700,7 +686,7 @@ class _Verifier:
         if not len(tabs):
             return refs
         ut = utype[owner]
-        for code in _unique(ut)[0]:
+        for code in unique(ut)[0]:
             spec = fields.get(int(code))
             if not spec:
                 continue
@@ -841,27 +827,27 @@ class _Verifier:
         keep = out_vals >= 0
         written_sg = o_sg[out_owner[keep]]
         written = written_sg * _KEY + out_vals[keep]
-        uniq, first, counts = _unique(written)
+        uniq, first, counts = unique(written)
         for k in np.flatnonzero(counts > 1)[:MAX_PROBLEMS]:
             self.problem(f"tensor {int(uniq[k] % _KEY)} of subgraph {int(uniq[k] // _KEY)} is written by "
                          f"{int(counts[k])} operators")
         start, ln, _ = self.vector(sg, 1, 4, "inputs")
         in_vals, in_owner, _ = self.gather(start, ln, "i32")
         inputs = in_owner * _KEY + in_vals
-        bad = np.isin(written, inputs)
+        bad = isin(written, inputs)
         writer = out_owner[keep]
         self.problems_where(bad, lambda i: f"{olabel(int(writer[i]))} writes tensor {int(written[i] % _KEY)}, "
                                            f"an input of its subgraph")
         const = self.constant_keys
-        bad = np.isin(written, const)
+        bad = isin(written, const)
         self.problems_where(bad, lambda i: f"{olabel(int(writer[i]))} writes tensor {int(written[i] % _KEY)}, "
                                            f"which is a constant")
         start, ln, _ = self.vector(sg, 2, 4, "outputs")
         vals, owner, local = self.gather(start, ln, "i32")
         self.subgraph_outputs = per_op((vals, owner, local), len(self.t_first))  # (IF branches: _ShapeChecker)
         outputs = owner * _KEY + vals
-        ok = (np.isin(outputs, uniq) | np.isin(outputs, inputs) | np.isin(outputs, const)
-              | np.isin(outputs, self.variable_keys))
+        ok = (isin(outputs, uniq) | isin(outputs, inputs) | isin(outputs, const)
+              | isin(outputs, self.variable_keys))
         self.problems_where(~ok, lambda i: f"output {int(local[i])} of subgraph {int(owner[i])} is tensor "
                                            f"{int(vals[i])}, which no operator writes and which is neither an input "
                                            f"nor a constant")
@@ -873,11 +859,11 @@ class _Verifier:
         in_range = (r_vals >= 0) & (r_vals < self.t_count[o_sg[r_owner]]) if len(r_vals) else np.zeros(0, bool)
         glob_t = self.t_first[o_sg[r_owner]] + np.where(in_range, r_vals, 0) if len(r_vals) else r_vals
         is_handle = (self.t_type[glob_t] == 13) if len(r_vals) else np.zeros(0, bool)
-        is_handle |= np.isin(self.op_code[r_owner], (143, 144)) & (r_local == 0)
+        is_handle |= isin(self.op_code[r_owner], (143, 144)) & (r_local == 0)
         read = in_range & is_handle
         keys = o_sg[r_owner[read]] * _KEY + r_vals[read]
         reader = r_owner[read]
-        ready = np.isin(keys, inputs) | np.isin(keys, const) | np.isin(keys, self.variable_keys)
+        ready = isin(keys, inputs) | isin(keys, const) | isin(keys, self.variable_keys)
         pos = np.searchsorted(uniq, keys)
         found = (pos < len(uniq)) & (uniq[np.minimum(pos, max(len(uniq) - 1, 0))] == keys) if len(uniq) else \
             np.zeros(len(keys), bool)
