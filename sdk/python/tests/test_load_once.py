@@ -14,6 +14,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -118,3 +119,50 @@ def test_fingerprint_covers_small_models_whole() -> None:
     flipped[len(data) // 2] ^= 1
     assert _verifier._fingerprint(data) != _verifier._fingerprint(bytes(flipped))
     assert _verifier._fingerprint(memoryview(data)) == _verifier._fingerprint(data)
+
+
+def test_an_unchanged_file_is_not_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, peer) -> None:
+    """Loading a settled, unchanged file again reuses the memory it was read into (no read, no copy); models
+    sharing it run side by side with ai-edge-litert's results; a rewrite is read again."""
+    from litert_sdk import _model_files
+
+    monkeypatch.setattr(_model_files, "SETTLE_NS", 0)  # (else only files older than 2 s are kept)
+    _model_files.forget()
+    reads = []
+    real = _model_files.read_model_file
+    monkeypatch.setattr(_model_files, "read_model_file", lambda p, a: reads.append(p) or real(p, a))
+    path = tmp_path / "face.tflite"
+    shutil.copyfile(FACE, path)
+    time.sleep(0.05)
+    x = _face_input()
+    want = _peer_outputs(peer, path, x)
+    a = litert_sdk.Model.from_file(path)
+    b = litert_sdk.Model.from_file(path)
+    assert len(reads) == 1 and a._content is b._content
+    with litert_sdk.CompiledModel(a) as ca, litert_sdk.CompiledModel(b) as cb:
+        for got in (ca.run([x]), cb.run([x]), ca.run([x])):
+            for g, w in zip(got, want, strict=False):
+                np.testing.assert_array_equal(g, w)
+    data = bytearray(FACE.read_bytes())
+    data[-1] ^= 0xFF  # same size, other bytes (the last byte of the file's padding or metadata)
+    time.sleep(0.05)
+    path.write_bytes(bytes(data))
+    c = litert_sdk.Model.from_file(path)
+    assert len(reads) == 2 and bytes(c._content) == bytes(data)
+    _model_files.forget()
+
+
+def test_a_file_written_just_now_is_read_every_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stamps younger than SETTLE_NS at the read could survive a rewrite within one clock tick: such memory is
+    never reused."""
+    from litert_sdk import _model_files
+
+    _model_files.forget()
+    reads = []
+    real = _model_files.read_model_file
+    monkeypatch.setattr(_model_files, "read_model_file", lambda p, a: reads.append(p) or real(p, a))
+    path = tmp_path / "face.tflite"
+    shutil.copyfile(FACE, path)
+    litert_sdk.Model.from_file(path)
+    litert_sdk.Model.from_file(path)
+    assert len(reads) == 2

@@ -1442,6 +1442,8 @@ def _same_bytes(a: bytes | memoryview, b: bytes | memoryview) -> bool:
     14 MB; compared as 8-byte words, 2 ms)."""
     if isinstance(a, bytes) and isinstance(b, bytes):
         return a == b
+    if isinstance(a, memoryview) and isinstance(b, memoryview) and a.obj is b.obj and a.nbytes == b.nbytes:
+        return True  # (views of one immutable buffer: a model file's memory reused by _model_files)
     if len(a) != len(b):
         return False
     words = len(a) // 8

@@ -63,7 +63,8 @@ def _compile(model: Model, options: Options) -> tuple[Any, Options, str | None]:
             from ._compile_reason import with_operators
 
             raise with_operators(e, model) from None
-        guards = division_guards(model)  # integer FLOOR_MOD on signature inputs: checked before each run
+        # integer FLOOR_MOD on signature inputs: checked before each run (found once per model bytes)
+        guards = model._fact("division_guards", lambda: division_guards(model))
         if guards:
             cm.set_division_guards(guards)
         cm.set_shape_hook(_shape_hook(model))

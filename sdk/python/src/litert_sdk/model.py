@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -249,6 +249,8 @@ class Model(Unpicklable):
         self.subgraphs: tuple[SubgraphSpec, ...]
         self.main_subgraph: int
         self.signatures: tuple[SignatureSpec, ...]
+        # Facts derived from the graph (see _fact): kept with the verdict, so models of the same bytes share them
+        self._facts: dict[str, Any] = memo if memo is not None else {}
         described = None if memo is None else memo.get("description")
         if described is not None:  # (the specs are frozen: models of the same bytes share them)
             self.subgraphs, self.main_subgraph, self.signatures = described
@@ -305,25 +307,18 @@ class Model(Unpicklable):
         env = _check_environment(environment)
         if not isinstance(path, (str, os.PathLike)):
             raise ModelError(f"model path must be a str or os.PathLike, got {type(path).__name__}")
-        from ._flatbuffer import read_model_file
+        from ._model_files import read_model
         from ._verifier import verify_for_runtime
 
         p = os.fspath(path)
         if not isinstance(p, str):
             p = os.fsdecode(p)
         # The file is read once, straight into aligned memory the runtime then loads from: the runtime sees exactly
-        # the bytes verified (a file changed after the check cannot slip through), and nothing is copied.
-        # (read_model_file checks the path with os.stat first: ModelError for a missing path, a directory, or a
-        # FIFO / device / socket, which are never opened.)
+        # the bytes verified (a file changed after the check cannot slip through), and nothing is copied; an
+        # unchanged file loaded again reuses that memory (_model_files). The path is checked with os.stat first:
+        # ModelError for a missing path, a directory, or a FIFO / device / socket, which are never opened.
         native = _runtime.native()
-
-        def allocate(size: int) -> tuple[tuple[Any, Any], Any]:
-            holder = native.ModelBytes(size)
-            view = holder.view()
-            return (holder, view), view
-
-        holder, view = read_model_file(p, allocate)
-        view.flags.writeable = False
+        holder, view = read_model(p, native)
         memo: list[dict[str, Any]] = []
         fixed, sigs = verify_for_runtime(view, memo, immutable=True)  # the runtime only sees verified models
         try:
@@ -387,25 +382,37 @@ class Model(Unpicklable):
         assert self.path is not None
         return read_model_bytes(self.path)
 
+    def _fact(self, name: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, once per model bytes: facts of the graph that every load of the same bytes shares."""
+        try:
+            return self._facts[name]
+        except KeyError:
+            value = self._facts[name] = compute()
+            return value
+
     def has_shape_arithmetic(self) -> bool:
         """True when an operator turns tensor shapes into values (SHAPE, RANK, BROADCAST_ARGS): output shapes may
         then follow the inputs through shape arithmetic, which the SDK's shape engine follows (``_shapes``)."""
         from ._schema import SHAPE_SOURCE_OPS
 
-        return any(op.opcode in SHAPE_SOURCE_OPS for sg in self.subgraphs for op in sg.ops)
+        return bool(self._fact("shape_arithmetic", lambda: any(
+            op.opcode in SHAPE_SOURCE_OPS for sg in self.subgraphs for op in sg.ops)))
 
     def needs_shape_engine(self) -> bool:
         """True when the runtime's own output layouts cannot be trusted after a resize: the model has shape arithmetic
         or an operator whose output the runtime reports with its declared shape (``_schema.DECLARED_LAYOUT_OPS``)."""
         from ._schema import DECLARED_LAYOUT_OPS
 
-        return self.has_shape_arithmetic() or any(op.opcode in DECLARED_LAYOUT_OPS
-                                                  for sg in self.subgraphs for op in sg.ops)
+        return self.has_shape_arithmetic() or bool(self._fact("declared_layouts", lambda: any(
+            op.opcode in DECLARED_LAYOUT_OPS for sg in self.subgraphs for op in sg.ops)))
 
     def may_have_value_dependent_shapes(self) -> bool:
         """True when an operator's output shape may depend on tensor values: WHERE, UNIQUE, NMS, ..., or an operator
         whose shape operand (RESHAPE's shape, RANGE's bounds, ...) is computed rather than constant. The compile then
         checks that no signature output does (``_shapes.value_dependent_outputs``). Reads only the graph."""
+        return bool(self._fact("value_dependent", self._scan_value_dependent))
+
+    def _scan_value_dependent(self) -> bool:
         from ._schema import RUNTIME_DYNAMIC_OPS, SHAPE_VALUE_OPERANDS, VALUE_DEPENDENT_OPS
 
         for sg in self.subgraphs:
