@@ -12,7 +12,10 @@ time load it with ``litert_sdk.load_custom_op_library(path)`` and pass the resul
 (``LITERT_SDK_CUSTOM_OP_LIBRARIES``) or through the ``litert_custom_op_library`` property.
 
 cmake/LiteRtCustomOps.cmake and include/litert_sdk/custom_op_api.h are copies of the files of the same names in
-litert-sdk's custom_ops/ directory (custom-op library API version 1).
+litert-sdk's custom_ops/ directory (custom-op library API version 1). They are copies because this directory is
+meant to be copied out of litert-sdk and built on its own: neither the litert-runtime Conan package nor the
+litert_sdk wheel carries them. litert-sdk's tests (test_custom_ops_template.py) assert that the copies are
+byte-identical to custom_ops/.
 """
 
 import os

@@ -305,47 +305,18 @@ struct StaticShapes {
   std::vector<std::pair<bool, Shape>> ins, outs;  // (known, dims)
 };
 
-// io_shapes (custom_op_api.h): entries "<shapes>|<shapes>" separated by ';'; a shape is "[d,d,...]" or "?".
-// Strict: decimal digits only, dimensions <= INT32_MAX, rank <= 8 (the runtime's layouts hold no more).
-bool parse_shapes(const char*& p, std::vector<std::pair<bool, Shape>>& out) {
-  while (*p && *p != '|' && *p != ';') {
-    if (*p == '?') {
-      out.emplace_back(false, Shape{});
-      ++p;
-      continue;
-    }
-    if (*p != '[') return false;
-    ++p;
-    Shape d;
-    while (*p != ']') {
-      if (!d.empty()) {
-        if (*p != ',') return false;
-        ++p;
-      }
-      int64_t v = 0;
-      int digits = 0;
-      for (; *p >= '0' && *p <= '9'; ++p) {
-        if (++digits > 10) return false;
-        v = v * 10 + (*p - '0');
-      }
-      if (!digits || v > INT32_MAX || d.size() >= LITERT_SDK_TENSOR_MAX_RANK) return false;
-      d.push_back(v);
-    }
-    ++p;  // ']'
-    out.emplace_back(true, std::move(d));
-  }
-  return true;
-}
-
+// io_shapes: parsed by custom_op_api.h's parse_io_shapes; rank <= 8 besides (the runtime's layouts hold no more).
 bool parse_io_shapes(const char* spec, std::vector<StaticShapes>& out) {
-  const char* p = spec;
-  while (*p) {
+  std::vector<litert_sdk::IoShapesEntry> entries;
+  if (litert_sdk::parse_io_shapes(spec, std::strlen(spec), &entries)) return false;
+  for (auto& entry : entries) {
     StaticShapes s;
-    if (!parse_shapes(p, s.ins) || *p != '|') return false;
-    ++p;
-    if (!parse_shapes(p, s.outs)) return false;
-    if (*p == '|') return false;
-    if (*p == ';' && !*++p) return false;  // a trailing ';'
+    for (int side = 0; side < 2; ++side) {
+      for (auto& shape : side == 0 ? entry.inputs : entry.outputs) {
+        if (shape.dims.size() > LITERT_SDK_TENSOR_MAX_RANK) return false;
+        (side == 0 ? s.ins : s.outs).emplace_back(shape.known, std::move(shape.dims));
+      }
+    }
     out.push_back(std::move(s));
   }
   return true;

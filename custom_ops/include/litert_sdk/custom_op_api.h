@@ -47,7 +47,8 @@
  * optional input), e.g. "[2,8,8,1][4]|[3,3,1,4]" (two inputs, one output) or "[]|[3,2]" (a scalar input). Entries
  * of one code differ in their input shapes only. The string is empty when the SDK
  * knows no shapes for the code (e.g. the model could not be analysed). Treat it as untrusted input: parse it
- * defensively and fail (non-zero) on anything malformed.
+ * defensively and fail (non-zero) on anything malformed. C++ kernels can use litert_sdk::parse_io_shapes (at the end
+ * of this header), the parser the SDK itself validates the string with.
  *
  * Struct growth rule. `op_struct_size` is sizeof(LiteRtSdkCustomOp) as the library was compiled, and the SDK steps
  * through `ops` with it. Members are only ever appended, and the SDK reads a member only when `op_struct_size`
@@ -121,5 +122,79 @@ LITERT_SDK_CUSTOM_OP_EXPORT int litert_sdk_custom_ops_v1(const LiteRtSdkCustomOp
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
+
+#ifdef __cplusplus
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace litert_sdk {
+
+/* One shape of an io_shapes entry: "?" (known == false, no dims) or "[d,d,...]" (known, "[]" a scalar). */
+struct IoShape {
+  bool known = false;
+  std::vector<int64_t> dims;
+};
+
+/* One io_shapes entry: the input shapes and the output shapes of a code's nodes. */
+struct IoShapesEntry {
+  std::vector<IoShape> inputs, outputs;
+};
+
+/* Parses the `size` bytes at `spec` as io_shapes (the format above; pass strlen(io_shapes) for configure_instance's
+ * argument). Strict: decimal digits only, at most 10 per dimension, dimensions <= INT32_MAX; any rank (check it
+ * against LITERT_SDK_TENSOR_MAX_RANK where that matters). Returns NULL, with the entries appended to `out` when it is
+ * not NULL, or a static string saying what is malformed (`out` then holds the entries before the malformed one). */
+inline const char* parse_io_shapes(const char* spec, size_t size, std::vector<IoShapesEntry>* out) {
+  size_t i = 0;
+  while (i < size) {
+    IoShapesEntry entry;
+    for (int side = 0; side < 2; ++side) {
+      std::vector<IoShape>& shapes = side == 0 ? entry.inputs : entry.outputs;
+      while (i < size && spec[i] != '|' && spec[i] != ';') {
+        if (spec[i] == '?') {
+          shapes.push_back(IoShape{});
+          ++i;
+          continue;
+        }
+        if (spec[i] != '[') return "expected '[' or '?'";
+        ++i;
+        IoShape shape;
+        shape.known = true;
+        while (i < size && spec[i] != ']') {
+          if (!shape.dims.empty()) {
+            if (spec[i] != ',') return "expected ',' or ']'";
+            ++i;
+          }
+          const size_t start = i;
+          int64_t v = 0;
+          for (; i < size && spec[i] >= '0' && spec[i] <= '9'; ++i) {
+            if (i - start == 10) return "dimension out of range";
+            v = v * 10 + (spec[i] - '0');
+          }
+          if (i == start) return "expected a dimension";
+          if (v > INT32_MAX) return "dimension out of range";
+          shape.dims.push_back(v);
+        }
+        if (i >= size) return "unterminated shape";
+        ++i; /* ']' */
+        shapes.push_back(std::move(shape));
+      }
+      if (side == 0) {
+        if (i >= size || spec[i] != '|') return "expected '|' between input and output shapes";
+        ++i;
+      }
+    }
+    if (i < size) {
+      if (spec[i] != ';') return "expected ';' between entries";
+      if (++i == size) return "trailing ';'";
+    }
+    if (out) out->push_back(std::move(entry));
+  }
+  return nullptr;
+}
+
+}  // namespace litert_sdk
+#endif /* __cplusplus */
 
 #endif /* LITERT_SDK_CUSTOM_OP_API_H_ */

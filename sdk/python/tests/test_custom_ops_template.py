@@ -34,6 +34,8 @@ def _run(cmd, env, cwd=None) -> subprocess.CompletedProcess:
 
 
 def test_template_ships_the_current_api_header_and_cmake_function():
+    # The template carries copies (a third party copies custom_ops/template out of the repository and builds it
+    # against the litert-runtime Conan package only, which has neither file); custom_ops/ holds the originals.
     for rel in ("include/litert_sdk/custom_op_api.h", "cmake/LiteRtCustomOps.cmake"):
         assert (TEMPLATE / rel).read_bytes() == (REPO / "custom_ops" / rel).read_bytes(), (
             f"custom_ops/template/{rel} must be a copy of custom_ops/{rel}")

@@ -8,6 +8,7 @@ from typing import Annotated
 import numpy
 from numpy.typing import NDArray
 
+
 class Environment:
     """A LiteRT runtime environment (accelerator registry, global options)."""
 
@@ -218,6 +219,11 @@ def set_quiet(quiet: bool) -> None:
     """
 
 def quiet() -> bool: ...
+
+def available_memory() -> int:
+    """
+    Bytes of memory available now: MemAvailable of /proc/meminfo on Linux, else the physical memory. Native host blocks larger than this are refused (OutOfMemoryError); litert_sdk uses it to bound tensor sizes.
+    """
 
 def numpy_direct_access() -> bool:
     """

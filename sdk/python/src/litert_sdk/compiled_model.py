@@ -377,18 +377,11 @@ def _as_shape(shape: Sequence[int]) -> list[int]:
 
 
 def _memory_limit() -> int:
-    """Bytes one tensor may take: the memory available now (MemAvailable on Linux), else the physical memory."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
-    except (AttributeError, ValueError, OSError):
-        return 1 << 40
+    """Bytes one tensor may take: the memory available now (MemAvailable on Linux), else the physical memory.
+
+    Read by the native core (``_native.available_memory``), the same figure its host allocations are checked against.
+    """
+    return int(_runtime.native().available_memory())
 
 
 def _check_size(dims: Sequence[int], spec: TensorSpec, name: str) -> None:

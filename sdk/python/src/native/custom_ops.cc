@@ -110,47 +110,9 @@ static LiteRtStatus tramp_destroy(void* user_data) {
 static const LiteRtCustomOpKernel kTrampolines = {tramp_init, tramp_layouts, tramp_run, tramp_destroy};
 
 void check_io_shapes_spec(const std::string& spec) {
-  // entries "shapes|shapes" separated by ';'; shapes: "?" or "[d,d,...]" (decimal, at most 10 digits, <= INT32_MAX)
-  auto bad = [&](const char* why) {
+  // the format and its parser: custom_op_api.h (parse_io_shapes)
+  if (const char* why = parse_io_shapes(spec.data(), spec.size(), nullptr))
     raise(ErrorKind::kInvalidArgument, std::string("malformed io_shapes '") + spec.substr(0, 200) + "': " + why);
-  };
-  size_t i = 0;
-  const size_t n = spec.size();
-  while (i < n) {
-    for (int side = 0; side < 2; ++side) {
-      while (i < n && spec[i] != '|' && spec[i] != ';') {
-        if (spec[i] == '?') {
-          ++i;
-          continue;
-        }
-        if (spec[i] != '[') bad("expected '[' or '?'");
-        ++i;
-        bool first = true;
-        while (i < n && spec[i] != ']') {
-          if (!first) {
-            if (spec[i] != ',') bad("expected ',' or ']'");
-            ++i;
-          }
-          first = false;
-          size_t start = i;
-          uint64_t v = 0;
-          while (i < n && spec[i] >= '0' && spec[i] <= '9' && i - start < 11) v = v * 10 + (spec[i++] - '0');
-          if (i == start) bad("expected a dimension");
-          if (v > 0x7fffffffu) bad("dimension out of range");
-        }
-        if (i >= n) bad("unterminated shape");
-        ++i;  // ']'
-      }
-      if (side == 0) {
-        if (i >= n || spec[i] != '|') bad("expected '|' between input and output shapes");
-        ++i;
-      }
-    }
-    if (i < n) {
-      if (spec[i] != ';') bad("expected ';' between entries");
-      if (++i == n) bad("trailing ';'");
-    }
-  }
 }
 
 SessionPtr register_custom_ops(LiteRtOptions options, const std::vector<CustomOpRegistration>& kernels) {

@@ -1,5 +1,6 @@
 // litert_sdk._native: nanobind bindings over libLiteRt's C API. One file per concern:
-//   common.cc (errors, dtypes, storage, log capture), environment.cc, model.cc, options.cc, compiled_model.cc,
+//   errors.cc, element_types.cc, layouts.cc, storage.cc, fork.cc, log_capture.cc, numpy_access.cc (shared
+//   helpers, see common.h), environment.cc, model.cc, options.cc, compiled_model.cc,
 //   custom_ops.cc, interpreter_fast_path.cc (the Interpreter's hot methods).
 #include <nanobind/stl/string.h>
 
@@ -47,6 +48,9 @@ NB_MODULE(_native, m) {
   m.def("set_quiet", &set_quiet, nb::arg("quiet"),
         "Capture the runtime's direct stderr output during compile (forwarded to logging) when True.");
   m.def("quiet", &quiet);
+  m.def("available_memory", &available_memory,
+        "Bytes of memory available now: MemAvailable of /proc/meminfo on Linux, else the physical memory. Native "
+        "host blocks larger than this are refused (OutOfMemoryError); litert_sdk uses it to bound tensor sizes.");
   m.def("numpy_direct_access", &numpy_direct_access,
         "Whether hot paths read numpy arrays directly (numpy's array struct passed the self-check).");
 }
