@@ -124,20 +124,6 @@ nb::dict describe_tensor(LiteRtTensor tensor) {
   return d;
 }
 
-static nb::list op_tensor_indices(LiteRtOp op, bool inputs) {
-  nb::list out;
-  LiteRtParamIndex n = 0;
-  check(inputs ? LiteRtGetNumOpInputs(op, &n) : LiteRtGetNumOpOutputs(op, &n), "LiteRtGetNumOpInputs/Outputs");
-  for (LiteRtParamIndex i = 0; i < n; ++i) {
-    LiteRtTensor t = nullptr;
-    check(inputs ? LiteRtGetOpInput(op, i, &t) : LiteRtGetOpOutput(op, i, &t), "LiteRtGetOpInput/Output");
-    uint32_t idx = 0;
-    check(LiteRtGetTensorIndex(t, &idx), "LiteRtGetTensorIndex");
-    out.append(idx);
-  }
-  return out;
-}
-
 // {"signatures": [{key, subgraph, inputs: [(name, tensor)], outputs: [...]}],
 //  "subgraphs": [{name, inputs: [idx], outputs: [idx], ops: [{opcode, custom_code, inputs, outputs}],
 //                 tensors: {idx: tensor}}], "main_subgraph": int}
