@@ -19,7 +19,7 @@ import os
 import sys
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _fork, _runtime
 from ._lazy import np
@@ -27,7 +27,6 @@ from ._lifecycle import Closable
 from ._pickling import Unpicklable
 from ._types import detail_dtype
 from .compiled_model import _as_array, _as_shape, _check_size, _compile
-from .delegates import InterpreterOptions
 from .errors import (
     ClosedError,
     InvalidArgumentError,
@@ -38,6 +37,9 @@ from .errors import (
 )
 from .model import Model, SignatureSpec, TensorSpec
 from .options import CpuOptions, Options, check_num_threads
+
+if TYPE_CHECKING:
+    from .delegates import InterpreterOptions
 
 __all__ = ["Interpreter", "SignatureRunner", "OpResolverType", "load_delegate", "InterpreterWithCustomOps"]
 
@@ -190,13 +192,15 @@ class Interpreter(Unpicklable, Closable):
             )
         check_num_threads(num_threads)
         self._model = _load_model(model_path, model_content, environment)
-        if isinstance(options, InterpreterOptions):
+        if options is not None and not isinstance(options, Options):
+            from .delegates import InterpreterOptions  # (imported only when such options are given)
+
+            if not isinstance(options, InterpreterOptions):
+                raise InvalidArgumentError(
+                    f"options must be a litert_sdk.Options, a litert_sdk.delegates.InterpreterOptions or None, got "
+                    f"{type(options).__name__} {options!r}"
+                )
             options = options.to_options()
-        elif options is not None and not isinstance(options, Options):
-            raise InvalidArgumentError(
-                f"options must be a litert_sdk.Options, a litert_sdk.delegates.InterpreterOptions or None, got "
-                f"{type(options).__name__} {options!r}"
-            )
         if options is None:
             options = Options(
                 cpu=CpuOptions(num_threads=num_threads, kernel_mode=_KERNEL_MODE[experimental_op_resolver_type])
