@@ -209,6 +209,7 @@ class _Verifier:
         self.stats = VerificationStats()
         self.problems = self.stats.problems
         self.subgraph_outputs: list[list[int]] = []  # output tensors of each subgraph (set by dataflow)
+        self.subgraph_inputs: list[list[int]] = []  # input tensors of each subgraph (set by dataflow)
 
     # -- reporting ---------------------------------------------------------------------------------------------
     @staticmethod
@@ -832,7 +833,8 @@ class _Verifier:
             self.problem(f"tensor {int(uniq[k] % _KEY)} of subgraph {int(uniq[k] // _KEY)} is written by "
                          f"{int(counts[k])} operators")
         start, ln, _ = self.vector(sg, 1, 4, "inputs")
-        in_vals, in_owner, _ = self.gather(start, ln, "i32")
+        in_vals, in_owner, in_local = self.gather(start, ln, "i32")
+        self.subgraph_inputs = per_op((in_vals, in_owner, in_local), len(self.t_first))  # (IF branches)
         inputs = in_owner * _KEY + in_vals
         bad = isin(written, inputs)
         writer = out_owner[keep]
@@ -1010,16 +1012,33 @@ class _ShapeChecker(OperatorView):
             names.append(bytes(self.data[tgt + 4: tgt + 4 + ln]))
         return names[0], names[1]
 
-    def _check_if_branches(self, op: int, sg: int, outs: list[int], label: str) -> None:
+    def _check_if_branches(self, op: int, sg: int, ins: list[int], outs: list[int], label: str) -> None:
         """An IF output the model declares with a static shape must have that shape and element type in each branch
         that declares a static shape for it: the runtime lays the IF output out from its declaration and copies the
         branch's result into it (found by fuzzing: a branch output of [64, 1536] into an IF output of [1, 1]
-        corrupted the heap; an IF output declared with no shape takes the branch's)."""
+        corrupted the heap; an IF output declared with no shape takes the branch's). Likewise each branch input must
+        have the element type and (where both are static) the shape of the IF input it receives: the runtime resizes
+        the branch's inputs to the IF's, and a branch computing from other shapes than it declares wrote past the
+        IF output's buffer (found by fuzzing: a [64, 1] IF input into a branch input declared [1, 64] made the branch
+        output [64, 64] where [1, 1] was declared: heap corruption)."""
         v = self.v
         for slot in (0, 1):  # IfOptions.then_subgraph_index, else_subgraph_index
             b = self.option(op, slot, "<i", -1)
             if not 0 <= b < len(v.subgraph_outputs):
                 continue
+            branch_ins = v.subgraph_inputs[b] if b < len(v.subgraph_inputs) else []
+            if len(branch_ins) != len(ins) - 1:
+                v.problem(f"{label} (IF) passes {max(len(ins) - 1, 0)} inputs to its branch subgraph {b}, which has "
+                          f"{len(branch_ins)}")
+                continue
+            for k, (t, bt) in enumerate(zip(ins[1:], branch_ins, strict=False)):
+                if t < 0 or not 0 <= bt < int(v.t_count[b]):
+                    continue
+                have, want = self.shape(sg, t), self.shape(b, bt)
+                types = int(v.t_type[int(v.t_first[sg]) + t]), int(v.t_type[int(v.t_first[b]) + bt])
+                if types[0] != types[1] or (have is not None and want is not None and have != want):
+                    v.problem(f"{label} (IF) passes {_TYPE_NAMES.get(types[0], types[0])} {have} as input {k} of "
+                              f"branch subgraph {b}, which declares {_TYPE_NAMES.get(types[1], types[1])} {want}")
             branch = v.subgraph_outputs[b]
             if len(branch) != len(outs):
                 v.problem(f"{label} (IF) has {len(outs)} outputs but its branch subgraph {b} has {len(branch)}")
@@ -1292,7 +1311,7 @@ class _ShapeChecker(OperatorView):
                     v.problem(f"{label} (builtin operator {c}) splits into {pieces} pieces but has {len(outs)} outputs")
                 continue
             if c == 118:  # IF: its outputs take the shape of the branch the run takes; the declared one is a guess
-                self._check_if_branches(op, sg, outs, label)
+                self._check_if_branches(op, sg, ins, outs, label)
                 self.unknown.update((sg, t) for t in outs if t >= 0)
                 continue
             if len(outs) != 1 or outs[0] < 0:
