@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,7 @@ assert set(WEB_CORPUS) <= set(corpus_names())
 
 
 @pytest.fixture(scope="module")
-def web_ready(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def web_ready() -> Iterator[Path]:
     """The web/ package with LiteRT.js installed, and a Chromium; skips (strict: fails) without node or Chromium."""
     try:
         chromium = web.find_chromium()
@@ -40,9 +41,10 @@ def web_ready(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not (pkg / "node_modules" / "@litertjs" / "core").is_dir() and shutil.which("npm") is None:
         _missing("web path: web/node_modules is missing and npm is not installed to run 'npm ci'")
     web.ensure_web_package(pkg, install=True, npm_cache=REPO / ".cache" / "npm")
-    os.environ["LITERT_SDK_WEB"] = os.fspath(pkg)
-    os.environ["LITERT_SDK_CHROMIUM"] = chromium
-    return pkg
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LITERT_SDK_WEB", os.fspath(pkg))
+        mp.setenv("LITERT_SDK_CHROMIUM", chromium)
+        yield pkg
 
 
 def _verify(model: str | Path, *extra: str, capsys: pytest.CaptureFixture[str]) -> dict:
