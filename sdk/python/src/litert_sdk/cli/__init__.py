@@ -6,6 +6,8 @@ Usage (also ``python -m litert_sdk ...``)::
     litert-sdk run MODEL [--input NAME=FILE ...] [--random-inputs [--seed N]] [--output out.npz]
     litert-sdk bench MODEL [--threads N] [--accelerator cpu|gpu] [--runs N] [--warmup N] [--json] [--quiet]
     litert-sdk verify MODEL [--accelerator cpu|gpu] [--fp16] [--kernel-mode MODE] [--runs N] [--rtol X] [--atol X]
+    litert-sdk verify --web MODEL [--web-accelerator webgpu|wasm] ...   (LiteRT.js in headless Chromium vs native)
+    litert-sdk web [MODEL] --out DIR [--face-demo]   (a static site running MODEL in the browser with LiteRT.js)
     litert-sdk demo [--image PATH] [--output faces.png]   (default output: a new file in the temp directory)
 
 Models whose custom ops have kernels in the SDK's bundled MediaPipe library (``Convolution2DTransposeBias``,
@@ -17,7 +19,8 @@ Exit codes:
     0  success
     1  verify: an output differs from the reference beyond the tolerance
     2  the requested accelerator is unavailable (e.g. GPU compile failed) or the runtime fell back to the CPU
-       where that defeats the purpose (verify)
+       where that defeats the purpose (verify); web, verify --web: the web runtime (web/ package, Chromium) is
+       missing
     3  usage error: bad arguments, unreadable or mismatching input files
     4  the model cannot be loaded or compiled
     5  the runtime failed while running the model
@@ -54,6 +57,7 @@ from .info import BUILTIN_OP_NAMES, cmd_info, model_info, op_name
 from .inputs import coerce_array, image_to_input, random_input
 from .run import cmd_run
 from .verify import cmd_verify
+from .web import cmd_web
 
 __all__ = [
     "BUILTIN_OP_NAMES",
@@ -148,8 +152,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="tolerance relative to the output's max |reference| (default 1e-4; 2e-2 with --fp16 / gpu)")
     p.add_argument("--atol", type=float, default=None, help="absolute tolerance (default 1e-5; 1e-3 with --fp16 / gpu)")
     p.add_argument("--json", action="store_true", help="print a JSON object")
+    p.add_argument("--web", action="store_true",
+                   help="run the model in headless Chromium with LiteRT.js instead, compared with this native compile "
+                        "(default CPU / XNNPACK) on the same seeded inputs")
+    p.add_argument("--web-accelerator", choices=("webgpu", "wasm"), default="webgpu",
+                   help="with --web: LiteRT.js accelerator (default webgpu, falling back to wasm when the browser "
+                        "has none; the report says which ran)")
+    p.add_argument("--timeout", type=float, default=180.0, metavar="SECONDS",
+                   help="with --web: seconds the browser may take (default 180)")
     _add_compile_args(p)
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("web", help="write a static site (page, LiteRT.js runtime, model) that runs MODEL in a browser")
+    p.add_argument("model", metavar="MODEL", nargs="?", default=None)
+    p.add_argument("--out", "-o", required=True, metavar="DIR", help="folder to write the site to")
+    p.add_argument("--face-demo", action="store_true",
+                   help="add face.html: face detection on a picked image (the bundled face model; MODEL "
+                        "defaults to it)")
+    p.add_argument("--json", action="store_true", help="print a JSON object")
+    p.set_defaults(func=cmd_web)
 
     p = sub.add_parser("demo", help="face detection on the bundled photo (same as python -m litert_sdk.demo)",
                        add_help=False)
