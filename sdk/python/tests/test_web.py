@@ -57,8 +57,8 @@ def _verify(model: str | Path, *extra: str, capsys: pytest.CaptureFixture[str]) 
 
 def _check_errors(report: dict) -> None:
     for o in report["outputs"]:
-        # within 1e-4 of native, relative to the output's magnitude when that exceeds 1
-        assert o["max_abs_error"] <= 1e-4 * max(1.0, o["reference_max_abs"]), o
+        # within 1e-4 of native (measured: wasm 0 to 3.9e-7, WebGPU's software adapter up to 7.2e-5)
+        assert o["max_abs_error"] <= 1e-4, o
     print(report["model"], report["accelerator"], {o["name"]: (o["max_abs_error"], o["max_rel_error"])
                                                    for o in report["outputs"]})
 
