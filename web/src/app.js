@@ -1,6 +1,7 @@
 // The generic bundle page: the bundled model (bundle.json names it) on seeded random inputs; inputs, outputs and
 // latency shown. window.liteRtPage holds the last result (for scripted checks).
 import {LiteRtInterpreter} from './litert_web.js';
+import {fail, publish} from './page.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -90,16 +91,4 @@ async function main() {
   await run();
 }
 
-function fail(e) {
-  $('status').className = 'error';
-  $('status').textContent = `error: ${e && e.message ? e.message : e}`;
-  window.liteRtPage = {error: String(e), done: true};
-  publish();
-}
-
 main().catch(fail);
-
-function publish() {  // for scripted checks (e.g. chromium --headless --dump-dom): the result as JSON in the page
-  document.getElementById('result').textContent = JSON.stringify(window.liteRtPage);
-  document.body.dataset.done = 'true';
-}

@@ -1,6 +1,7 @@
 // The face-detection demo page: MediaPipe's short-range BlazeFace (face_detection_short_range.tflite) on a picked
 // image (the bundled sample photo first); SSD anchors, box decoding and weighted NMS as in litert_sdk.vision.
 import {LiteRtInterpreter} from './litert_web.js';
+import {fail, publish} from './page.js';
 
 const $ = (id) => document.getElementById(id);
 const SIZE = 128;
@@ -154,16 +155,4 @@ async function main() {
   });
 }
 
-function fail(e) {
-  $('status').className = 'error';
-  $('status').textContent = `error: ${e && e.message ? e.message : e}`;
-  window.liteRtPage = {error: String(e), done: true};
-  publish();
-}
-
 main().catch(fail);
-
-function publish() {  // for scripted checks (e.g. chromium --headless --dump-dom): the result as JSON in the page
-  document.getElementById('result').textContent = JSON.stringify(window.liteRtPage);
-  document.body.dataset.done = 'true';
-}

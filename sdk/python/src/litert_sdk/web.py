@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 WEB_PACKAGE_NAME = "litert-sdk-web"
-_PAGE_FILES = ("index.html", "app.js", "litert_web.js", "style.css", "verify.html", "verify.js")
+_PAGE_FILES = ("index.html", "app.js", "page.js", "litert_web.js", "style.css", "verify.html", "verify.js")
 _FACE_FILES = ("face.html", "face.js")
 # loadLiteRt(dir) loads litert_wasm_internal (relaxed SIMD) or litert_wasm_compat_internal; the threaded and JSPI
 # builds are only loaded when asked for (threads also need cross-origin isolation headers), so they stay out.
