@@ -15,13 +15,14 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import litert_sdk
-from litert_sdk import _verifier, errors, vision
+from litert_sdk import _model_files, _verifier, errors, vision
 
 FACE = Path(vision.DEFAULT_FACE_MODEL)
 
@@ -121,16 +122,22 @@ def test_fingerprint_covers_small_models_whole() -> None:
     assert _verifier._fingerprint(memoryview(data)) == _verifier._fingerprint(data)
 
 
-def test_an_unchanged_file_is_not_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, peer) -> None:
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The paths _model_files reads, from a cache emptied before and after the test."""
+    seen: list[str] = []
+    real = _model_files.read_model_file
+    monkeypatch.setattr(_model_files, "read_model_file", lambda p, a: seen.append(p) or real(p, a))
+    _model_files.forget()
+    yield seen
+    _model_files.forget()
+
+
+def test_an_unchanged_file_is_not_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reads: list[str],
+                                             peer) -> None:
     """Loading a settled, unchanged file again reuses the memory it was read into (no read, no copy); models
     sharing it run side by side with ai-edge-litert's results; a rewrite is read again."""
-    from litert_sdk import _model_files
-
     monkeypatch.setattr(_model_files, "SETTLE_NS", 0)  # (else only files older than 2 s are kept)
-    _model_files.forget()
-    reads = []
-    real = _model_files.read_model_file
-    monkeypatch.setattr(_model_files, "read_model_file", lambda p, a: reads.append(p) or real(p, a))
     path = tmp_path / "face.tflite"
     shutil.copyfile(FACE, path)
     time.sleep(0.05)
@@ -149,18 +156,11 @@ def test_an_unchanged_file_is_not_read_again(tmp_path: Path, monkeypatch: pytest
     path.write_bytes(bytes(data))
     c = litert_sdk.Model.from_file(path)
     assert len(reads) == 2 and bytes(c._content) == bytes(data)
-    _model_files.forget()
 
 
-def test_a_file_written_just_now_is_read_every_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_written_just_now_is_read_every_time(tmp_path: Path, reads: list[str]) -> None:
     """Stamps younger than SETTLE_NS at the read could survive a rewrite within one clock tick: such memory is
     never reused."""
-    from litert_sdk import _model_files
-
-    _model_files.forget()
-    reads = []
-    real = _model_files.read_model_file
-    monkeypatch.setattr(_model_files, "read_model_file", lambda p, a: reads.append(p) or real(p, a))
     path = tmp_path / "face.tflite"
     shutil.copyfile(FACE, path)
     litert_sdk.Model.from_file(path)

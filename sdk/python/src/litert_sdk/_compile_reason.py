@@ -58,11 +58,7 @@ def with_operators(error: LiteRtError, model: Any) -> LiteRtError:
     m = _BUILTIN.search(message) or _CUSTOM.search(message)
     if m is None:
         return error
-    try:
-        content = model.content()  # (a litert_sdk Model: its bytes, or its file read again)
-    except (OSError, LiteRtError):
-        return error
-    found = operators_using(content, m.group("name"), int(m.group("version")), m.re is _CUSTOM)
+    found = operators_using(model.content(), m.group("name"), int(m.group("version")), m.re is _CUSTOM)
     if not found:
         return error
     more = f" and {len(found) - _MAX_LISTED} more" if len(found) > _MAX_LISTED else ""

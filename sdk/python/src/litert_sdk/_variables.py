@@ -53,13 +53,6 @@ def _var_handle_names(content: bytes) -> dict[tuple[int, int], str]:
     return out
 
 
-def _model_content(model: Model) -> bytes | None:
-    try:
-        return model.content()
-    except (OSError, AssertionError):
-        return None
-
-
 _VARIABLES: weakref.WeakKeyDictionary[Model, list[dict[str, Any]]] = weakref.WeakKeyDictionary()
 
 
@@ -67,8 +60,7 @@ def _variables(model: Model) -> list[dict[str, Any]]:
     cached = _VARIABLES.get(model)
     if cached is not None:
         return cached
-    content = _model_content(model)
-    shared = _var_handle_names(content) if content is not None else {}
+    shared = _var_handle_names(model.content())
     signature_subgraphs = {s.subgraph for s in model.signatures}
     # Variables are initialised (VAR_HANDLE + ASSIGN_VARIABLE) in the session-init subgraph that CALL_ONCE runs;
     # list those first, so the order is the initialisation order.

@@ -35,7 +35,7 @@ import struct
 import threading
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1031,26 +1031,28 @@ class _ShapeChecker(OperatorView):
                 v.problem(f"{label} (IF) passes {max(len(ins) - 1, 0)} inputs to its branch subgraph {b}, which has "
                           f"{len(branch_ins)}")
                 continue
-            for k, (t, bt) in enumerate(zip(ins[1:], branch_ins, strict=False)):
-                if t < 0 or not 0 <= bt < int(v.t_count[b]):
-                    continue
-                have, want = self.shape(sg, t), self.shape(b, bt)
-                types = int(v.t_type[int(v.t_first[sg]) + t]), int(v.t_type[int(v.t_first[b]) + bt])
-                if types[0] != types[1] or (have is not None and want is not None and have != want):
-                    v.problem(f"{label} (IF) passes {_TYPE_NAMES.get(types[0], types[0])} {have} as input {k} of "
-                              f"branch subgraph {b}, which declares {_TYPE_NAMES.get(types[1], types[1])} {want}")
+            for k, outer, inner in self._branch_mismatches(sg, ins[1:], b, branch_ins):
+                v.problem(f"{label} (IF) passes {outer} as input {k} of branch subgraph {b}, which declares {inner}")
             branch = v.subgraph_outputs[b]
             if len(branch) != len(outs):
                 v.problem(f"{label} (IF) has {len(outs)} outputs but its branch subgraph {b} has {len(branch)}")
                 continue
-            for k, (t, bt) in enumerate(zip(outs, branch, strict=False)):
-                if t < 0 or not 0 <= bt < int(v.t_count[b]):
-                    continue
-                want, got = self.shape(sg, t), self.shape(b, bt)
-                types = int(v.t_type[int(v.t_first[sg]) + t]), int(v.t_type[int(v.t_first[b]) + bt])
-                if types[0] != types[1] or (want is not None and got is not None and want != got):
-                    v.problem(f"{label} (IF) declares output {k} as {_TYPE_NAMES.get(types[0], types[0])} {want} but "
-                              f"branch subgraph {b} gives {_TYPE_NAMES.get(types[1], types[1])} {got}")
+            for k, outer, inner in self._branch_mismatches(sg, outs, b, branch):
+                v.problem(f"{label} (IF) declares output {k} as {outer} but branch subgraph {b} gives {inner}")
+
+    def _branch_mismatches(self, sg: int, tensors: list[int], b: int,
+                           branch: list[int]) -> Iterator[tuple[int, str, str]]:
+        """``(position, "type shape" outside, "type shape" in the branch)`` for each pair of an IF's tensors and its
+        branch subgraph's that differ in element type or, where both are static, in shape."""
+        v = self.v
+        for k, (t, bt) in enumerate(zip(tensors, branch, strict=False)):
+            if t < 0 or not 0 <= bt < int(v.t_count[b]):
+                continue
+            outer, inner = self.shape(sg, t), self.shape(b, bt)
+            types = int(v.t_type[int(v.t_first[sg]) + t]), int(v.t_type[int(v.t_first[b]) + bt])
+            if types[0] != types[1] or (outer is not None and inner is not None and outer != inner):
+                yield (k, f"{_TYPE_NAMES.get(types[0], types[0])} {outer}",
+                       f"{_TYPE_NAMES.get(types[1], types[1])} {inner}")
 
     # -- inference ---------------------------------------------------------------------------------------------
     def infer(self, op: int, c: int, sg: int, ins: list[int]) -> list[int] | None:

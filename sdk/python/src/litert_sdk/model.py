@@ -216,7 +216,7 @@ class Model(Unpicklable):
         native_model: Any,
         environment: _runtime.Environment,
         path: str | None,
-        content: Any = None,
+        content: Any,
         shape_signatures: list[dict[int, tuple[int, ...]]] | None = None,
         memo: dict[str, Any] | None = None,
     ) -> None:
@@ -232,16 +232,12 @@ class Model(Unpicklable):
         self._dynamic: dict[int, set[int]] = {}
         self._refused: list[tuple[Any, str, int, tuple[int, int]]] = []
         self.path = path
-        if content is None and path is not None:
-            from ._flatbuffer import read_model_bytes
-
-            content = read_model_bytes(path)
-        self.size = len(content) if content is not None else 0
+        self.size = len(content)
         # The model's bytes: ``bytes``, or a read-only view of the memory a file was read into (Model.from_file).
         self._content: bytes | Any = content
         # The runtime reports a tensor's static shape where the model stores a separate shape signature
         # (dynamic dims as -1); take the signatures from the flatbuffer itself.
-        if shape_signatures is None and content is not None:
+        if shape_signatures is None:
             from ._flatbuffer import shape_signatures as read_signatures  # (models that skipped the verifier)
 
             shape_signatures = read_signatures(content)
@@ -261,7 +257,7 @@ class Model(Unpicklable):
 
     def _describe(self, native_model: Any, content: Any) -> None:
         d = native_model.describe()
-        if content is not None and _custom_codes_missing(d):
+        if _custom_codes_missing(d):
             _fill_custom_ops(d, content if isinstance(content, bytes) else bytes(content))
         self.subgraphs = tuple(
             SubgraphSpec(
@@ -375,12 +371,7 @@ class Model(Unpicklable):
         """The model's flatbuffer bytes: those the runtime loaded (for a file, as read when it was loaded)."""
         if isinstance(self._content, bytes):
             return self._content
-        if self._content is not None:
-            return bytes(self._content)  # (a copy of the file's bytes in the runtime's memory, made when asked)
-        from ._flatbuffer import read_model_bytes
-
-        assert self.path is not None
-        return read_model_bytes(self.path)
+        return bytes(self._content)  # (a copy of the file's bytes in the runtime's memory, made when asked)
 
     def _fact(self, name: str, compute: Callable[[], Any]) -> Any:
         """``compute()``, once per model bytes: facts of the graph that every load of the same bytes shares."""
